@@ -1,0 +1,125 @@
+"""Measure what learners wait for: each solution notebook's run time, the import time, the install size.
+
+Usage (from the repository root; `make bench` does this)::
+
+    .venv/bin/python benchmarks/run_benchmarks.py [--repeat 3] [--update-readme]
+
+Writes ``benchmarks/results.json`` and, with ``--update-readme``, the table between the
+``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->`` markers in README.md.
+Times are wall-clock medians over ``--repeat`` runs on this machine; targets come from the issues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.json"
+README = ROOT / "README.md"
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+# Targets from the course's issues: seconds a learner may wait.
+NOTEBOOK_TARGETS = {"00": 10.0, "01": 15.0}
+IMPORT_TARGET, COURSE_TARGET = 1.5, 75.0
+IMPORT_STATEMENTS = {
+    "import course_utils": "import course_utils",
+    "learner imports (checks, data, metrics)": "from course_utils import checks, data, metrics",
+}
+
+
+def time_notebook(path: Path) -> float:
+    """Seconds to execute a notebook in a fresh kernel, kernel start included."""
+    notebook = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - started
+
+
+def time_import(statement: str) -> float:
+    """Seconds a fresh interpreter spends on ``statement`` (interpreter start excluded)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(output.stdout.strip())
+
+
+def directory_size_mb(path: Path) -> float:
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            file = Path(folder) / name
+            if not file.is_symlink():
+                total += file.stat().st_size
+    return total / 1e6
+
+
+def measure(repeat: int) -> dict:
+    notebooks = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    results = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+               "python": platform.python_version(), "repeat": repeat, "notebooks": {}, "imports": {}}
+    for path in tqdm(notebooks, desc="notebooks", file=sys.stderr):
+        times = [time_notebook(path) for _ in range(repeat)]
+        results["notebooks"][path.name] = {"median_s": round(statistics.median(times), 2),
+                                           "max_s": round(max(times), 2)}
+    for label, statement in IMPORT_STATEMENTS.items():
+        time_import(statement)  # warm the file-system cache, as on a learner's second run
+        times = [time_import(statement) for _ in range(max(repeat, 5))]
+        results["imports"][label] = round(statistics.median(times), 3)
+    results["course_total_s"] = round(sum(n["median_s"] for n in results["notebooks"].values()), 2)
+    results["venv_size_mb"] = round(directory_size_mb(Path(sys.prefix)), 0)
+    return results
+
+
+def render_table(results: dict) -> str:
+    lines = [f"Measured {results['date']} on {results['machine']}, Python {results['python']}; "
+             f"median of {results['repeat']} runs (`make bench`).", "",
+             "| what | measured | target |", "|---|---|---|"]
+    for name, timing in results["notebooks"].items():
+        target = NOTEBOOK_TARGETS.get(name[:2])
+        lines.append(f"| run `solutions/{name}` (fresh kernel) | {timing['median_s']:.1f} s | "
+                     f"{f'≤ {target:.0f} s' if target else '—'} |")
+    lines.append(f"| run the whole course | {results['course_total_s']:.1f} s | ≤ {COURSE_TARGET:.0f} s |")
+    for label, seconds in results["imports"].items():
+        target = f"≤ {IMPORT_TARGET} s" if label == "import course_utils" else "—"
+        lines.append(f"| `{IMPORT_STATEMENTS[label]}` | {seconds:.2f} s | {target} |")
+    lines.append(f"| installed environment (`.venv`) | {results['venv_size_mb'] / 1000:.2f} GB | — |")
+    return "\n".join(lines)
+
+
+def update_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md has no {START} ... {END} markers to put the table between.")
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    README.write_text(f"{before}{START}\n{table}\n{END}{after}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per notebook (median reported)")
+    parser.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args()
+    results = measure(args.repeat)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    table = render_table(results)
+    print(table)
+    if args.update_readme:
+        update_readme(table)
+
+
+if __name__ == "__main__":
+    main()

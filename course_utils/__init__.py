@@ -1,0 +1,17 @@
+"""Helpers for the course "Auditing and mitigating algorithmic bias in health AI".
+
+One module per concept; import the one you need, e.g. ``from course_utils.data import load_heart``.
+Importing the package itself loads nothing heavy, so notebooks start quickly.
+
+Modules
+-------
+data         the shipped UCI Heart Disease data, checksummed and documented
+metrics      the group audit table (per-group rates with bootstrap intervals) and disparity summaries
+checks       learner feedback on graded exercises: ``check``, ``hint``, ``progress``
+questions    the graded questions of every notebook
+environment  installed versus tested package versions
+release      build learner notebooks from the instructor solutions (nbgrader)
+cli          the ``course`` command
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""Misconception rules that recur across notebooks (a share given as a count, a percentage...).
+
+Each function returns a :class:`~course_utils.checks.Misconception` so a question can list
+the mistakes it recognises in one line each.
+"""
+
+import math
+from functools import cache
+
+from course_utils.checks import Misconception
+
+
+@cache
+def heart():
+    """The shipped heart data, loaded once per session for computing expected answers."""
+    from course_utils.data import load_heart
+
+    return load_heart()
+
+
+def _close(a, b, tolerance):
+    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=tolerance)
+
+
+def percentage_not_proportion(tolerance=0.5):
+    """The learner multiplied a proportion by 100."""
+    return Misconception(
+        lambda answer, expected: _close(answer, 100 * expected, tolerance),
+        "That looks like a percentage. Give a proportion between 0 and 1 (e.g. 0.25, not 25).",
+    )
+
+
+def count_not_proportion(count_of):
+    """The learner gave the count of patients instead of their share."""
+    return Misconception(
+        lambda answer, expected: float(answer).is_integer() and int(answer) == int(count_of()),
+        "You gave a count of patients. The question asks for a proportion: divide by the group's total.",
+    )
+
+
+def complement(tolerance, what):
+    """The learner computed the share of the other group (1 - p)."""
+    return Misconception(
+        lambda answer, expected: _close(answer, 1 - expected, tolerance),
+        f"That is the share of {what}. Check which group the question asks about.",
+    )
+
+
+def inverted_ratio(tolerance, numerator, denominator):
+    """The learner divided the wrong way round (b : a instead of a : b)."""
+    return Misconception(
+        lambda answer, expected: float(answer) != 0 and _close(answer, 1 / expected, tolerance),
+        f"Your ratio looks inverted. The question asks for {numerator} per one {denominator}: "
+        f"{numerator} on top, {denominator} underneath.",
+    )
+
+
+def equals(value_of, feedback):
+    """The answer equals a specific, recognisable wrong value."""
+    return Misconception(lambda answer, expected: math.isclose(float(answer), float(value_of()), abs_tol=1e-9), feedback)

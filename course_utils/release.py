@@ -1,0 +1,120 @@
+"""Build the learner notebooks in ``notebooks/`` from the instructor sources in ``solutions/``.
+
+``solutions/NN_topic.ipynb`` is the single source, written in nbgrader's source format
+(``### BEGIN SOLUTION`` regions, ``### BEGIN HIDDEN TESTS`` regions, nbgrader cell metadata).
+The learner release is what nbgrader's own ``generate_assignment`` preprocessors make of it:
+solutions replaced by a stub, hidden tests and mark schemes removed, outputs cleared, grade
+cells locked and checksummed.  Only the stub differs from nbgrader's default: it leaves the
+answer unset instead of raising, so "Run All" on an unanswered notebook reaches the end and
+each check says "not answered yet".
+
+Examples
+--------
+>>> from course_utils.release import release_notebook
+>>> import nbformat
+>>> nb = nbformat.v4.new_notebook()
+>>> cell = nbformat.v4.new_code_cell("x = None\\n### BEGIN SOLUTION\\nx = 42\\n### END SOLUTION")
+>>> cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+...                              "grade_id": "demo-answer", "schema_version": 3}
+>>> nb.cells.append(cell)
+>>> print(release_notebook(nb).cells[0].source)
+x = None
+# YOUR CODE HERE
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import nbformat
+
+COURSE_ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS_DIR = COURSE_ROOT / "solutions"
+NOTEBOOKS_DIR = COURSE_ROOT / "notebooks"
+
+CODE_STUB = "# YOUR CODE HERE"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+# Markers that must never reach a learner (checked by tests and by `course release --check`).
+SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS",
+                  "=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")
+
+
+def _preprocessors():
+    """nbgrader's generate_assignment pipeline, in its order, minus the database steps."""
+    try:
+        from nbgrader.preprocessors import (
+            CheckCellMetadata,
+            ClearHiddenTests,
+            ClearMarkScheme,
+            ClearOutput,
+            ClearSolutions,
+            ComputeChecksums,
+            LockCells,
+        )
+    except ImportError as error:  # learners do not need nbgrader; instructors do
+        raise RuntimeError(
+            "Building the learner release needs nbgrader. Install the instructor tools with "
+            "`pip install -e '.[instructor]'` (or run `make install`)."
+        ) from error
+    quiet = logging.getLogger("course_utils.release")
+    quiet.setLevel(logging.ERROR)
+    return [
+        LockCells(log=quiet),
+        ClearSolutions(code_stub={"python": CODE_STUB}, text_stub=TEXT_STUB, log=quiet),
+        ClearOutput(log=quiet),
+        CheckCellMetadata(log=quiet),
+        ClearHiddenTests(log=quiet),
+        ClearMarkScheme(log=quiet),
+        ComputeChecksums(log=quiet),
+        CheckCellMetadata(log=quiet),
+    ]
+
+
+def release_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return the learner version of one solution notebook (the input is not modified)."""
+    notebook = copy.deepcopy(source)
+    resources: dict = {}
+    for preprocessor in _preprocessors():
+        notebook, resources = preprocessor.preprocess(notebook, resources)
+    for cell in notebook.cells:
+        # nbclient records execution timings; they are instructor-side noise in a learner copy.
+        cell.metadata.pop("execution", None)
+    return notebook
+
+
+def release_text(solution_path: Path) -> str:
+    """The exact file content the learner copy of ``solution_path`` should have."""
+    source = nbformat.read(solution_path, as_version=4)
+    return nbformat.writes(release_notebook(source)) + "\n"
+
+
+def solution_paths(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:
+    """Every solution notebook, in course order."""
+    return sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def build_release(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """Write every learner notebook; return the paths written."""
+    notebooks_dir = Path(notebooks_dir)
+    notebooks_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for solution in solution_paths(solutions_dir):
+        target = notebooks_dir / solution.name
+        target.write_text(release_text(solution), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def stale_notebooks(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
+    """Describe every learner notebook that is missing or differs from its regenerated release."""
+    problems = []
+    for solution in solution_paths(solutions_dir):
+        target = Path(notebooks_dir) / solution.name
+        if not target.exists():
+            problems.append(f"{target.name}: missing from {Path(notebooks_dir).name}/")
+        elif target.read_text(encoding="utf-8") != release_text(solution):
+            problems.append(f"{target.name}: differs from what {solution.parent.name}/{solution.name} generates")
+    return problems

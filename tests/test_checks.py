@@ -1,0 +1,145 @@
+"""Learner checks give immediate, misconception-aware feedback and never crash a notebook."""
+
+import csv
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils import checks
+from course_utils.data import heart_data_path
+from course_utils.questions import QUESTIONS
+
+
+@pytest.fixture(scope="module")
+def raw_rows():
+    """The shipped CSV read with the csv module: independent of load_heart()."""
+    with open(heart_data_path(), newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(autouse=True)
+def fresh_progress():
+    checks.reset_progress()
+    yield
+    checks.reset_progress()
+
+
+def test_unanswered_question_says_not_answered_yet():
+    for question_id in QUESTIONS:
+        result = checks.evaluate(question_id, None)
+        assert result.status == "unanswered" and "not answered yet" in result.message
+
+
+def test_patient_count_is_checked_against_the_shipped_file(raw_rows):
+    assert checks.evaluate("orient-n-patients", len(raw_rows)).passed
+    assert not checks.evaluate("orient-n-patients", len(raw_rows) - 1).passed
+
+
+def test_cleveland_only_count_gets_pooled_sites_feedback(raw_rows):
+    cleveland = sum(row["site"] == "Cleveland" for row in raw_rows)
+    result = checks.evaluate("orient-n-patients", cleveland)
+    assert result.status == "wrong" and "Cleveland" in result.message and "four hospitals" in result.message
+
+
+def test_female_share_and_its_misconceptions(raw_rows):
+    n_female = sum(row["sex"] == "Female" for row in raw_rows)
+    n_male = sum(row["sex"] == "Male" for row in raw_rows)
+    share = n_female / len(raw_rows)
+    assert checks.evaluate("orient-female-share", share).passed
+    assert checks.evaluate("orient-female-share", round(share, 3)).passed
+    feedback = {
+        n_female: "count",
+        100 * share: "percentage",
+        1 - share: "male patients",
+        n_female / n_male: "divides women by men",
+        n_male / n_female: "inverted",
+    }
+    for wrong, phrase in feedback.items():
+        result = checks.evaluate("orient-female-share", wrong)
+        assert result.status == "wrong" and phrase in result.message, (wrong, result.message)
+
+
+def test_feedback_never_gives_the_answer_away(raw_rows):
+    share = sum(row["sex"] == "Female" for row in raw_rows) / len(raw_rows)
+    for wrong in (0.5, 194, 21.1, 0.79, 3.7, 0.1):
+        message = checks.evaluate("orient-female-share", wrong).message
+        assert not re.search(rf"{share:.2f}|{share:.3f}|{100 * share:.1f}", message)
+
+
+def test_choice_question_recognises_each_wrong_principle():
+    assert checks.evaluate("orient-justice-principle", " Justice ").passed
+    for wrong in ("beneficence", "non-maleficence", "autonomy"):
+        result = checks.evaluate("orient-justice-principle", wrong)
+        assert result.status == "wrong" and wrong.capitalize().split("-")[0] in result.message
+    invalid = checks.evaluate("orient-justice-principle", "fairness")
+    assert invalid.status == "invalid" and "'justice'" in invalid.message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    ("920", "whole number; you gave text"),
+    ([920], "you gave a list"),
+    (float("nan"), "NaN"),
+    (float("inf"), "infinity"),
+    (True, "whole number"),
+    (920.5, "fractional part"),
+])
+def test_wrong_type_gets_one_friendly_line(answer, phrase):
+    result = checks.evaluate("orient-n-patients", answer)
+    assert result.status == "invalid" and phrase in result.message and "Traceback" not in result.message
+
+
+def test_numpy_and_pandas_scalars_are_accepted(raw_rows):
+    import numpy as np
+    import pandas as pd
+
+    assert checks.evaluate("orient-n-patients", np.int64(len(raw_rows))).passed
+    assert checks.evaluate("orient-n-patients", pd.Series([len(raw_rows)])).passed
+
+
+def test_unknown_question_id_suggests_the_closest(capsys):
+    checks.check("orient-n-patient", 920)
+    out = capsys.readouterr().out
+    assert "no question called 'orient-n-patient'" in out and "'orient-n-patients'" in out
+    checks.check(42, 920)
+    assert "question id is text" in capsys.readouterr().out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    question_id=st.sampled_from(sorted(QUESTIONS)),
+    answer=st.one_of(st.none(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+                     st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+                     st.booleans()),
+)
+def test_check_never_raises_whatever_the_answer(question_id, answer):
+    result = checks.evaluate(question_id, answer)
+    assert result.status in {"correct", "wrong", "unanswered", "invalid"}
+    assert result.message.startswith(question_id)
+
+
+def test_assert_correct_raises_with_the_feedback_for_hidden_tests():
+    with pytest.raises(AssertionError, match="not answered yet"):
+        checks.assert_correct("orient-n-patients", None)
+    with pytest.raises(AssertionError, match="Cleveland"):
+        checks.assert_correct("orient-n-patients", 303)
+
+
+def test_progress_reports_each_question_status(capsys, raw_rows):
+    checks.check("orient-n-patients", len(raw_rows))
+    checks.check("orient-female-share", 50)
+    capsys.readouterr()
+    checks.progress("00")
+    out = capsys.readouterr().out
+    assert "1 of 3 auto-checked questions correct (1/4 points)" in out
+    assert re.search(r"✅ orient-n-patients\s+correct", out)
+    assert re.search(r"❌ orient-female-share\s+not yet", out)
+    assert re.search(r"orient-justice-principle\s+not checked yet", out)
+
+
+def test_hints_come_one_at_a_time_then_repeat_the_last(capsys):
+    question = QUESTIONS["orient-female-share"]
+    for expected in [*question.hints, question.hints[-1]]:
+        checks.hint("orient-female-share")
+        assert expected in capsys.readouterr().out
