@@ -16,7 +16,7 @@ ROOT_OPT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # pytest options for `make test`, e.g. `make test PYTEST_OPTS="-k data"`.
 PYTEST_OPTS ?=
 
-.PHONY: help install lab test test-fast release release-check bench clean
+.PHONY: help install lab test execute release release-check data-check bench clean
 
 help:  ## list what you can do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,11 +38,17 @@ lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OP
 test: install  ## run every test (unit, data, metrics, notebooks with nbval, release, lab server)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_OPTS)
 
+execute: install  ## re-run every solution notebook and save its outputs (after editing solutions/)
+	$(BIN)/course execute
+
 release: install  ## regenerate learner notebooks/ from solutions/
 	$(BIN)/course release
 
 release-check: install  ## fail if notebooks/ is out of date with solutions/
 	$(BIN)/course release --check
+
+data-check: install  ## rebuild the heart data from data/raw/ and fail if it differs from the shipped CSV
+	$(BIN)/python data/build_heart_data.py --check
 
 bench: install  ## time every solution notebook, `import course_utils` and the install size; update README
 	$(BIN)/python benchmarks/run_benchmarks.py --update-readme

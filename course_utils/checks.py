@@ -111,6 +111,7 @@ class Question:
                 UNANSWERED,
                 "not answered yet. Replace `None` with your answer, then run the cell again.",
             )
+        answer = _as_python_scalar(answer)
         problem = _type_problem(self, answer)
         if problem:
             return self._result(INVALID, problem)
@@ -150,7 +151,6 @@ def _type_problem(question: Question, answer: Any) -> str | None:
     kind = question.kind
     expects = f"this question expects {_KIND_WORDS[kind]}"
     if kind in ("integer", "number"):
-        answer = _as_python_scalar(answer)
         if isinstance(answer, bool) or not isinstance(answer, Real):
             return f"{expects}; you gave {_describe(answer)}.\n   Give a single number, e.g. 42 or 0.5."
         if math.isnan(float(answer)):

@@ -29,6 +29,16 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _execute(args: argparse.Namespace) -> int:
+    from course_utils import release
+
+    paths = [Path(p) for p in args.notebooks] or release.solution_paths()
+    for path in paths:
+        release.execute_in_place(path)
+        print(f"executed and saved {path.name}")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from course_utils import data, environment
 
@@ -50,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--solutions", default=str(SOLUTIONS_DIR), help="folder of solution notebooks")
     release.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder for learner notebooks")
     release.set_defaults(run=_release)
+
+    execute = commands.add_parser("execute", help="run solution notebooks top to bottom and save their outputs")
+    execute.add_argument("notebooks", nargs="*", help="notebooks to run (default: every solution)")
+    execute.set_defaults(run=_execute)
 
     verify = commands.add_parser("verify", help="check installed versions and the data checksums")
     verify.set_defaults(run=_verify)

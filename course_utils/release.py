@@ -73,6 +73,22 @@ def _preprocessors():
     ]
 
 
+def execute_in_place(path: Path, timeout: int = 300) -> None:
+    """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs.
+
+    Solutions are stored executed so nbval can compare their outputs on every test run.
+    """
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)  # timings differ on every run; keep diffs clean
+    nbformat.write(notebook, path)
+
+
 def release_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return the learner version of one solution notebook (the input is not modified)."""
     notebook = copy.deepcopy(source)

@@ -54,7 +54,8 @@ def test_female_share_and_its_misconceptions(raw_rows):
         100 * share: "percentage",
         1 - share: "male patients",
         n_female / n_male: "divides women by men",
-        n_male / n_female: "inverted",
+        n_male / n_female: "men per woman",
+        len(raw_rows) / n_female: "inverted",
     }
     for wrong, phrase in feedback.items():
         result = checks.evaluate("orient-female-share", wrong)

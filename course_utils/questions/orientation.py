@@ -52,10 +52,14 @@ QUESTIONS = [
             count_not_proportion(_n_female),
             percentage_not_proportion(),
             complement(0.005, "male patients"),
-            inverted_ratio(0.005, "female patients", "male patient"),
+            inverted_ratio(0.005, "female patients", "patient"),
             Misconception(
                 lambda answer, expected: abs(float(answer) - _n_female() / _n_male()) < 0.005,
                 "That divides women by men. A share divides women by all patients.",
+            ),
+            Misconception(
+                lambda answer, expected: abs(float(answer) - _n_male() / _n_female()) < 0.005,
+                "That is the male : female ratio (men per woman). A share divides women by all patients.",
             ),
         ],
         hints=[
