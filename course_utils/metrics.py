@@ -48,10 +48,12 @@ from sklearn.metrics import accuracy_score, precision_score, roc_auc_score
 
 __all__ = ["group_audit_table", "disparity_summary", "DEFAULT_N_BOOT", "OVERALL"]
 
-#: Bootstrap resamples used by default.  Measured (see the module tests' timing note and
-#: ``benchmarks/``): 920 patients, 2 groups, all metrics including AUC take about 1.5 s on a
-#: 2-core machine.  Raise it for a final report; the intervals then wobble less between seeds.
-DEFAULT_N_BOOT = 100
+#: Bootstrap resamples used by default, chosen by measurement so a notebook cell stays short:
+#: on 920 patients, 2 groups and every metric including AUC, one resample costs 55-80 ms on a
+#: 2-core machine (fairlearn evaluates every metric on the whole resample and on each group,
+#: and scikit-learn's input checks dominate), so 25 resamples took 1.4-2.1 s.  That shows how
+#: wide an interval is, not its ends to two decimals: for a report pass ``n_boot=1000``.
+DEFAULT_N_BOOT = 25
 
 #: Label of the whole-population row added by ``group_audit_table(..., include_overall=True)``.
 OVERALL = "overall"
@@ -283,6 +285,35 @@ def _overall_label(index: pd.Index):
     return OVERALL if index.nlevels == 1 else (OVERALL,) * index.nlevels
 
 
+def _bootstrapped_metric_frame(y_true, y_pred, features, scores, n_boot, confidence_level, random_state):
+    alpha = (1 - float(confidence_level)) / 2
+    with warnings.catch_warnings():
+        # Groups missing from a resample give all-NaN slices; that is expected, not news.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return MetricFrame(
+            metrics=_metric_functions(with_auc=scores is not None),
+            y_true=y_true,
+            y_pred=y_pred,
+            sensitive_features=features,
+            # AUC needs the scores, which MetricFrame resamples alongside the labels.
+            sample_params=None if scores is None else {"auc": {"y_score": scores}},
+            n_boot=int(n_boot),
+            ci_quantiles=[alpha, 1 - alpha],
+            random_state=random_state,
+        )
+
+
+def _with_overall_row(frame: MetricFrame, groups: pd.Index, *parts: pd.DataFrame):
+    label = _overall_label(groups)
+    if label in groups:
+        raise ValueError(f"A group is already called {OVERALL!r}; rename it to add the overall row.")
+    wholes = (frame.overall, *frame.overall_ci)
+    extended = [pd.concat([part, whole.to_frame(label).T]) for part, whole in zip(parts, wholes)]
+    for part in extended:
+        part.index.names = groups.names
+    return extended
+
+
 def group_audit_table(
     y_true,
     y_pred,
@@ -313,8 +344,9 @@ def group_audit_table(
         ``decision_function`` output are fine.  Without it the ``auc`` columns are omitted.
     min_group_size : int, default 30
         Groups with fewer patients are flagged in ``small_group``; their rates are noisy.
-    n_boot : int, default DEFAULT_N_BOOT (100)
-        Number of bootstrap resamples of the whole data set.
+    n_boot : int, default DEFAULT_N_BOOT (25)
+        Number of bootstrap resamples of the whole data set.  The default keeps the call
+        near 2 s for ~1000 patients; use 1000 or more for intervals you will report.
     confidence_level : float, default 0.95
         Coverage of the intervals; 0.95 gives the 2.5 % and 97.5 % percentiles.
     random_state : int, numpy RandomState or None, default 0
@@ -344,7 +376,9 @@ def group_audit_table(
     replacement ``n_boot`` times and the percentiles of each metric are taken, leaving out
     resamples in which the metric is undefined for that group.  Where a percentile interval
     would exclude the point estimate (possible for tiny or skewed groups) it is widened to
-    include it, so ``ci_low <= value <= ci_high`` always holds.  ``n`` has no interval.
+    include it, so ``ci_low <= value <= ci_high`` whenever there is an interval.  The interval
+    is NaN when the metric is undefined for the group, or (tiny groups, few resamples) when no
+    resample had it defined.  ``n`` has no interval.
 
     Examples
     --------
@@ -373,33 +407,14 @@ def group_audit_table(
     features = _sensitive_frame(sensitive_features)
     _check_lengths(y_true=y_true, y_pred=y_pred, sensitive_features=features, y_score=scores)
 
-    alpha = (1 - float(confidence_level)) / 2
-    with warnings.catch_warnings():
-        # Groups missing from a resample give all-NaN slices; that is expected, not news.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        frame = MetricFrame(
-            metrics=_metric_functions(with_auc=scores is not None),
-            y_true=y_true,
-            y_pred=y_pred,
-            sensitive_features=features,
-            sample_params=None if scores is None else {"auc": {"y_score": scores}},
-            n_boot=int(n_boot),
-            ci_quantiles=[alpha, 1 - alpha],
-            random_state=random_state,
-        )
+    frame = _bootstrapped_metric_frame(
+        y_true, y_pred, features, scores, n_boot, confidence_level, random_state
+    )
     groups = _all_groups(features)
     point = frame.by_group.reindex(groups)
     low, high = (ci.reindex(groups) for ci in frame.by_group_ci)
     if include_overall:
-        label = _overall_label(groups)
-        if label in groups:
-            raise ValueError(f"A group is already called {OVERALL!r}; rename it to add the overall row.")
-        point, low, high = (
-            pd.concat([part, whole.to_frame(label).T])
-            for part, whole in zip((point, low, high), (frame.overall, *frame.overall_ci))
-        )
-        for part in (point, low, high):
-            part.index.names = groups.names
+        point, low, high = _with_overall_row(frame, groups, point, low, high)
     return _assemble(point, low, high, min_group_size)
 
 
@@ -436,6 +451,16 @@ def _one_metric_disparity(values: pd.Series, reference) -> dict:
             result["smallest_ratio"] = ratios.min()
     result["notes"] = "; ".join(notes)
     return result
+
+
+def _is_group(index: pd.Index, reference) -> bool:
+    # On a MultiIndex, `"F" in index` is true for a partial key; only a full tuple names a group.
+    if index.nlevels > 1 and not (isinstance(reference, tuple) and len(reference) == index.nlevels):
+        return False
+    try:
+        return reference in index
+    except TypeError:  # an unhashable reference such as a list
+        return False
 
 
 def disparity_summary(audit_table, reference, metrics=None):
@@ -489,9 +514,14 @@ def disparity_summary(audit_table, reference, metrics=None):
     unknown = [m for m in metrics if m not in available]
     if unknown or not metrics:
         raise ValueError(f"metrics should be chosen from {available}; got {metrics}.")
-    if reference not in audit_table.index:
-        valid = [g for g in audit_table.index.tolist()]
-        raise ValueError(f"reference group {reference!r} is not in the table; valid groups: {valid}.")
+    if not _is_group(audit_table.index, reference):
+        hint = ""
+        if audit_table.index.nlevels > 1:
+            hint = f" For intersections give one value per feature as a tuple, e.g. {audit_table.index[0]!r}."
+        raise ValueError(
+            f"reference group {reference!r} is not in the table;{hint} "
+            f"valid groups: {audit_table.index.tolist()}."
+        )
     # fairlearn's MetricFrame.difference()/ratio() compare groups only with each other
     # ("between_groups") or with the whole population ("to_overall"), never with a chosen
     # reference group, so this is plain pandas arithmetic on the audit table.
