@@ -26,7 +26,8 @@ install: $(STAMP)  ## create .venv with the pinned dependencies and course_utils
 # Reinstall only when the pins change: the stamp is newer than pyproject.toml otherwise.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The course needs Python 3.11 or newer; found " + sys.version.split()[0])'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo 'Could not create .venv. On Debian/Ubuntu install the venv module: sudo apt-get install python3-venv'; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[instructor,dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null

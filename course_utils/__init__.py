@@ -7,6 +7,9 @@ Modules
 -------
 data         the shipped UCI Heart Disease data, checksummed and documented
 metrics      the group audit table (per-group rates with bootstrap intervals) and disparity summaries
+representation  who is in the data: counts, imbalance ratios, prevalence with intervals, missingness
+models       the course's baseline diagnostic model and its out-of-fold predictions
+plots        the course's figures, with one colour-blind-safe colour per group throughout
 checks       learner feedback on graded exercises: ``check``, ``hint``, ``progress``
 questions    the graded questions of every notebook
 environment  installed versus tested package versions

@@ -79,17 +79,21 @@ class Question:
         Two-digit notebook number, e.g. ``"00"``.
     points : int
         Points the autograder awards.
-    kind : {"integer", "number", "choice", "text"}
+    kind : {"integer", "number", "choice", "text", "mapping"}
         What sort of answer is expected; decides the type check and the comparison.
+        ``"mapping"`` is one number per group (e.g. per site), given as a dict or a pandas
+        Series; ``expected`` then returns a dict from group name to number, group names are
+        compared case-insensitively and every value within ``tolerance``.
     expected : callable
         Returns the correct answer.  A callable so expected values are computed from the
         shipped data when first needed, not typed in by hand.
     tolerance : float
-        For ``"number"``: absolute tolerance of the comparison.
+        For ``"number"`` and ``"mapping"``: absolute tolerance of the comparison.
     choices : sequence of str
         For ``"choice"``: the valid options (compared case-insensitively).
     misconceptions : sequence of Misconception
-        Checked in order; the first that applies gives the feedback.
+        Checked in order; the first that applies gives the feedback.  For ``"mapping"`` the
+        rule receives the answer as a dict with the expected group names as keys.
     hints : sequence of str
         Shown one at a time by :func:`hint`; the first also follows wrong answers.
     """
@@ -111,8 +115,12 @@ class Question:
                 UNANSWERED,
                 "not answered yet. Replace `None` with your answer, then run the cell again.",
             )
-        answer = _as_python_scalar(answer)
-        problem = _type_problem(self, answer)
+        if self.kind == "mapping":  # the group names to expect come from the expected answer
+            expected = self.expected()
+            answer, problem = _as_mapping(answer, expected)
+        else:
+            answer = _as_python_scalar(answer)
+            problem = _type_problem(self, answer)
         if problem:
             return self._result(INVALID, problem)
         expected = self.expected()
@@ -125,6 +133,9 @@ class Question:
             return int(answer) == int(expected)
         if self.kind == "number":
             return math.isclose(float(answer), float(expected), rel_tol=0, abs_tol=self.tolerance)
+        if self.kind == "mapping":
+            return all(math.isclose(answer[key], float(value), rel_tol=0, abs_tol=self.tolerance)
+                       for key, value in dict(expected).items())
         return _normalise(answer) == _normalise(expected)
 
     def _feedback(self, answer: Any, expected: Any) -> str:
@@ -132,7 +143,7 @@ class Question:
             try:
                 if misconception.applies(answer, expected):
                     return misconception.feedback + self._hint_suffix()
-            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            except (TypeError, ValueError, LookupError, AttributeError, ZeroDivisionError, OverflowError):
                 continue  # a rule that cannot judge this answer simply does not apply
         return "That is not the value we expected." + self._hint_suffix()
 
@@ -143,7 +154,8 @@ class Question:
         return CheckResult(self.id, status, f"{self.id}: {text}")
 
 
-_KIND_WORDS = {"integer": "a whole number", "number": "a number", "choice": "one of the options", "text": "text"}
+_KIND_WORDS = {"integer": "a whole number", "number": "a number", "choice": "one of the options", "text": "text",
+               "mapping": "one number per group"}
 
 
 def _type_problem(question: Question, answer: Any) -> str | None:
@@ -166,6 +178,45 @@ def _type_problem(question: Question, answer: Any) -> str | None:
         options = ", ".join(repr(c) for c in question.choices)
         return f"{expects}; {answer!r} is not one of them. The options are: {options}."
     return None
+
+
+def _as_mapping(answer: Any, expected: Any) -> tuple[dict | None, str | None]:
+    """The answer as ``{expected group name: float}``, or None and what is wrong with it.
+
+    Accepts a dict, a pandas Series (index = groups) or a one-column DataFrame.  Group names
+    are matched to the expected ones ignoring case and extra spaces.
+    """
+    expected_keys = [str(key) for key in dict(expected)]
+    example = "{" + ", ".join(f"{key!r}: ..." for key in expected_keys[:2]) + ", ...}"
+    expects = (f"this question expects one number per group ({', '.join(map(repr, expected_keys))}), "
+               f"as a dict such as {example} or a pandas Series")
+    if hasattr(answer, "columns") and hasattr(answer, "iloc") and len(getattr(answer, "columns", ())) == 1:
+        answer = answer.iloc[:, 0]  # a one-column DataFrame, e.g. table[["fnr"]]
+    if hasattr(answer, "to_dict") and hasattr(answer, "index") and not hasattr(answer, "columns"):
+        answer = answer.to_dict()  # a pandas Series
+    if not isinstance(answer, dict):
+        single = isinstance(_as_python_scalar(answer), Real) and not isinstance(answer, bool)
+        why = (" You gave a single number: that pools every group into one value." if single
+               else f" You gave {_describe(answer)}.")
+        return None, f"{expects}.{why}"
+    by_name = {_normalise(key): key for key in expected_keys}
+    given = {}
+    for key, value in answer.items():
+        name = by_name.get(_normalise(key))
+        if name is None:
+            return None, (f"{expects}; {key!r} is not one of the groups. "
+                          f"The groups are: {', '.join(map(repr, expected_keys))}.")
+        value = _as_python_scalar(value)
+        if isinstance(value, bool) or not isinstance(value, Real):
+            return None, f"{expects}; the value for {name!r} is {_describe(value)}, not a number."
+        if not math.isfinite(float(value)):
+            return None, (f"{expects}; the value for {name!r} is {value!r}. "
+                          "Did a calculation divide by zero or use missing data?")
+        given[name] = float(value)
+    absent = [key for key in expected_keys if key not in given]
+    if absent:
+        return None, f"{expects}; your answer has no value for {', '.join(map(repr, absent))}."
+    return given, None
 
 
 def _as_python_scalar(value: Any) -> Any:
@@ -304,7 +355,7 @@ def progress(notebook: str | None = None) -> None:
     Examples
     --------
     >>> progress("99")
-    ⚠️ There is no notebook '99'. Notebooks with graded questions: 00.
+    ⚠️ There is no notebook '99'. Notebooks with graded questions: 00, 01.
     """
     questions = _questions()
     notebooks = sorted({q.notebook for q in questions.values()})

@@ -144,3 +144,60 @@ def test_hints_come_one_at_a_time_then_repeat_the_last(capsys):
     for expected in [*question.hints, question.hints[-1]]:
         checks.hint("orient-female-share")
         assert expected in capsys.readouterr().out
+
+
+# --- the "mapping" kind: one number per group (dict or pandas Series) ----------------------------
+
+
+def mapping_question(**overrides):
+    settings_ = dict(
+        id="demo-mapping", notebook="99", points=1, kind="mapping", tolerance=0.01,
+        expected=lambda: {"Cleveland": 2.12, "VA Long Beach": 32.33},
+        misconceptions=[checks.Misconception(lambda answer, expected: answer["Cleveland"] == 1,
+                                             "Cleveland is 1? Recognised.")],
+    )
+    settings_.update(overrides)
+    return checks.Question(**settings_)
+
+
+def test_mapping_accepts_a_dict_or_a_series_with_loose_key_spelling():
+    import numpy as np
+    import pandas as pd
+
+    question = mapping_question()
+    assert question.evaluate({"Cleveland": 2.121, "VA Long Beach": 32.334}).passed
+    assert question.evaluate({" cleveland ": np.float64(2.12), "va long  beach": 32.33}).passed
+    series = pd.Series([2.12, 32.33], index=pd.CategoricalIndex(["Cleveland", "VA Long Beach"], name="site"))
+    assert question.evaluate(series).passed
+    assert question.evaluate(series.to_frame("ratio")).passed
+
+
+def test_mapping_wrong_values_get_misconception_feedback_or_the_default():
+    question = mapping_question()
+    assert "Recognised" in question.evaluate({"Cleveland": 1, "VA Long Beach": 32.33}).message
+    wrong = question.evaluate({"Cleveland": 2.5, "VA Long Beach": 32.33})
+    assert wrong.status == "wrong" and "not the value we expected" in wrong.message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (3.7, "single number: that pools every group"),
+    ("Cleveland", "You gave text"),
+    ([2.12, 32.33], "You gave a list"),
+    ({"Cleveland": 2.12}, "no value for 'VA Long Beach'"),
+    ({"Cleveland": 2.12, "VA Long Beach": 32.33, "Mars": 1.0}, "'Mars' is not one of the groups"),
+    ({"Cleveland": "2.12", "VA Long Beach": 32.33}, "value for 'Cleveland' is text"),
+    ({"Cleveland": True, "VA Long Beach": 32.33}, "value for 'Cleveland' is a bool"),
+    ({"Cleveland": float("nan"), "VA Long Beach": 32.33}, "divide by zero or use missing data"),
+    ({"Cleveland": float("inf"), "VA Long Beach": 32.33}, "divide by zero"),
+])
+def test_mapping_invalid_answers_get_one_friendly_line(answer, phrase):
+    result = mapping_question().evaluate(answer)
+    assert result.status == "invalid" and phrase in result.message, result.message
+    assert "one number per group ('Cleveland', 'VA Long Beach')" in result.message
+
+
+def test_mapping_rule_that_crashes_on_odd_input_simply_does_not_apply():
+    question = mapping_question(misconceptions=[
+        checks.Misconception(lambda answer, expected: answer["Nowhere"] > 0, "never shown")])
+    result = question.evaluate({"Cleveland": 9, "VA Long Beach": 9})
+    assert result.status == "wrong" and "never shown" not in result.message
