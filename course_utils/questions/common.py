@@ -55,6 +55,11 @@ def inverted_ratio(tolerance, numerator, denominator):
     )
 
 
+def chose(option, feedback):
+    """The learner picked a specific wrong option of a multiple-choice question."""
+    return Misconception(lambda answer, expected: " ".join(str(answer).lower().split()) == option, feedback)
+
+
 def equals(value_of, feedback):
     """The answer equals a specific, recognisable wrong value."""
     return Misconception(lambda answer, expected: math.isclose(float(answer), float(value_of()), abs_tol=1e-9), feedback)

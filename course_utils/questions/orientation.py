@@ -2,6 +2,7 @@
 
 from course_utils.checks import Misconception, Question
 from course_utils.questions.common import (
+    chose,
     complement,
     count_not_proportion,
     equals,
@@ -75,18 +76,18 @@ QUESTIONS = [
         choices=("beneficence", "non-maleficence", "justice", "autonomy"),
         expected=lambda: "justice",
         misconceptions=[
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "beneficence",
+            chose(
+                "beneficence",
                 "Beneficence asks whether the model does good for the patients it is used on. "
                 "The question is about how benefits are shared between groups.",
             ),
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "non-maleficence",
+            chose(
+                "non-maleficence",
                 "Non-maleficence is about avoiding harm to a patient. "
                 "The question is about how benefits and burdens are distributed.",
             ),
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "autonomy",
+            chose(
+                "autonomy",
                 "Autonomy is about a patient's right to make informed choices. "
                 "The question is about fairness between groups.",
             ),

@@ -11,6 +11,7 @@ from functools import cache
 
 from course_utils.checks import Misconception, Question
 from course_utils.questions.common import (
+    chose,
     complement,
     count_not_proportion,
     equals,
@@ -363,17 +364,17 @@ QUESTIONS = [
         choices=VERDICTS,
         expected=_reweighting_verdict,
         misconceptions=[
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "helped",
+            chose(
+                "helped",
                 "Compare the women's false-negative rate before and after re-weighting, and the size of the "
                 "change with the width of its interval. Does the evidence show an improvement?",
             ),
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "made it worse",
+            chose(
+                "made it worse",
                 "Look again at how much the women's false-negative rate moved, compared with its interval.",
             ),
-            Misconception(
-                lambda answer, expected: answer.strip().lower() == "no real change",
+            chose(
+                "no real change",
                 "Look again at how much the women's false-negative rate moved, compared with its interval.",
             ),
         ],
