@@ -22,9 +22,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
 from tqdm import tqdm
+
+from course_utils.release import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -42,10 +42,8 @@ IMPORT_STATEMENTS = {
 
 def time_notebook(path: Path) -> float:
     """Seconds to execute a notebook in a fresh kernel, kernel start included."""
-    notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    run_notebook(path, timeout=600)
     return time.perf_counter() - started
 
 

@@ -73,17 +73,26 @@ def _preprocessors():
     ]
 
 
-def execute_in_place(path: Path, timeout: int = 300) -> None:
-    """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs.
+def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom in a fresh kernel, from its own folder; return it with outputs.
 
-    Solutions are stored executed so nbval can compare their outputs on every test run.
+    The kernel's own log is kept at ERROR level so its start-up warnings do not clutter the terminal.
     """
     from nbclient import NotebookClient
 
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", extra_arguments=["--log-level=ERROR"],
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    return notebook
+
+
+def execute_in_place(path: Path, timeout: int = 300) -> None:
+    """Run a solution notebook in a fresh kernel and save it with its outputs.
+
+    Solutions are stored executed so nbval can compare their outputs on every test run.
+    """
+    notebook = run_notebook(path, timeout)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)  # timings differ on every run; keep diffs clean
     nbformat.write(notebook, path)

@@ -6,18 +6,14 @@ these tests add what nbval does not check.
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from course_utils import release
 
 SOLUTIONS = release.solution_paths()
 
 
-def execute(path, timeout=120):
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return notebook
+def execute(path):
+    return release.run_notebook(path, timeout=120)
 
 
 def text_outputs(notebook):
