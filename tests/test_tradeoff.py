@@ -1,0 +1,261 @@
+"""course_utils.tradeoff: grid evaluation, Pareto front, point selection, clinical terms, plot."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import false_negative_rate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_hex
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from course_utils import tradeoff
+from course_utils.data import load_heart
+from course_utils.tradeoff import (
+    METHOD_COLOURS,
+    evaluate_grid,
+    missed_diagnoses_per_1000,
+    pareto_front,
+    plot_pareto,
+    select_point,
+)
+
+GRID = {"baseline": None, "reweighing": [0.5, 1.0], "threshold": [0.05], "adversarial": [0.1]}
+
+
+@pytest.fixture(scope="module")
+def split():
+    heart = load_heart()
+    strata = heart["disease"].astype(str) + heart["sex"].astype(str)
+    train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
+    return dict(X_train=train, y_train=train["disease"], s_train=train["sex"],
+                X_test=test, y_test=test["disease"], s_test=test["sex"])
+
+
+@pytest.fixture(scope="module")
+def grid_table(split):
+    return evaluate_grid(GRID, [0, 1], **split, n_boot=100, progress=False)
+
+
+# --------------------------------------------------------------------------- evaluate_grid
+
+
+def test_grid_has_one_row_per_setting_and_seed_with_the_documented_columns(grid_table):
+    assert len(grid_table) == 5 * 2
+    assert list(grid_table.columns) == [
+        "method", "knob", "seed", "auc", "auc_ci_low", "auc_ci_high", "accuracy", "fnr",
+        "fnr_Female", "fnr_Male", "fnr_gap", "fnr_gap_ci_low", "fnr_gap_ci_high",
+    ]
+    assert grid_table.loc[grid_table["method"] == "baseline", "knob"].isna().all()
+    assert grid_table.loc[grid_table["method"] == "reweighing", "knob"].tolist() == [0.5, 0.5, 1.0, 1.0]
+
+
+def test_grid_metrics_equal_the_libraries_on_the_held_out_patients(split, grid_table):
+    from course_utils.mitigation import make_mitigator
+
+    row = grid_table[(grid_table["method"] == "threshold") & (grid_table["seed"] == 0)].iloc[0]
+    model = make_mitigator("threshold", 0.05).fit(split["X_train"], split["y_train"], split["s_train"])
+    y, sex = split["y_test"].to_numpy(), split["s_test"].to_numpy()
+    pred = model.predict(split["X_test"], sex)
+    assert row["auc"] == roc_auc_score(y, model.predict_proba(split["X_test"], sex)[:, 1])
+    female = false_negative_rate(y[sex == "Female"], pred[sex == "Female"])
+    male = false_negative_rate(y[sex == "Male"], pred[sex == "Male"])
+    assert (row["fnr_Female"], row["fnr_Male"]) == (female, male)
+    assert row["fnr_gap"] == pytest.approx(abs(female - male), abs=1e-15)
+
+
+def test_grid_intervals_contain_their_point_estimates(grid_table):
+    for metric in ("auc", "fnr_gap"):
+        assert (grid_table[f"{metric}_ci_low"] <= grid_table[metric]).all()
+        assert (grid_table[metric] <= grid_table[f"{metric}_ci_high"]).all()
+        assert (grid_table[f"{metric}_ci_high"] > grid_table[f"{metric}_ci_low"]).all()
+
+
+def test_an_interval_that_would_miss_its_estimate_is_widened_to_include_it():
+    # A gap of 0.001 whose resampled gaps all lie above it (|difference| cannot go below 0).
+    samples = np.linspace(0.003, 0.25, 200)
+    low, high = tradeoff._interval(samples, 0.001, 0.95)
+    assert low == 0.001 and high == pytest.approx(np.quantile(samples, 0.975))
+    assert all(np.isnan(tradeoff._interval(np.full(50, np.nan), 0.1, 0.95)))
+
+
+def test_grid_is_reproducible_and_only_the_adversarial_rows_depend_on_the_seed(split, grid_table):
+    again = evaluate_grid({"adversarial": [0.1], "reweighing": [1.0]}, [0, 1], **split, n_boot=100, progress=False)
+    pd.testing.assert_frame_equal(
+        again.reset_index(drop=True),
+        grid_table[grid_table["method"].isin(["adversarial", "reweighing"]) & grid_table["knob"].isin([0.1, 1.0])]
+        .sort_values(["method", "seed"]).reset_index(drop=True),
+    )
+    by_seed = grid_table.set_index(["method", "knob", "seed"])["auc"].unstack("seed")
+    varies = (by_seed[0] != by_seed[1]).groupby(level="method").any()
+    assert varies.to_dict() == {"adversarial": True, "baseline": False, "reweighing": False, "threshold": False}
+
+
+def test_bootstrap_formulas_equal_sklearn_and_fairlearn_on_the_unresampled_data():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    score = np.round(rng.random(300), 2)  # rounded: many ties, which AUC must count as half
+    pred = (score >= 0.5).astype(int)
+    group = rng.integers(0, 2, 300)
+
+    class Identity:  # a "resampler" that draws every patient once, in order
+        @staticmethod
+        def integers(low, high, size):
+            return np.arange(high)[None, :]
+
+    auc, gap = tradeoff._bootstrap_auc_and_gap(y, score, pred, group, 1, Identity())
+    assert auc[0] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    fnr = [false_negative_rate(y[group == g], pred[group == g]) for g in (0, 1)]
+    assert gap[0] == pytest.approx(abs(fnr[0] - fnr[1]), abs=1e-12)
+
+
+def test_grid_refuses_an_unknown_method_before_fitting_anything(split):
+    with pytest.raises(ValueError, match=r"method should be one of \[.*\]; got 'fair'"):
+        evaluate_grid({"baseline": None, "fair": [1]}, 0, **split, progress=False)
+
+
+def test_grid_refuses_a_knob_outside_its_range(split):
+    with pytest.raises(ValueError, match=r"should be in the range \[0.0, 1.0\]; got 3"):
+        evaluate_grid([("reweighing", 3)], 0, **split, progress=False)
+
+
+def test_grid_refuses_mismatched_held_out_lengths(split):
+    bad = {**split, "y_test": split["y_test"].iloc[:5]}
+    with pytest.raises(ValueError, match="one entry per held-out patient, but the lengths differ"):
+        evaluate_grid({"baseline": None}, 0, **bad, progress=False)
+
+
+# --------------------------------------------------------------------------- pareto_front
+
+
+def _brute_force_front(points):
+    """O(n^2): indices of non-dominated points, exact duplicates kept once (first occurrence)."""
+    keep, seen = [], set()
+    for i, (a_i, g_i) in enumerate(points):
+        dominated = any(a_j >= a_i and g_j <= g_i and (a_j > a_i or g_j < g_i) for a_j, g_j in points)
+        if not dominated and (a_i, g_i) not in seen:
+            keep.append(i)
+            seen.add((a_i, g_i))
+    return keep
+
+
+# Values from a small grid so that ties on one objective and exact duplicates are common.
+_coordinate = st.integers(0, 6).map(lambda k: k / 6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_coordinate, _coordinate), min_size=0, max_size=25))
+def test_pareto_front_equals_a_brute_force_dominance_check(points):
+    df = pd.DataFrame(points, columns=["auc", "fnr_gap"])
+    front = pareto_front(df)
+    assert sorted(front.index) == _brute_force_front(points)
+    # Sorted by gap, rising, and then necessarily by AUC, rising.
+    assert front["fnr_gap"].is_monotonic_increasing
+    assert front["auc"].is_monotonic_increasing
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=20))
+def test_pareto_front_on_continuous_points_equals_brute_force(points):
+    df = pd.DataFrame(points, columns=["auc", "fnr_gap"])
+    assert sorted(pareto_front(df).index) == _brute_force_front(points)
+
+
+def test_pareto_front_keeps_the_first_of_exact_duplicates_and_ignores_undefined_rows():
+    df = pd.DataFrame({"auc": [0.8, 0.9, 0.9, np.nan, 0.95], "fnr_gap": [0.1, 0.05, 0.05, 0.0, np.nan]},
+                      index=["a", "b", "c", "d", "e"])
+    assert pareto_front(df).index.tolist() == ["b"]
+
+
+def test_pareto_front_names_a_missing_column():
+    with pytest.raises(ValueError, match="df has no column 'auroc'"):
+        pareto_front(pd.DataFrame({"auc": [0.8], "fnr_gap": [0.1]}), maximise="auroc")
+
+
+# --------------------------------------------------------------------------- select_point
+
+POINTS = pd.DataFrame({
+    "method": ["baseline", "reweighing", "adversarial", "threshold", "reweighing"],
+    "auc": [0.88, 0.87, 0.86, 0.85, 0.87],
+    "fnr_gap": [0.15, 0.04, 0.04, 0.01, 0.03],
+})
+
+
+def test_highest_auc_within_a_gap_bound_breaks_auc_ties_by_the_smaller_gap():
+    assert select_point(POINTS, "highest_auc_within_gap", 0.05).name == 4
+    assert select_point(POINTS, "highest_auc_within_gap", 0.2).name == 0
+    assert select_point(POINTS, "highest_auc_within_gap", 0.01).name == 3  # bound met exactly
+
+
+def test_smallest_gap_within_an_auc_tolerance_counts_the_bound_as_met():
+    assert select_point(POINTS, "smallest_gap_within_auc", 0.02).name == 4
+    assert select_point(POINTS, "smallest_gap_within_auc", 0.03).name == 3  # 0.88 - 0.03 admits 0.85
+    assert select_point(POINTS, "smallest_gap_within_auc", 0.0).name == 0
+
+
+def test_an_impossible_rule_says_what_the_table_offers():
+    with pytest.raises(ValueError, match=r"no row has fnr_gap <= 0.001; the smallest fnr_gap in the table is 0.01"):
+        select_point(POINTS, "highest_auc_within_gap", 0.001)
+
+
+def test_an_unknown_rule_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"rule should be one of \['highest_auc_within_gap', 'smallest_gap_within_auc'\]"):
+        select_point(POINTS, "fairest", 0.05)
+
+
+def test_a_negative_limit_is_refused():
+    with pytest.raises(ValueError, match="limit should be a number >= 0; got -0.1"):
+        select_point(POINTS, "highest_auc_within_gap", -0.1)
+
+
+# --------------------------------------------------------------------------- clinical terms
+
+
+def test_missed_diagnoses_per_1000_matches_a_hand_calculation():
+    # Baseline misses 3 of 12 women with disease (250 per 1,000) and 11 of 115 men (95.7);
+    # the chosen model misses 2 of 12 (166.7) and 17 of 115 (147.8).
+    baseline = pd.Series({"fnr": 14 / 127, "fnr_Female": 3 / 12, "fnr_Male": 11 / 115, "fnr_gap": 0.15})
+    chosen = pd.Series({"fnr": 19 / 127, "fnr_Female": 2 / 12, "fnr_Male": 17 / 115, "fnr_gap": 0.02})
+    table = missed_diagnoses_per_1000(chosen, baseline)
+    assert table.index.tolist() == ["Female", "Male", "all patients"]
+    assert table["chosen"].tolist() == [166.7, 147.8, 149.6]
+    assert table["baseline"].tolist() == [250.0, 95.7, 110.2]
+    assert table["change"].tolist() == [-83.3, 52.2, 39.4]
+
+
+def test_missed_diagnoses_works_on_rows_of_the_grid(grid_table):
+    base = grid_table[grid_table["method"] == "baseline"].iloc[0]
+    chosen = select_point(grid_table, "highest_auc_within_gap", 0.05)
+    table = missed_diagnoses_per_1000(chosen, base)
+    assert table.loc["Female", "baseline"] == round(1000 * base["fnr_Female"], 1)
+    assert table.loc["Male", "change"] == round(1000 * (chosen["fnr_Male"] - base["fnr_Male"]), 1)
+
+
+def test_missed_diagnoses_needs_fnr_entries():
+    with pytest.raises(ValueError, match="both rows need the FNR entries"):
+        missed_diagnoses_per_1000(pd.Series({"auc": 0.8}), pd.Series({"auc": 0.9}), groups=["Female"])
+
+
+# --------------------------------------------------------------------------- plot
+
+
+def test_plot_pareto_draws_each_method_in_its_colour_with_labelled_axes(grid_table):
+    import matplotlib.pyplot as plt
+
+    ax = plot_pareto(grid_table)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["baseline", "reweighing", "adversarial", "threshold", "Pareto front"]
+    for container in ax.containers:
+        method = container.get_label()
+        assert to_hex(container.lines[0].get_color()) == METHOD_COLOURS[method].lower()
+        assert container.has_xerr and container.has_yerr
+    assert "FNR gap" in ax.get_xlabel() and "proportion" in ax.get_xlabel()
+    assert "AUC" in ax.get_ylabel()
+    front_line = [line for line in ax.get_lines() if line.get_label() == "Pareto front"][0]
+    assert len(front_line.get_xdata()) == len(pareto_front(grid_table))
+    plt.close(ax.figure)
