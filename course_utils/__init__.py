@@ -10,6 +10,11 @@ metrics      the group audit table (per-group rates with bootstrap intervals) an
 representation  who is in the data: counts, imbalance ratios, prevalence with intervals, missingness
 models       the course's baseline diagnostic model and its out-of-fold predictions
 plots        the course's figures, with one colour-blind-safe colour per group throughout
+mitigation   aif360 re-weighting, adversarial de-biasing and threshold post-processing behind one shape
+tradeoff     sweep mitigations, Pareto front of AUC against FNR gap, select a point, clinical terms
+cohort       the synthetic readmission cohort (label-choice bias, drift) for the ethics review
+governance   impact-assessment validation, model card and datasheet rendering
+monitoring   group metrics per deployment month and escalation rules for fairness drift
 checks       learner feedback on graded exercises: ``check``, ``hint``, ``progress``
 questions    the graded questions of every notebook
 environment  installed versus tested package versions
