@@ -628,3 +628,14 @@ def _download(url, timeout):
             f"Could not download {url} ({reason}): you seem to be offline, or the UCI repository is down. "
             "Use load_heart() instead: it reads the same data shipped with the course, checksummed."
         ) from error
+
+
+def __getattr__(name):
+    # The synthetic readmission cohort lives in course_utils.cohort (it imports this module, so it
+    # cannot be imported here at load time); course_utils.data.make_readmission_cohort is the same
+    # function, found on first use.
+    if name == "make_readmission_cohort":
+        from course_utils.cohort import make_readmission_cohort
+
+        return make_readmission_cohort
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

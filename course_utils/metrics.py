@@ -224,8 +224,8 @@ def _check_settings(min_group_size, n_boot, confidence_level, random_state) -> N
         raise TypeError(f"min_group_size should be a whole number; got {min_group_size!r}.")
     if min_group_size < 1:
         raise ValueError(f"min_group_size should be at least 1; got {min_group_size}.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"n_boot should be a whole number of resamples, 1 or more; got {n_boot!r}.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 0:
+        raise ValueError(f"n_boot should be a whole number of resamples, 0 (no intervals) or more; got {n_boot!r}.")
     if not isinstance(confidence_level, numbers.Real) or not 0 < confidence_level < 1:
         raise ValueError(
             f"confidence_level should be a number strictly between 0 and 1, such as 0.95; "
@@ -266,12 +266,14 @@ def _undefined_reasons(row: pd.Series) -> str:
     return "; ".join(reasons)
 
 
-def _assemble(point: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame, min_group_size: int):
+def _assemble(point: pd.DataFrame, min_group_size: int, low=None, high=None):
     table = pd.DataFrame(index=point.index)
     table["n"] = point["n"].fillna(0).astype(int)
     for metric in [m for m in RATE_METRICS if m in point.columns]:
         estimate = point[metric].astype(float)
         table[metric] = estimate
+        if low is None:  # n_boot=0: point estimates only
+            continue
         # Percentile intervals of a small or skewed group can exclude the estimate itself;
         # widening to include it is conservative and keeps "low <= estimate <= high" true.
         table[f"{metric}_ci_low"] = np.minimum(low[metric].astype(float), estimate)
@@ -297,8 +299,9 @@ def _bootstrapped_metric_frame(y_true, y_pred, features, scores, n_boot, confide
             sensitive_features=features,
             # AUC needs the scores, which MetricFrame resamples alongside the labels.
             sample_params=None if scores is None else {"auc": {"y_score": scores}},
-            n_boot=int(n_boot),
-            ci_quantiles=[alpha, 1 - alpha],
+            # n_boot=0 asks for point estimates only (fast: no resampling at all).
+            n_boot=int(n_boot) or None,
+            ci_quantiles=[alpha, 1 - alpha] if n_boot else None,
             random_state=random_state,
         )
 
@@ -307,7 +310,7 @@ def _with_overall_row(frame: MetricFrame, groups: pd.Index, *parts: pd.DataFrame
     label = _overall_label(groups)
     if label in groups:
         raise ValueError(f"A group is already called {OVERALL!r}; rename it to add the overall row.")
-    wholes = (frame.overall, *frame.overall_ci)
+    wholes = (frame.overall, *(frame.overall_ci if len(parts) > 1 else ()))
     extended = [pd.concat([part, whole.to_frame(label).T]) for part, whole in zip(parts, wholes)]
     for part in extended:
         part.index.names = groups.names
@@ -347,6 +350,8 @@ def group_audit_table(
     n_boot : int, default DEFAULT_N_BOOT (25)
         Number of bootstrap resamples of the whole data set.  The default keeps the call
         near 2 s for ~1000 patients; use 1000 or more for intervals you will report.
+        ``n_boot=0`` gives point estimates only, without the ``_ci_low`` / ``_ci_high``
+        columns (fast: for monitoring many periods).
     confidence_level : float, default 0.95
         Coverage of the intervals; 0.95 gives the 2.5 % and 97.5 % percentiles.
     random_state : int, numpy RandomState or None, default 0
@@ -411,11 +416,12 @@ def group_audit_table(
         y_true, y_pred, features, scores, n_boot, confidence_level, random_state
     )
     groups = _all_groups(features)
-    point = frame.by_group.reindex(groups)
-    low, high = (ci.reindex(groups) for ci in frame.by_group_ci)
+    parts = [frame.by_group.reindex(groups)]
+    if n_boot:
+        parts += [ci.reindex(groups) for ci in frame.by_group_ci]  # low, high
     if include_overall:
-        point, low, high = _with_overall_row(frame, groups, point, low, high)
-    return _assemble(point, low, high, min_group_size)
+        parts = _with_overall_row(frame, groups, *parts)
+    return _assemble(parts[0], min_group_size, *parts[1:])
 
 
 # --- comparing groups ----------------------------------------------------------------------

@@ -166,12 +166,10 @@ def _period_table(part, groups, y_true, y_pred, y_score, min_group_size, n_boot,
         part[y_true].to_numpy(), part[y_pred].to_numpy(),
         pd.Series(pd.Categorical(part[groups].to_numpy(), categories=_levels(part[groups]))),
         None if y_score is None else part[y_score].to_numpy(),
-        min_group_size=min_group_size, n_boot=max(n_boot, 1), confidence_level=confidence_level,
+        min_group_size=min_group_size, n_boot=n_boot, confidence_level=confidence_level,
         random_state=random_state,
     )
     table.insert(1, "share", table["n"] / len(part))
-    if n_boot == 0:
-        table = table[[c for c in table.columns if not c.endswith(("_ci_low", "_ci_high"))]]
     return table
 
 

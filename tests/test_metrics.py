@@ -428,7 +428,7 @@ def test_bool_labels_and_list_features_are_accepted():
         ({"min_group_size": 0}, "min_group_size should be at least 1; got 0"),
         ({"confidence_level": 1.0}, "confidence_level should be a number strictly between 0 and 1"),
         ({"confidence_level": 0}, "got 0"),
-        ({"n_boot": 0}, "n_boot should be a whole number of resamples, 1 or more; got 0"),
+        ({"n_boot": -1}, "n_boot should be a whole number of resamples, 0 (no intervals) or more; got -1"),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, message):
@@ -439,6 +439,16 @@ def test_bad_input_gets_a_clear_error(kwargs, message):
     with pytest.raises(ValueError) as error:
         group_audit_table(**arguments)
     assert message in str(error.value)
+
+
+def test_n_boot_zero_gives_the_same_point_estimates_without_intervals():
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    groups, scores = rng.choice(["a", "b", "c"], 200), rng.random(200)
+    quick = group_audit_table(y_true, y_pred, groups, scores, n_boot=0, include_overall=True)
+    full = group_audit_table(y_true, y_pred, groups, scores, n_boot=5, include_overall=True)
+    assert not any(column.endswith(("_ci_low", "_ci_high")) for column in quick.columns)
+    pd.testing.assert_frame_equal(quick, full[quick.columns])
 
 
 # --- disparity_summary ----------------------------------------------------------------------
