@@ -354,8 +354,8 @@ def progress(notebook: str | None = None) -> None:
 
     Examples
     --------
-    >>> progress("99")
-    ⚠️ There is no notebook '99'. Notebooks with graded questions: 00, 01.
+    >>> progress("99")  # doctest: +ELLIPSIS
+    ⚠️ There is no notebook '99'. Notebooks with graded questions: 00, 01, ...
     """
     questions = _questions()
     notebooks = sorted({q.notebook for q in questions.values()})

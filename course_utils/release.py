@@ -82,7 +82,10 @@ def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
 
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
+    # coalesce_streams: one print can arrive as several stream messages under load; merge them so
+    # two runs of the same notebook store identical outputs.
     NotebookClient(notebook, timeout=timeout, kernel_name="python3", extra_arguments=["--log-level=ERROR"],
+                   coalesce_streams=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return notebook
 

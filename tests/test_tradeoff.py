@@ -259,3 +259,24 @@ def test_plot_pareto_draws_each_method_in_its_colour_with_labelled_axes(grid_tab
     front_line = [line for line in ax.get_lines() if line.get_label() == "Pareto front"][0]
     assert len(front_line.get_xdata()) == len(pareto_front(grid_table))
     plt.close(ax.figure)
+
+
+def test_a_repeated_sweep_is_fitted_once_and_returned_as_an_independent_copy(monkeypatch):
+    from course_utils import tradeoff
+
+    from course_utils.data import load_heart
+
+    X = load_heart(sites="Cleveland")
+    y = X["disease"]
+    args = dict(seeds=[0], X_train=X, y_train=y, s_train=X["sex"], X_test=X, y_test=y, s_test=X["sex"],
+                n_boot=10, progress=False)
+    fits = []  # one entry per model fitted and measured
+    real = tradeoff._evaluate_one
+    monkeypatch.setattr(tradeoff, "_evaluate_one", lambda *a, **k: fits.append(1) or real(*a, **k))
+    first = tradeoff.evaluate_grid({"baseline": None}, **args)
+    first["auc"] = -1.0  # a learner editing the result must not change the remembered sweep
+    second = tradeoff.evaluate_grid({"baseline": None}, **args)
+    assert len(fits) == 1 and (second["auc"] > 0).all()
+    changed = X.assign(age=X["age"] + 1)  # one value differs: a new sweep
+    tradeoff.evaluate_grid({"baseline": None}, **{**args, "X_train": changed})
+    assert len(fits) == 2

@@ -4,9 +4,9 @@ Each notebook has one module here listing its questions; this package gathers th
 ``QUESTIONS`` so :mod:`course_utils.checks` can find any of them by id.
 """
 
-from course_utils.questions import orientation, representation
+from course_utils.questions import debiasing, ethics, orientation, representation
 
-_ALL = [*orientation.QUESTIONS, *representation.QUESTIONS]
+_ALL = [*orientation.QUESTIONS, *representation.QUESTIONS, *debiasing.QUESTIONS, *ethics.QUESTIONS]
 
 QUESTIONS = {question.id: question for question in _ALL}
 
