@@ -27,7 +27,7 @@ import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 CORRECT, WRONG, UNANSWERED, INVALID = "correct", "wrong", "unanswered", "invalid"

@@ -42,19 +42,6 @@ def notebook():
     return nbformat.read(SOLUTION, as_version=4)
 
 
-@pytest.fixture(scope="module")
-def outputs(notebook):
-    parts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            parts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
-    return "\n".join(parts)
-
-
-@pytest.fixture(scope="module")
-def prose(notebook):
-    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,15 @@ def heart():
     return load_heart()
 
 
-def _close(a, b, tolerance):
+def close(a, b, tolerance):
+    """True when two numbers differ by at most ``tolerance`` (absolute)."""
     return math.isclose(float(a), float(b), rel_tol=0, abs_tol=tolerance)
 
 
 def percentage_not_proportion(tolerance=0.5):
     """The learner multiplied a proportion by 100."""
     return Misconception(
-        lambda answer, expected: _close(answer, 100 * expected, tolerance),
+        lambda answer, expected: close(answer, 100 * expected, tolerance),
         "That looks like a percentage. Give a proportion between 0 and 1 (e.g. 0.25, not 25).",
     )
 
@@ -41,7 +42,7 @@ def count_not_proportion(count_of):
 def complement(tolerance, what):
     """The learner computed the share of the other group (1 - p)."""
     return Misconception(
-        lambda answer, expected: _close(answer, 1 - expected, tolerance),
+        lambda answer, expected: close(answer, 1 - expected, tolerance),
         f"That is the share of {what}. Check which group the question asks about.",
     )
 
@@ -49,7 +50,7 @@ def complement(tolerance, what):
 def inverted_ratio(tolerance, numerator, denominator):
     """The learner divided the wrong way round (b : a instead of a : b)."""
     return Misconception(
-        lambda answer, expected: float(answer) != 0 and _close(answer, 1 / expected, tolerance),
+        lambda answer, expected: float(answer) != 0 and close(answer, 1 / expected, tolerance),
         f"Your ratio looks inverted. The question asks for {numerator} per one {denominator}: "
         f"{numerator} on top, {denominator} underneath.",
     )
@@ -60,6 +61,21 @@ def chose(option, feedback):
     return Misconception(lambda answer, expected: " ".join(str(answer).lower().split()) == option, feedback)
 
 
-def equals(value_of, feedback):
-    """The answer equals a specific, recognisable wrong value."""
-    return Misconception(lambda answer, expected: math.isclose(float(answer), float(value_of()), abs_tol=1e-9), feedback)
+def equals(value_of, feedback, tolerance=1e-9):
+    """The answer equals (within ``tolerance``) a specific, recognisable wrong value."""
+    return Misconception(lambda answer, expected: close(answer, value_of(), tolerance), feedback)
+
+
+def mapping_equals(values_of, feedback, tolerance):
+    """A one-number-per-group answer equals, group by group, a recognisable wrong mapping."""
+    return Misconception(
+        lambda answer, expected: all(close(answer[key], value, tolerance) for key, value in values_of().items()),
+        feedback,
+    )
+
+
+def every_value_is(value_of, feedback, tolerance):
+    """Every group got the same recognisable value (typically the pooled one)."""
+    return Misconception(
+        lambda answer, expected: all(close(value, value_of(), tolerance) for value in answer.values()), feedback
+    )

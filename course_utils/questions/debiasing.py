@@ -15,7 +15,16 @@ from functools import cache
 import pandas as pd
 
 from course_utils.checks import Misconception, Question
-from course_utils.questions.common import chose, count_not_proportion, equals, heart, percentage_not_proportion
+from course_utils.questions.common import (
+    chose,
+    close,
+    count_not_proportion,
+    equals,
+    every_value_is,
+    heart,
+    mapping_equals,
+    percentage_not_proportion,
+)
 
 #: The notebook's held-out split: share held out and seed (stratified by disease x sex).
 TEST_SIZE, SPLIT_SEED = 0.25, 0
@@ -214,23 +223,8 @@ def _diabetic_share_at_va():
 # --- generic rules -----------------------------------------------------------------------------
 
 
-def _close(a, b, tolerance):
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=tolerance)
 
 
-def _value_rule(value_of, feedback, tolerance):
-    return Misconception(lambda answer, expected: _close(answer, value_of(), tolerance), feedback)
-
-
-def _mapping_rule(values_of, feedback, tolerance):
-    return Misconception(
-        lambda answer, expected: all(_close(answer[k], v, tolerance) for k, v in values_of().items()), feedback
-    )
-
-
-def _every_value_is(value_of, feedback, tolerance):
-    return Misconception(lambda answer, expected: all(_close(v, value_of(), tolerance) for v in answer.values()),
-                         feedback)
 
 
 _TOL = 0.005
@@ -244,9 +238,9 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=_baseline_auc,
         misconceptions=[
-            _value_rule(_baseline_accuracy, "That is the accuracy (share of correct decisions at the 0.5 threshold). "
+            equals(_baseline_accuracy, "That is the accuracy (share of correct decisions at the 0.5 threshold). "
                         "AUC is computed from the scores, not the decisions.", _TOL),
-            _value_rule(lambda: 1 - _baseline_auc(), "That is 1 - AUC: check the order of the arguments "
+            equals(lambda: 1 - _baseline_auc(), "That is 1 - AUC: check the order of the arguments "
                         "(true labels first, then the probability of disease).", _TOL),
         ],
         hints=["`roc_auc_score(y_true, scores)` with `scores = model.predict_proba(X, sex)[:, 1]`."],
@@ -259,15 +253,15 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=lambda: _baseline("fnr"),
         misconceptions=[
-            _mapping_rule(lambda: _baseline("fpr"),
+            mapping_equals(lambda: _baseline("fpr"),
                           "Those are false-positive rates (healthy patients flagged). The FNR is about patients WITH "
                           "disease whom the model missed.", _TOL),
-            _mapping_rule(lambda: {s: 1 - a for s, a in _baseline("accuracy").items()},
+            mapping_equals(lambda: {s: 1 - a for s, a in _baseline("accuracy").items()},
                           "Those are error rates (1 - accuracy) over all patients of each group. The FNR divides the "
                           "missed patients by the patients with disease only.", _TOL),
-            _mapping_rule(lambda: _baseline("tpr"),
+            mapping_equals(lambda: _baseline("tpr"),
                           "Those are true-positive rates (the share caught). The FNR is the share missed.", _TOL),
-            _mapping_rule(lambda: _baseline("false_negatives"),
+            mapping_equals(lambda: _baseline("false_negatives"),
                           "Those are counts of missed patients. Divide by each group's patients with disease.", 0.5),
         ],
         hints=["FNR = missed patients with disease / patients with disease, within each sex, on the held-out set."],
@@ -280,16 +274,16 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=lambda: _gap("fnr"),
         misconceptions=[
-            _value_rule(lambda: -_gap("fnr"), "Your gap is negative: it is signed the wrong way round. The course "
+            equals(lambda: -_gap("fnr"), "Your gap is negative: it is signed the wrong way round. The course "
                         "reports the gap as an absolute difference, |FNR women - FNR men|.", _TOL),
-            Misconception(lambda answer, expected: any(_close(answer, r, 0.01) for r in (
+            Misconception(lambda answer, expected: any(close(answer, r, 0.01) for r in (
                 _baseline("fnr")["Female"] / _baseline("fnr")["Male"], _baseline("fnr")["Male"] / _baseline("fnr")["Female"])),
                 "That is a ratio of the two FNRs. The gap is a difference: subtract one FNR from the other."),
-            _value_rule(lambda: _gap("fpr"), "That is the gap in false-positive rates. The question asks about "
+            equals(lambda: _gap("fpr"), "That is the gap in false-positive rates. The question asks about "
                         "missed diagnoses: the false-negative rates.", _TOL),
-            _value_rule(lambda: _gap("auc"), "That is the difference in AUC between the groups. AUC ranks scores; "
+            equals(lambda: _gap("auc"), "That is the difference in AUC between the groups. AUC ranks scores; "
                         "the FNR gap compares how many patients with disease each group has missed.", _TOL),
-            _value_rule(lambda: abs(_baseline("accuracy")["Female"] - _baseline("accuracy")["Male"]),
+            equals(lambda: abs(_baseline("accuracy")["Female"] - _baseline("accuracy")["Male"]),
                         "That is the gap in error rates (1 - accuracy). Use the FNR: patients with disease only.", _TOL),
         ],
         hints=["gap = |FNR(Female) - FNR(Male)|, a difference of two proportions, between 0 and 1."],
@@ -302,12 +296,12 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=_equalized_odds,
         misconceptions=[
-            _value_rule(lambda: _gap("tpr"), "That is the TPR gap alone (the same as the FNR gap). Equalized odds "
+            equals(lambda: _gap("tpr"), "That is the TPR gap alone (the same as the FNR gap). Equalized odds "
                         "also asks for equal false-positive rates: take the larger of the two gaps.", _TOL),
-            _value_rule(lambda: (_gap("tpr") + _gap("fpr")) / 2, "That is the mean of the two gaps. The equalized-odds "
+            equals(lambda: (_gap("tpr") + _gap("fpr")) / 2, "That is the mean of the two gaps. The equalized-odds "
                         "difference is the larger of them (the worse violation).", _TOL),
-            _value_rule(lambda: _gap("tpr") + _gap("fpr"), "That is the sum of the two gaps. Take the larger one.", _TOL),
-            _value_rule(lambda: _gap("selection_rate"), "That is the selection-rate gap: demographic parity, not "
+            equals(lambda: _gap("tpr") + _gap("fpr"), "That is the sum of the two gaps. Take the larger one.", _TOL),
+            equals(lambda: _gap("selection_rate"), "That is the selection-rate gap: demographic parity, not "
                         "equalized odds.", _TOL),
         ],
         hints=["Equalized-odds difference = max(|TPR gap|, |FPR gap|); fairlearn's `equalized_odds_difference` "
@@ -321,11 +315,11 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=_women_ppv_at_mens_error_rates,
         misconceptions=[
-            _value_rule(lambda: _baseline("ppv")["Male"], "That is the men's PPV. If women had the men's TPR and FPR, "
+            equals(lambda: _baseline("ppv")["Male"], "That is the men's PPV. If women had the men's TPR and FPR, "
                         "would their PPV be the same? Put the women's base rate into the formula.", _TOL),
-            _value_rule(lambda: _baseline("ppv")["Female"], "That is the women's PPV under the baseline model. The "
+            equals(lambda: _baseline("ppv")["Female"], "That is the women's PPV under the baseline model. The "
                         "question asks what it would be with the men's TPR and FPR.", _TOL),
-            _value_rule(lambda: _baseline("base_rate")["Female"], "That is the women's base rate. Use it inside the "
+            equals(lambda: _baseline("base_rate")["Female"], "That is the women's base rate. Use it inside the "
                         "PPV formula with the men's TPR and FPR.", _TOL),
         ],
         hints=["PPV = TPR p / (TPR p + FPR (1 - p)), with p the group's base rate (share with disease)."],
@@ -338,12 +332,12 @@ QUESTIONS = [
         tolerance=0.01,
         expected=_reweighing_weight,
         misconceptions=[
-            _value_rule(lambda: 1 / _reweighing_weight(), "Your weight is inverted: it is observed / expected. "
+            equals(lambda: 1 / _reweighing_weight(), "Your weight is inverted: it is observed / expected. "
                         "Re-weighing multiplies each cell by expected / observed: P(group) P(outcome) / "
                         "P(group, outcome).", 0.01),
-            _value_rule(lambda: _reweighing_weight(data=heart()), "That uses all 920 patients. Weights are "
+            equals(lambda: _reweighing_weight(data=heart()), "That uses all 920 patients. Weights are "
                         "computed on the training patients only; the held-out patients must stay unseen.", 0.01),
-            _value_rule(lambda: _reweighing_weight("Female", 0), "That is the weight of women WITHOUT disease.", 0.01),
+            equals(lambda: _reweighing_weight("Female", 0), "That is the weight of women WITHOUT disease.", 0.01),
             count_not_proportion(lambda: _training_cell("Female", 1)),
         ],
         hints=["weight(women, disease) = P(woman) x P(disease) / P(woman and disease), all on the training set."],
@@ -374,14 +368,14 @@ QUESTIONS = [
         tolerance=0.5,
         expected=lambda: _missed_per_1000(_chosen_row()),
         misconceptions=[
-            _mapping_rule(lambda: _missed_per_1000_all_patients(_chosen_row()),
+            mapping_equals(lambda: _missed_per_1000_all_patients(_chosen_row()),
                           "Those are missed diagnoses per 1,000 patients of each group, with or without disease. "
                           "The question asks per 1,000 patients WITH disease: 1000 x FNR.", 0.5),
-            _mapping_rule(lambda: {s: v / 1000 for s, v in _missed_per_1000(_chosen_row()).items()},
+            mapping_equals(lambda: {s: v / 1000 for s, v in _missed_per_1000(_chosen_row()).items()},
                           "Those are proportions (FNRs). Express them per 1,000 patients with disease.", 0.005),
-            _mapping_rule(lambda: _missed_per_1000(_baseline_row()),
+            mapping_equals(lambda: _missed_per_1000(_baseline_row()),
                           "Those are the baseline's numbers. The question asks about the chosen setting.", 0.5),
-            _mapping_rule(lambda: {s: _missed_per_1000(_chosen_row())[s] - _missed_per_1000(_baseline_row())[s]
+            mapping_equals(lambda: {s: _missed_per_1000(_chosen_row())[s] - _missed_per_1000(_baseline_row())[s]
                                    for s in GROUPS},
                           "Those are the changes from the baseline. Give the chosen setting's own numbers.", 0.5),
         ],
@@ -395,14 +389,14 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=_diabetes_prevalence,
         misconceptions=[
-            _mapping_rule(lambda: _diabetes_prevalence("sum"),
+            mapping_equals(lambda: _diabetes_prevalence("sum"),
                           "Those are counts of patients with disease. Prevalence divides by the group's patients.", 0.5),
-            _mapping_rule(lambda: {k: v / heart()["disease"].sum() for k, v in _diabetes_prevalence("sum").items()},
+            mapping_equals(lambda: {k: v / heart()["disease"].sum() for k, v in _diabetes_prevalence("sum").items()},
                           "You divided by all patients with disease: that is the share of cases in each group. "
                           "Prevalence divides a group's cases by that group's patients.", _TOL),
-            _every_value_is(lambda: heart()["disease"].mean(),
+            every_value_is(lambda: heart()["disease"].mean(),
                             "That is the prevalence of all patients pooled. Compute it within each group.", _TOL),
-            _mapping_rule(lambda: {k: 100 * v for k, v in _diabetes_prevalence().items()},
+            mapping_equals(lambda: {k: 100 * v for k, v in _diabetes_prevalence().items()},
                           "Those look like percentages. Give proportions between 0 and 1.", 0.5),
         ],
         hints=["Among patients with `fasting_blood_sugar_high` True (diabetic) and False (non-diabetic): the mean "
@@ -416,9 +410,9 @@ QUESTIONS = [
         tolerance=_TOL,
         expected=_va_share,
         misconceptions=[
-            _value_rule(_diabetic_share_at_va, "That is the share of VA Long Beach patients who are diabetic. The "
+            equals(_diabetic_share_at_va, "That is the share of VA Long Beach patients who are diabetic. The "
                         "question asks the other way round: of the diabetic patients, what share come from VA.", _TOL),
-            _value_rule(lambda: _va_share("non-diabetic"), "That is the share among NON-diabetic patients.", _TOL),
+            equals(lambda: _va_share("non-diabetic"), "That is the share among NON-diabetic patients.", _TOL),
             percentage_not_proportion(),
             equals(lambda: int(((diabetes_status(heart()) == "diabetic") & (heart()["site"] == "VA Long Beach")).sum()),
                    "You gave a count of patients. Divide by the number of diabetic patients."),

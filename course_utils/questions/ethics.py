@@ -14,14 +14,13 @@ notebook's check cells: :func:`assessment_summary` (an impact assessment -> four
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from course_utils.checks import Misconception, Question
-from course_utils.questions.common import chose, percentage_not_proportion
+from course_utils.questions.common import chose, close, equals, mapping_equals, percentage_not_proportion
 
 # --- the notebook's settings (the notebook uses the same numbers) ------------------------------
 COHORT_SIZE, COHORT_SEED = 20000, 0
@@ -280,17 +279,7 @@ def _expected_false_alarms():
 # --- misconception rules -----------------------------------------------------------------------
 
 
-def _close(a, b, tolerance):
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=tolerance)
 
-
-def _equals(value_of, feedback, tolerance):
-    return Misconception(lambda answer, expected: _close(answer, value_of(), tolerance), feedback)
-
-
-def _mapping_close(values_of, feedback, tolerance):
-    return Misconception(
-        lambda answer, expected: all(_close(answer[k], v, tolerance) for k, v in values_of().items()), feedback)
 
 
 _COHORT_SHARE = ("That is the share of Black patients in the whole cohort. The question asks about the patients "
@@ -306,9 +295,9 @@ QUESTIONS = [
         expected=lambda: _black_share("cost"),
         misconceptions=[
             percentage_not_proportion(0.5),
-            _equals(lambda: _black_share("need"), "That is the share under the model trained on need. This "
+            equals(lambda: _black_share("need"), "That is the share under the model trained on need. This "
                     "question asks about the model trained on cost.", 0.002),
-            _equals(_cohort_black_share, _COHORT_SHARE, 0.002),
+            equals(_cohort_black_share, _COHORT_SHARE, 0.002),
             Misconception(lambda answer, expected: float(answer).is_integer() and int(answer) == _black_count("cost"),
                           "You gave a count of patients. Give the share: Black patients among the auto-enrolled."),
         ],
@@ -324,9 +313,9 @@ QUESTIONS = [
         expected=lambda: _black_share("need"),
         misconceptions=[
             percentage_not_proportion(0.5),
-            _equals(lambda: _black_share("cost"), "That is the cost model's share again. The cost share is not the "
+            equals(lambda: _black_share("cost"), "That is the cost model's share again. The cost share is not the "
                     "need share: use the selection of the model trained on chronic_conditions.", 0.002),
-            _equals(_cohort_black_share, _COHORT_SHARE, 0.002),
+            equals(_cohort_black_share, _COHORT_SHARE, 0.002),
             Misconception(lambda answer, expected: float(answer).is_integer() and int(answer) == _black_count("need"),
                           "You gave a count of patients. Give the share: Black patients among the auto-enrolled."),
         ],
@@ -340,11 +329,11 @@ QUESTIONS = [
         tolerance=0.005,
         expected=lambda: _high_need_rates("cost"),
         misconceptions=[
-            _mapping_close(lambda: _high_need_rates("need"), "Those are the need model's enrolment rates. The question "
+            mapping_equals(lambda: _high_need_rates("need"), "Those are the need model's enrolment rates. The question "
                            "asks how the model trained on cost treats patients of equal need.", 0.002),
-            Misconception(lambda answer, expected: all(_close(v, 100 * expected[k], 0.5) for k, v in answer.items()),
+            Misconception(lambda answer, expected: all(close(v, 100 * expected[k], 0.5) for k, v in answer.items()),
                           "Those look like percentages. Give proportions between 0 and 1 (e.g. 0.25, not 25)."),
-            _mapping_close(lambda: _high_need_composition("cost"), "Those are the shares of each group among the "
+            mapping_equals(lambda: _high_need_composition("cost"), "Those are the shares of each group among the "
                            "enrolled high-need patients. The question asks, within each group, what share is "
                            "enrolled: divide by the group's high-need patients.", 0.002),
         ],
@@ -358,11 +347,11 @@ QUESTIONS = [
         tolerance=0.005,
         expected=_fnr_gap,
         misconceptions=[
-            Misconception(lambda answer, expected: _close(answer, -expected, 0.005) and abs(expected) > 0.01,
+            Misconception(lambda answer, expected: close(answer, -expected, 0.005) and abs(expected) > 0.01,
                           "The sign is the wrong way round: the question asks for Black minus White. (A TPR "
                           "difference also has the opposite sign of the FNR difference.)"),
             percentage_not_proportion(0.5),
-            _equals(lambda: _fnr("Black"), "That is the FNR of Black patients alone. The gap is their FNR minus "
+            equals(lambda: _fnr("Black"), "That is the FNR of Black patients alone. The gap is their FNR minus "
                     "White patients' FNR.", 0.002),
         ],
         hints=["FNR of a group: among its readmitted patients (readmitted_30d == 1), the share not flagged.",

@@ -15,8 +15,10 @@ from course_utils.questions.common import (
     complement,
     count_not_proportion,
     equals,
+    every_value_is,
     heart,
     inverted_ratio,
+    mapping_equals,
     percentage_not_proportion,
 )
 
@@ -127,21 +129,7 @@ def _small_female_intersections():
 # --- misconception rules for one-number-per-group answers --------------------------------------
 
 
-def _all_close(answer, values, tolerance):
-    return all(math.isclose(answer[key], float(value), rel_tol=0, abs_tol=tolerance) for key, value in values.items())
 
-
-def _mapping_rule(values_of, feedback, tolerance):
-    """The answer equals, group by group, a recognisable wrong mapping."""
-    return Misconception(lambda answer, expected: _all_close(answer, values_of(), tolerance), feedback)
-
-
-def _every_value_is(value_of, feedback, tolerance):
-    """Every group got the same recognisable value (typically the pooled one)."""
-    return Misconception(
-        lambda answer, expected: all(math.isclose(v, float(value_of()), abs_tol=tolerance) for v in answer.values()),
-        feedback,
-    )
 
 
 def _mapping_inverted(feedback, tolerance):
@@ -197,16 +185,16 @@ QUESTIONS = [
         tolerance=0.01,
         expected=_site_ratios,
         misconceptions=[
-            _every_value_is(lambda: _n("Male") / _n("Female"), _POOLED, 0.01),
+            every_value_is(lambda: _n("Male") / _n("Female"), _POOLED, 0.01),
             _mapping_inverted(
                 "Your ratios look inverted: that is women per man. The question asks for men per woman at each "
                 "site: men on top, women underneath.", 0.01,
             ),
-            _mapping_rule(lambda: {s: _n("Female", s) for s in _sites()},
+            mapping_equals(lambda: {s: _n("Female", s) for s in _sites()},
                           "Those are the numbers of women per site. Divide each site's men by its women.", 0.5),
-            _mapping_rule(lambda: {s: _n("Male", s) for s in _sites()},
+            mapping_equals(lambda: {s: _n("Male", s) for s in _sites()},
                           "Those are the numbers of men per site. Divide each site's men by its women.", 0.5),
-            _mapping_rule(lambda: {s: _n("Male", s) / (_n("Male", s) + _n("Female", s)) for s in _sites()},
+            mapping_equals(lambda: {s: _n("Male", s) / (_n("Male", s) + _n("Female", s)) for s in _sites()},
                           "Those are the shares of men at each site. The ratio compares men with women, "
                           "not with all patients.", 0.005),
         ],
@@ -224,17 +212,17 @@ QUESTIONS = [
         tolerance=0.005,
         expected=lambda: {"Female": _prevalence("Female"), "Male": _prevalence("Male")},
         misconceptions=[
-            _mapping_rule(lambda: {"Female": _cases("Female"), "Male": _cases("Male")},
+            mapping_equals(lambda: {"Female": _cases("Female"), "Male": _cases("Male")},
                           "Those are counts of patients with disease. Prevalence is a proportion: divide each "
                           "group's cases by the group's patients.", 0.5),
             _mapping_percentages(0.5),
-            _mapping_rule(lambda: {s: _cases(s) / (_cases("Female") + _cases("Male")) for s in ("Female", "Male")},
+            mapping_equals(lambda: {s: _cases(s) / (_cases("Female") + _cases("Male")) for s in ("Female", "Male")},
                           "You divided by all patients with disease: that is the share of cases who are women or "
                           "men. Prevalence divides a group's cases by that group's patients.", 0.005),
-            _mapping_rule(lambda: {s: _n(s) / len(heart()) for s in ("Female", "Male")},
+            mapping_equals(lambda: {s: _n(s) / len(heart()) for s in ("Female", "Male")},
                           "Those are the shares of women and men among all patients, not how often each has "
                           "disease.", 0.005),
-            _every_value_is(lambda: heart()["disease"].mean(),
+            every_value_is(lambda: heart()["disease"].mean(),
                             "You gave the prevalence of all patients pooled. Compute it within each sex.", 0.005),
         ],
         hints=[
@@ -316,20 +304,20 @@ QUESTIONS = [
         tolerance=0.005,
         expected=lambda: _by_sex(baseline_predictions(), "fnr"),
         misconceptions=[
-            _mapping_rule(lambda: _by_sex(baseline_predictions(), "accuracy"),
+            mapping_equals(lambda: _by_sex(baseline_predictions(), "accuracy"),
                           "Those are accuracies. Accuracy mixes both kinds of error and hides who is harmed; the "
                           "question asks for an error rate by group: of the patients WITH disease, the share the "
                           "model missed.", 0.005),
-            _every_value_is(lambda: (baseline_predictions()["y_true"] == baseline_predictions()["y_pred"]).mean(),
+            every_value_is(lambda: (baseline_predictions()["y_true"] == baseline_predictions()["y_pred"]).mean(),
                             "That is the overall accuracy, for everyone at once. The question asks for an error "
                             "rate, the false-negative rate, separately for women and men.", 0.005),
-            _mapping_rule(lambda: _by_sex(baseline_predictions(), "fpr"),
+            mapping_equals(lambda: _by_sex(baseline_predictions(), "fpr"),
                           "Those are false-positive rates (healthy patients flagged). The question asks about "
                           "patients with disease whom the model missed.", 0.005),
-            _mapping_rule(lambda: _by_sex(baseline_predictions(), "tpr"),
+            mapping_equals(lambda: _by_sex(baseline_predictions(), "tpr"),
                           "Those are true-positive rates (sensitivity): the share of patients with disease the "
                           "model caught. The false-negative rate is the share it missed.", 0.005),
-            _mapping_rule(lambda: _by_sex(baseline_predictions(), "false_negatives"),
+            mapping_equals(lambda: _by_sex(baseline_predictions(), "false_negatives"),
                           "Those are counts of missed patients. A rate divides them by the group's patients with "
                           "disease.", 0.5),
         ],
