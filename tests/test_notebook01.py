@@ -13,15 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import beta
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from course_utils import checks, release
 from course_utils.data import heart_data_path
+from reference_model import baseline_features_and_model
 
 SOLUTION = release.SOLUTIONS_DIR / "01_representation_audit.ipynb"
 LEARNER = release.NOTEBOOKS_DIR / "01_representation_audit.ipynb"
@@ -49,29 +45,10 @@ def pct(value):
     return f"{100 * value:.0f} %"
 
 
-def _features(raw):
-    """The baseline model's inputs rebuilt from the CSV with plain pandas."""
-    numeric = ["age", "resting_bp", "cholesterol", "max_heart_rate", "st_depression"]
-    categorical = ["sex", "chest_pain", "resting_ecg", "exercise_angina", "fasting_blood_sugar_high"]
-    features = raw[numeric + categorical].copy()
-    for name in ("exercise_angina", "fasting_blood_sugar_high"):
-        features[name] = features[name].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
-    for name in ("sex", "chest_pain", "resting_ecg"):
-        features[name] = features[name].astype(object)
-    model = make_pipeline(
-        ColumnTransformer([
-            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                          OneHotEncoder(handle_unknown="ignore")), categorical),
-        ]),
-        LogisticRegression(max_iter=1000, random_state=0),
-    )
-    return features, model
-
 
 def _independent_oof(raw, reweight=False):
     """Out-of-fold predictions: 5 stratified folds, seed 0, optional equal total weight per sex."""
-    features, model = _features(raw)
+    features, model = baseline_features_and_model(raw)
     y = raw["disease"].to_numpy()
     sex = raw["sex"].to_numpy()
     predictions = np.empty(len(raw), dtype=int)

@@ -14,18 +14,14 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from course_utils import checks, release
 from course_utils.data import heart_data_path, load_heart
 from course_utils.mitigation import make_mitigator
 from course_utils.questions import QUESTIONS, debiasing
+from reference_model import baseline_features_and_model
 
 SOLUTION = release.SOLUTIONS_DIR / "02_debiasing_pipeline.ipynb"
 LEARNER = release.NOTEBOOKS_DIR / "02_debiasing_pipeline.ipynb"
@@ -51,24 +47,6 @@ def notebook():
 
 
 
-def _features(raw):
-    numeric = ["age", "resting_bp", "cholesterol", "max_heart_rate", "st_depression"]
-    categorical = ["sex", "chest_pain", "resting_ecg", "exercise_angina", "fasting_blood_sugar_high"]
-    features = raw[numeric + categorical].copy()
-    for name in ("exercise_angina", "fasting_blood_sugar_high"):
-        features[name] = features[name].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
-    for name in ("sex", "chest_pain", "resting_ecg"):
-        features[name] = features[name].astype(object)
-    model = make_pipeline(
-        ColumnTransformer([
-            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                          OneHotEncoder(handle_unknown="ignore")), categorical),
-        ]),
-        LogisticRegression(max_iter=1000, random_state=0),
-    )
-    return features, model
-
 
 @pytest.fixture(scope="module")
 def split(raw):
@@ -81,7 +59,7 @@ def split(raw):
 def baseline(raw, split):
     """Independent baseline: held-out y, sex, score, decision."""
     train, test = split
-    features, model = _features(raw)
+    features, model = baseline_features_and_model(raw)
     model.fit(features.loc[train.index], train["disease"])
     score = model.predict_proba(features.loc[test.index])[:, 1]
     return pd.DataFrame({"y": test["disease"].to_numpy(), "sex": test["sex"].to_numpy(),
@@ -323,7 +301,7 @@ def test_diabetes_root_cause_figures(raw, prose, outputs):
 
 
 def test_diabetes_model_differences_out_of_fold(raw, prose):
-    features, model = _features(raw)
+    features, model = baseline_features_and_model(raw)
     y = raw["disease"].to_numpy()
     score = np.empty(len(raw))
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(features, y):
