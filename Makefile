@@ -33,14 +33,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $(STAMP)
 
-# Debian packages the tests and the grader use: bubblewrap (the grading sandbox) and Chromium (browser
-# tests; Playwright drives this one and never downloads its own).  Installed only where missing, and only
-# as root on a machine with apt-get; elsewhere the grader runs unsandboxed and says so in every row.
-SYSTEM_PACKAGES := bubblewrap:bwrap chromium:chromium
+# Debian packages the tests and the grader use: bubblewrap (the grading sandbox), Chromium (browser
+# tests; Playwright drives this one and never downloads its own) and an emoji font (so the browser
+# screenshots show the ✅/❌ feedback).  Each is "package:command" or "package:/file/it/installs".
+# Installed only where missing, and only as root on a machine with apt-get; elsewhere the grader runs
+# unsandboxed and says so in every row.
+SYSTEM_PACKAGES := bubblewrap:bwrap chromium:chromium \
+	fonts-noto-color-emoji:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
-system-deps:  ## install bubblewrap and Chromium from Debian packages where missing (root, apt-get)
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+system-deps:  ## install bubblewrap, Chromium and an emoji font from Debian packages where missing (root, apt-get)
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do probe="$${pair#*:}"; \
+	  if [ "$${probe#/}" != "$$probe" ]; then [ -e "$$probe" ]; else command -v "$$probe" >/dev/null 2>&1; fi \
+	  || missing="$$missing $${pair%%:*}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -1,4 +1,5 @@
-"""Measure what learners wait for: each solution notebook's run time, the import time, the install size.
+"""Measure what learners and instructors wait for: each solution notebook's run time, the import time,
+the install size and grading throughput (``grading_throughput.py``).
 
 Usage (from the repository root; `make bench` does this)::
 
@@ -25,6 +26,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from course_utils.release import run_notebook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grading_throughput  # noqa: E402  (a sibling script, not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -78,6 +82,7 @@ def measure(repeat: int) -> dict:
         results["imports"][label] = round(statistics.median(times), 3)
     results["course_total_s"] = round(sum(n["median_s"] for n in results["notebooks"].values()), 2)
     results["venv_size_mb"] = round(directory_size_mb(Path(sys.prefix)), 0)
+    results["grading"] = grading_throughput.measure()
     return results
 
 
@@ -94,6 +99,12 @@ def render_table(results: dict) -> str:
         target = f"≤ {IMPORT_TARGET} s" if label == "import course_utils" else "—"
         lines.append(f"| `{IMPORT_STATEMENTS[label]}` | {seconds:.2f} s | {target} |")
     lines.append(f"| installed environment (`.venv`) | {results['venv_size_mb'] / 1000:.2f} GB | — |")
+    grading = results["grading"]
+    lines.append(f"| grading throughput, notebook {grading['notebook']}: `course grade` ({grading['jobs']} at once, "
+                 f"{grading['sandbox']}) | {grading['course_grade_per_min']:.1f} hand-ins per minute | "
+                 f"≥ {grading_throughput.THROUGHPUT_TARGET:.0f} per minute |")
+    lines.append(f"| the same {grading['hand_ins']} hand-ins with `nbgrader autograde` (one at a time, no sandbox) | "
+                 f"{grading['nbgrader_autograde_per_min']:.1f} hand-ins per minute | — |")
     return "\n".join(lines)
 
 

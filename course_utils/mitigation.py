@@ -99,6 +99,10 @@ _LABEL = "label"
 # --------------------------------------------------------------------------- quiet, lazy imports
 
 
+# Modules whose deprecation warnings _quiet() silences (a regular expression on the warning's module).
+_NOISY_LIBRARIES = r"(aif360|tensorflow|keras|tf_keras)(\.|$)"
+
+
 @contextlib.contextmanager
 def _quiet():
     """Silence aif360's and TensorFlow's messages about optional backends and training progress.
@@ -110,8 +114,11 @@ def _quiet():
     logging.disable(logging.WARNING)
     try:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
+            # aif360 and TensorFlow's TF1 compatibility layer call APIs that pandas, NumPy and
+            # TensorFlow have deprecated; a learner can do nothing about those.  Only deprecation
+            # warnings raised from inside these libraries are silenced, and only in this block.
+            for category in (DeprecationWarning, FutureWarning):
+                warnings.filterwarnings("ignore", category=category, module=_NOISY_LIBRARIES)
             yield
     finally:
         logging.disable(previous)

@@ -42,8 +42,12 @@ SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TE
                   "=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")
 
 
-def _preprocessors():
-    """nbgrader's generate_assignment pipeline, in its order, minus the database steps."""
+def _preprocessors(until_hidden_tests: bool = False):
+    """nbgrader's generate_assignment pipeline, in its order, minus the database steps.
+
+    ``until_hidden_tests=True`` stops where nbgrader's ``SaveCells`` records the source cells: solutions
+    stubbed and checksummed, hidden tests still in (what the autograder restores into submissions).
+    """
     try:
         from nbgrader.preprocessors import (
             CheckCellMetadata,
@@ -61,11 +65,15 @@ def _preprocessors():
         ) from error
     quiet = logging.getLogger("course_utils.release")
     quiet.setLevel(logging.ERROR)
-    return [
+    first = [
         LockCells(log=quiet),
         ClearSolutions(code_stub={"python": CODE_STUB}, text_stub=TEXT_STUB, log=quiet),
         ClearOutput(log=quiet),
         CheckCellMetadata(log=quiet),
+    ]
+    if until_hidden_tests:
+        return first + [ComputeChecksums(log=quiet)]
+    return first + [
         ClearHiddenTests(log=quiet),
         ClearMarkScheme(log=quiet),
         ComputeChecksums(log=quiet),
@@ -101,15 +109,35 @@ def execute_in_place(path: Path, timeout: int = 300) -> None:
     nbformat.write(notebook, path)
 
 
-def release_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return the learner version of one solution notebook (the input is not modified)."""
+def release_notebook(source: nbformat.NotebookNode, with_hidden_tests: bool = False) -> nbformat.NotebookNode:
+    """Return the learner version of one solution notebook (the input is not modified).
+
+    ``with_hidden_tests=True`` gives the version nbgrader keeps in its gradebook as the source cells:
+    the learner version with the hidden tests still in, which grading puts back into submissions.
+    """
     notebook = copy.deepcopy(source)
     resources: dict = {}
-    for preprocessor in _preprocessors():
+    for preprocessor in _preprocessors(until_hidden_tests=with_hidden_tests):
         notebook, resources = preprocessor.preprocess(notebook, resources)
     for cell in notebook.cells:
         # nbclient records execution timings; they are instructor-side noise in a learner copy.
         cell.metadata.pop("execution", None)
+    return notebook
+
+
+def worked_release(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The learner release with the solution's answers typed in: a hand-in that earns full marks.
+
+    For instructors checking a grading set-up, and for the grading tests and benchmark.
+    """
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    notebook = release_notebook(source)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = "\n".join(line for line in answers[grade_id].splitlines()
+                                    if line.strip() not in SECRET_MARKERS)
     return notebook
 
 
@@ -122,6 +150,21 @@ def release_text(solution_path: Path) -> str:
 def solution_paths(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:
     """Every solution notebook, in course order."""
     return sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_path(number: str, solutions_dir: Path = SOLUTIONS_DIR) -> Path:
+    """The solution notebook numbered ``number`` (``"01"`` or ``1``); a clear error for an unknown number.
+
+    Examples
+    --------
+    >>> solution_path("1").name
+    '01_representation_audit.ipynb'
+    """
+    number = str(number).strip().zfill(2)
+    paths = {path.name[:2]: path for path in solution_paths(solutions_dir)}
+    if number not in paths:
+        raise ValueError(f"There is no notebook {number!r}; the course has notebooks {', '.join(sorted(paths))}.")
+    return paths[number]
 
 
 def build_release(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:

@@ -34,7 +34,8 @@ from fairlearn.metrics import MetricFrame, false_negative_rate
 from scipy.stats import rankdata
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from course_utils.mitigation import METHODS, make_mitigator
+from course_utils.mitigation import make_mitigator
+from course_utils.plots import METHOD_COLOURS, plot_tradeoff  # the course's colours live in plots
 
 __all__ = [
     "METHOD_COLOURS",
@@ -45,16 +46,6 @@ __all__ = [
     "select_point",
     "missed_diagnoses_per_1000",
 ]
-
-#: One colour (Okabe-Ito, safe for common colour-vision deficiencies) and one marker per method,
-#: so the methods stay apart in grey scale too.  Vermillion and blue are left to Female / Male.
-METHOD_COLOURS = {
-    "baseline": "#000000",     # black
-    "reweighing": "#009E73",   # bluish green (the course's "re-weighted" colour)
-    "adversarial": "#E69F00",  # orange
-    "threshold": "#CC79A7",    # reddish purple
-}
-_MARKERS = {"baseline": "s", "reweighing": "o", "adversarial": "^", "threshold": "D"}
 
 # Methods whose fitted model depends on the seed (the others are fitted once per knob).
 _SEED_DEPENDENT = {"adversarial"}
@@ -356,6 +347,9 @@ def pareto_front(df, maximise="auc", minimise="fnr_gap"):
 def plot_pareto(df, front=None, *, maximise="auc", minimise="fnr_gap", ax=None, title=None):
     """Draw every row as a point with its interval, coloured by method, and the Pareto front.
 
+    The colours and markers are the course's (:data:`course_utils.plots.METHOD_COLOURS`); the
+    drawing is :func:`course_utils.plots.plot_tradeoff`.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -384,42 +378,10 @@ def plot_pareto(df, front=None, *, maximise="auc", minimise="fnr_gap", ax=None, 
     >>> ax.get_xlabel()
     'FNR gap between groups, |FNR difference| (proportion of patients with disease)'
     """
-    import matplotlib.pyplot as plt
-
     _check_columns(df, "method", maximise, minimise)
     front = pareto_front(df, maximise, minimise) if front is None else front
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
-    unknown = sorted(set(df["method"]) - set(METHOD_COLOURS), key=str)
-    fallback = iter(["#56B4E9", "#F0E442", "#0072B2", "#D55E00"])
-    colours = {**METHOD_COLOURS, **{m: next(fallback, "#999999") for m in unknown}}
-    handles = []
-    for method in [*METHODS, *unknown]:
-        rows = df[df["method"] == method]
-        if rows.empty:
-            continue
-        x, y = rows[minimise].to_numpy(float), rows[maximise].to_numpy(float)
-        xerr = _error_bars(rows, minimise, x)
-        yerr = _error_bars(rows, maximise, y)
-        handles.append(ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt=_MARKERS.get(method, "o"), color=colours[method],
-                    ecolor=colours[method], elinewidth=0.8, alpha=0.85, capsize=2, markersize=6, label=method))
-    if len(front):
-        handles.extend(ax.plot(front[minimise], front[maximise], drawstyle="steps-post", color="#555555",
-                               linestyle="--", linewidth=1.2, label="Pareto front", zorder=0))
-    ax.set_xlabel(_AXIS_LABELS.get(minimise, minimise))
-    ax.set_ylabel(_AXIS_LABELS.get(maximise, maximise))
-    ax.set_title(title or f"{maximise.upper()} against {minimise.replace('_', ' ')}: up and left is better")
-    ax.legend(handles=handles, title="method", frameon=False)
-    return ax
-
-
-def _error_bars(rows, column, centre):
-    low, high = f"{column}_ci_low", f"{column}_ci_high"
-    if low not in rows.columns or high not in rows.columns:
-        return None
-    lower = np.clip(centre - rows[low].to_numpy(float), 0, None)
-    upper = np.clip(rows[high].to_numpy(float) - centre, 0, None)
-    return np.nan_to_num(np.vstack([lower, upper]))
+    return plot_tradeoff(df, front, maximise=maximise, minimise=minimise, ax=ax, title=title,
+                         xlabel=_AXIS_LABELS.get(minimise, minimise), ylabel=_AXIS_LABELS.get(maximise, maximise))
 
 
 # --------------------------------------------------------------------------- choosing a point

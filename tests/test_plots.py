@@ -15,10 +15,13 @@ from course_utils.plots import (  # noqa: E402
     GROUP_COLOURS,
     OKABE_ITO,
     group_colour,
+    plot_calibration_by_group,
     plot_category_shares,
     plot_distribution_by_group,
     plot_group_counts,
     plot_group_rates,
+    plot_metric_by_period,
+    plot_rate_by_level,
 )
 
 
@@ -55,8 +58,8 @@ def test_every_course_group_has_a_distinct_fixed_colour():
 
 
 def test_unknown_group_colour_names_the_known_groups():
-    with pytest.raises(ValueError, match="no colour for group 'Other'.*Female, Male"):
-        group_colour("Other")
+    with pytest.raises(ValueError, match="no colour for group 'Unrecorded'.*Female, Male"):
+        group_colour("Unrecorded")
 
 
 def test_counts_figure_uses_group_colours_and_labels_units(heart):
@@ -106,8 +109,76 @@ def test_category_shares_have_binomial_error_bars(heart):
     (lambda h: plot_distribution_by_group(h, "age", bins=0), ValueError, "bins"),
     (lambda h: plot_distribution_by_group(h.assign(age=np.nan), "age"), ValueError, "all missing"),
     (lambda h: plot_category_shares(h, "cholesterol"), TypeError, "plot_distribution_by_group"),
-    (lambda h: plot_group_counts(h.assign(sex="Other")), ValueError, "no colour for group 'Other'"),
+    (lambda h: plot_group_counts(h.assign(sex="Unrecorded")), ValueError, "no colour for group 'Unrecorded'"),
 ])
 def test_bad_arguments_get_clear_errors(heart, call, error, phrase):
     with pytest.raises(error, match=phrase):
         call(heart)
+
+
+# --------------------------------------------------------------------------- calibration, equal need, monitoring
+
+
+def test_calibration_points_are_scikit_learns_per_group(heart):
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0, 1, len(heart))
+    y = (rng.uniform(0, 1, len(heart)) < scores).astype(int)
+    ax = plot_calibration_by_group(y, scores, heart["sex"], n_bins=5)
+    women = (heart["sex"] == "Female").to_numpy()
+    observed, predicted = calibration_curve(y[women], scores[women], n_bins=5, strategy="quantile")
+    line = ax.get_lines()[0]
+    assert line.get_label() == f"Female (n = {women.sum()})" and to_hex(line.get_color()).upper() == group_colour("Female")
+    assert np.allclose(line.get_xdata(), predicted) and np.allclose(line.get_ydata(), observed)
+    assert ax.get_legend().get_title().get_text() == "sex"
+
+
+def test_rate_by_level_draws_each_groups_rate_with_wilson_intervals():
+    from scipy.stats import binomtest
+
+    from course_utils.cohort import make_readmission_cohort
+
+    cohort = make_readmission_cohort(n=3000, seed=0).assign(race=lambda d: d["race"].astype(str))
+    ax = plot_rate_by_level(cohort, "payer", "readmitted_30d", group="race", groups=["Black", "White"])
+    black = ax.containers[0]
+    assert black.get_label() == "Black" and to_hex(black.lines[0].get_color()).upper() == group_colour("Black")
+    rows = cohort[cohort["race"] == "Black"]
+    expected = rows.groupby("payer", observed=True)["readmitted_30d"].agg(["sum", "count", "mean"]).sort_index()
+    assert np.allclose(black.lines[0].get_ydata(), expected["mean"])
+    ci = binomtest(int(expected["sum"].iloc[0]), int(expected["count"].iloc[0])).proportion_ci(method="wilson")
+    segment = black.lines[2][0].get_segments()[0]
+    assert segment[:, 1].tolist() == pytest.approx([ci.low, ci.high])
+
+
+def test_metric_by_period_counts_each_rate_on_its_own_patients():
+    from scipy.stats import binomtest
+
+    table = pd.DataFrame({"n": [100, 300, 100, 300], "base_rate": [0.2, 0.1, 0.2, 0.1],
+                          "fnr": [0.5, 0.4, 0.9, 0.4], "selection_rate": [0.2, 0.1, 0.02, 0.1]},
+                         index=pd.MultiIndex.from_product([[0, 1], ["Black", "White"]], names=["month", "race"]))
+    ax = plot_metric_by_period(table, "fnr", events={1: "coding change"})
+    black = ax.containers[0]
+    ci = binomtest(18, 20).proportion_ci(method="wilson")  # month 1: 18 of Black patients' 20 readmissions missed
+    assert black.lines[2][0].get_segments()[1][:, 1].tolist() == pytest.approx([ci.low, ci.high])
+    assert [t.get_text() for t in ax.texts] == ["coding change"]
+    share = plot_metric_by_period(table, "share").containers[0].lines[0].get_ydata()
+    assert share.tolist() == [0.25, 0.25]
+
+
+@pytest.mark.parametrize("call, error, phrase", [
+    (lambda: plot_calibration_by_group([0, 1], [0.2], ["Female", "Male"]), ValueError, "lengths differ"),
+    (lambda: plot_calibration_by_group([0, 1], [0.2, 1.5], ["Female", "Male"]), ValueError, "between 0 and 1"),
+    (lambda: plot_calibration_by_group([0, 1], [0.2, 0.5], ["Female", "Male"], n_bins=1), ValueError, "n_bins"),
+    (lambda: plot_rate_by_level(pd.DataFrame({"x": [1], "y": [3], "race": ["Black"]}), "x", "y"), ValueError, "0/1"),
+    (lambda: plot_rate_by_level(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}), "x", "y", groups=["White"]),
+     ValueError, "no rows"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr"), TypeError, "metrics_by_period"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}, index=pd.MultiIndex.from_tuples(
+        [(0, "Black")], names=["month", "race"])), "auc"), ValueError, "metric should be one of"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}, index=pd.MultiIndex.from_tuples(
+        [(0, "Black")], names=["month", "race"])), "fnr"), ValueError, "no column 'fnr', 'base_rate'"),
+])
+def test_new_figures_reject_bad_arguments_clearly(call, error, phrase):
+    with pytest.raises(error, match=phrase):
+        call()

@@ -1,0 +1,89 @@
+"""Grading throughput: hand-ins of notebook 01 graded per minute by `course grade` and by `nbgrader autograde`.
+
+Both grade the same class of full-marks hand-ins (the learner release with the solution's answers typed
+in) on this machine: `course grade` with its default parallelism (one hand-in per core, each in its own
+bubblewrap sandbox), `nbgrader autograde` as nbgrader runs it (one hand-in after another, no sandbox).
+Used by ``run_benchmarks.py``; run alone with ``.venv/bin/python benchmarks/grading_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from course_utils import gradebook, release, sandbox
+
+NOTEBOOK = "01"
+THROUGHPUT_TARGET = 30.0  # hand-ins per minute, from the grading issue
+BIN = Path(sys.executable).parent
+
+
+def _class(folder: Path, size: int) -> list[Path]:
+    """``size`` learners' hand-ins, each the worked release (so every cell runs and every check passes)."""
+    solution = release.solution_path(NOTEBOOK)
+    worked = release.worked_release(nbformat.read(solution, as_version=4))
+    paths = []
+    for number in range(size):
+        path = folder / f"learner-{number:03d}" / NOTEBOOK / solution.name  # nbgrader's submitted/ layout
+        path.parent.mkdir(parents=True)
+        nbformat.write(worked, path)
+        paths.append(path)
+    return paths
+
+
+def time_course_grade(hand_ins: Path, out: Path, jobs: int | None) -> float:
+    started = time.perf_counter()
+    results = gradebook.grade_class(hand_ins, NOTEBOOK, out, jobs=jobs, progress=False)
+    seconds = time.perf_counter() - started
+    wrong = [r.learner_id for r in results if r.total != r.max_points]
+    if wrong:
+        raise RuntimeError(f"benchmark hand-ins did not get full marks: {wrong}")
+    return seconds
+
+
+def time_nbgrader_autograde(hand_ins: Path, course: Path) -> float:
+    """Seconds for `nbgrader autograde` on the same hand-ins, in a throwaway nbgrader course."""
+    solution = release.solution_path(NOTEBOOK)
+    (course / "source" / NOTEBOOK).mkdir(parents=True)
+    shutil.copy(solution, course / "source" / NOTEBOOK / solution.name)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'benchmark'\n"
+        f"c.CourseDirectory.root = {str(course)!r}\nc.Execute.timeout = 300\n")
+    shutil.copytree(hand_ins, course / "submitted")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "JUPYTER_CONFIG_DIR": str(course / ".jupyter")}
+
+    def nbgrader(*arguments):
+        subprocess.run([str(BIN / "nbgrader"), *arguments], cwd=course, env=env, check=True, capture_output=True)
+
+    nbgrader("generate_assignment", NOTEBOOK, "--force")
+    started = time.perf_counter()
+    nbgrader("autograde", NOTEBOOK, "--create", "--force")
+    return time.perf_counter() - started
+
+
+def measure(size: int = 16, jobs: int | None = None) -> dict:
+    """Grade a class of ``size`` hand-ins both ways; return hand-ins per minute for each."""
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as scratch:
+        scratch = Path(scratch)
+        _class(scratch / "hand-ins", size)
+        course_seconds = time_course_grade(scratch / "hand-ins", scratch / "grades", jobs)
+        nbgrader_seconds = time_nbgrader_autograde(scratch / "hand-ins", scratch / "nbgrader-course")
+    return {"notebook": NOTEBOOK, "hand_ins": size, "jobs": jobs or os.cpu_count(),
+            "sandbox": sandbox.sandbox_status().label,
+            "course_grade_s": round(course_seconds, 1),
+            "course_grade_per_min": round(60 * size / course_seconds, 1),
+            "nbgrader_autograde_s": round(nbgrader_seconds, 1),
+            "nbgrader_autograde_per_min": round(60 * size / nbgrader_seconds, 1)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(), indent=2))

@@ -1,0 +1,292 @@
+"""Grade a whole class: find the hand-ins, grade them in parallel, write the gradebook and feedback.
+
+``course grade SUBMISSIONS_DIR --notebook 01`` (or ``make grade``) calls :func:`grade_class`.  The
+hand-in folder may use either layout, or both:
+
+* ``<learner_id>.ipynb`` -- one file per learner, as a learning-management system exports them;
+* ``<learner_id>/<notebook>.ipynb`` -- nbgrader's layout (an assignment folder in between is fine).
+
+Learner ids are taken from the file or folder name as written (Unicode-normalised, so "José"
+typed two ways is one person).  The output folder gets ``gradebook.csv`` (``learner_id``, one
+column per question, ``total``, ``max``, ``status``, ``message``, ``sandbox``) and one Markdown
+feedback file per learner that shows each question's result and message, never hidden tests.
+The hand-ins are only read: their checksums before and after grading are compared.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "Siân O'Connor.ipynb").write_text("{}")
+>>> (folder / "Jane Doe").mkdir(); _ = (folder / "Jane Doe" / "01_representation_audit.ipynb").write_text("{}")
+>>> [(h.learner_id, h.path.name) for h in find_hand_ins(folder, "01")]
+[('Jane Doe', '01_representation_audit.ipynb'), ("Siân O'Connor", "Siân O'Connor.ipynb")]
+>>> feedback_file_name("Ana/María: draft?")
+'Ana_María_ draft_.md'
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_utils import grading, release, sandbox
+
+
+EXECUTED_FOLDER = "executed-instructor-only"  # executed hand-ins with hidden tests, when asked for
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """One learner's hand-in: ``path`` is None when their folder holds no notebook."""
+
+    learner_id: str
+    path: Path | None
+    note: str = ""
+
+
+# --- finding hand-ins ------------------------------------------------------------------------------
+
+def _ignored(path: Path) -> bool:
+    """Files no learner handed in: hidden files, macOS resource forks, Jupyter checkpoints."""
+    return any(part.startswith(".") for part in path.parts) or "__MACOSX" in path.parts
+
+
+def learner_name(text: str) -> str:
+    """A learner id as written, in one Unicode form (NFC), without stray outer spaces."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def find_hand_ins(folder: str | os.PathLike, notebook: str) -> list[HandIn]:
+    """Every learner's hand-in in ``folder``, sorted by learner id; see the module docstring for layouts."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"The hand-in folder {str(folder)!r} does not exist or is not a folder.")
+    expected = release.solution_path(notebook).name
+    found: dict[str, HandIn] = {}
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry.relative_to(folder)):
+            continue
+        if entry.is_file() and entry.suffix.lower() == ".ipynb":
+            _add(found, HandIn(learner_name(entry.stem), entry))
+        elif entry.is_dir():
+            _add(found, _hand_in_in_folder(entry, expected))
+    return sorted(found.values(), key=lambda hand_in: hand_in.learner_id.casefold())
+
+
+def _hand_in_in_folder(folder: Path, expected: str) -> HandIn:
+    learner = learner_name(folder.name)
+    notebooks = [path for path in sorted(folder.rglob("*.ipynb")) if not _ignored(path.relative_to(folder))]
+    if not notebooks:
+        return HandIn(learner, None, f"No notebook (.ipynb) in the folder {folder.name!r}.")
+    # The course's file name first, then one with the right number, then the only notebook there is.
+    for wanted in (lambda p: p.name == expected, lambda p: p.name[:2] == expected[:2]):
+        matches = [path for path in notebooks if wanted(path)]
+        if matches:
+            return HandIn(learner, matches[0], _several(matches))
+    if len(notebooks) == 1:
+        return HandIn(learner, notebooks[0])
+    names = ", ".join(path.name for path in notebooks)
+    return HandIn(learner, None, f"Several notebooks and none is named {expected!r}: {names}.")
+
+
+def _several(matches: list[Path]) -> str:
+    return f"Several matching notebooks; graded {matches[0].name}." if len(matches) > 1 else ""
+
+
+def _add(found: dict[str, HandIn], hand_in: HandIn) -> None:
+    """Two hand-ins for one learner (a file and a folder): grade the newer one and say so."""
+    earlier = found.get(hand_in.learner_id)
+    if earlier is None or earlier.path is None:
+        found[hand_in.learner_id] = hand_in
+        return
+    if hand_in.path is None:
+        return
+    newer, older = sorted([earlier, hand_in], key=lambda h: h.path.stat().st_mtime, reverse=True)
+    found[hand_in.learner_id] = HandIn(newer.learner_id, newer.path,
+                                       f"Two hand-ins found; graded the newer ({newer.path.name}), not {older.path.name}.")
+
+
+# --- grading ---------------------------------------------------------------------------------------
+
+def checksums(paths) -> dict[Path, str]:
+    """SHA-256 of each file, to show grading left every hand-in untouched."""
+    return {Path(path): hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in paths}
+
+
+def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: float | None = None,
+                use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False
+                ) -> list[grading.SubmissionResult]:
+    """Grade every hand-in in ``folder``; write ``out/gradebook.csv`` and ``out/feedback/``; return the rows.
+
+    Parameters
+    ----------
+    folder : path
+        The hand-ins (see :func:`find_hand_ins`).
+    notebook : str
+        Course notebook number, e.g. ``"01"``.
+    out : path
+        Output folder (created).  It must not be inside ``folder``.
+    jobs : int, optional
+        Hand-ins graded at once (default: the number of CPU cores).
+    seconds : float, optional
+        Time limit for one whole notebook (default: :func:`course_utils.grading.time_limit`).
+    use_sandbox : bool, optional
+        Force the bubblewrap sandbox on or off (default: on where it works).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    keep_executed : bool
+        Also save each executed notebook in ``out/executed-instructor-only/``.  They contain the hidden
+        tests: never hand them back to learners.
+    """
+    notebook = release.solution_path(notebook).name[:2]
+    folder, out = Path(folder).resolve(), Path(out).resolve()
+    if out == folder or folder in out.parents:
+        raise ValueError("Write the grades outside the hand-in folder (--out), so grading never touches hand-ins.")
+    hand_ins = find_hand_ins(folder, notebook)
+    before = checksums(h.path for h in hand_ins if h.path)
+    use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
+    with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
+        db_url = grading.prepare_source(notebook, Path(scratch))
+        grading.hidden_test_sources(notebook)  # warm the per-notebook caches before the threads start
+        grading._locked_checksums(notebook)
+
+        def grade(hand_in: HandIn) -> grading.SubmissionResult:
+            executed = out / EXECUTED_FOLDER / f"{feedback_file_name(hand_in.learner_id)[:-3]}.ipynb"
+            return _grade_one(hand_in, notebook, db_url, seconds, use_sandbox, executed if keep_executed else None)
+
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
+    after = checksums(before)
+    changed = [path.name for path, digest in before.items() if after.get(path) != digest]
+    if changed:  # cannot happen through the grader; a sign someone edited files during grading
+        raise RuntimeError(f"These hand-ins changed while they were being graded: {', '.join(changed)}")
+    write_gradebook(results, notebook, out / "gradebook.csv")
+    write_feedback(results, notebook, out / "feedback")
+    return results
+
+
+def _grade_one(hand_in: HandIn, notebook, db_url, seconds, use_sandbox, executed_to) -> grading.SubmissionResult:
+    """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end."""
+    questions = grading.graded_cells(notebook)
+    blank = grading.SubmissionResult(hand_in.learner_id, notebook, grading.MISSING, hand_in.note,
+                                     scores={q.grade_id: 0.0 for q in questions},
+                                     max_points=sum(q.points for q in questions if q.auto),
+                                     sandbox="bubblewrap" if use_sandbox else "unsandboxed")
+    if hand_in.path is None:
+        return blank
+    try:
+        result = grading.grade_submission(hand_in.path, hand_in.learner_id, notebook, db_url, seconds, use_sandbox,
+                                          executed_to)
+    except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
+        blank.status = grading.GRADER_ERROR
+        blank.message = (f"The grader could not grade this hand-in ({type(error).__name__}: {error}). "
+                         "Other learners are unaffected; grade this one by hand.")[:grading.MESSAGE_LIMIT]
+        return blank
+    if hand_in.note:
+        result.message = f"{hand_in.note} {result.message}".strip()
+    return result
+
+
+def _with_progress(iterable, total: int, show: bool):
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc="grading", unit="hand-in", file=sys.stderr)
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def _points(value) -> str:
+    if value is None:
+        return ""  # a written answer waiting for the instructor
+    return f"{value:g}"
+
+
+def write_gradebook(results, notebook: str, path: Path) -> Path:
+    """``gradebook.csv``: one row per learner, one column per question (blank = to grade by hand).
+
+    Written as UTF-8 with a byte-order mark so spreadsheet programs show names with accents correctly.
+    """
+    questions = [q.grade_id for q in grading.graded_cells(notebook)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["learner_id", *questions, "total", "max", "status", "message", "sandbox"])
+        for result in results:
+            writer.writerow([result.learner_id, *(_points(result.scores.get(q)) for q in questions),
+                             _points(result.total), _points(result.max_points), result.status,
+                             result.message, result.sandbox])
+    return path
+
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def feedback_file_name(learner_id: str) -> str:
+    """A file name for a learner's feedback that works on every system and keeps the name readable."""
+    name = _UNSAFE.sub("_", learner_id).strip(" .") or "learner"
+    return f"{name[:120]}.md"
+
+
+def write_feedback(results, notebook: str, folder: Path) -> list[Path]:
+    """One Markdown file per learner: score, status and each question's result; no hidden tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    title = release.solution_path(notebook).stem
+    written, used = [], set()
+    for result in results:
+        name = feedback_file_name(result.learner_id)
+        if name.casefold() in used:  # two ids that differ only in unsafe characters or case
+            digest = hashlib.sha256(result.learner_id.encode()).hexdigest()[:8]
+            name = f"{name[:-3]}-{digest}.md"
+        used.add(name.casefold())
+        path = folder / name
+        path.write_text(feedback_markdown(result, title), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+_RESULT_WORDS = {True: "✅", False: "❌", None: "✍️"}
+
+
+def feedback_markdown(result: grading.SubmissionResult, title: str) -> str:
+    """The text of one learner's feedback file."""
+    lines = [f"# Feedback on {title}", "", f"**Learner:** {result.learner_id}  ",
+             f"**Score:** {_points(result.total)} of {_points(result.max_points)} auto-graded points  ",
+             f"**Status:** {result.status}"]
+    if result.message:
+        lines.append(f"\n{result.message}")
+    lines += ["", "## Questions", ""]
+    for question in grading.graded_cells(result.notebook):
+        points = result.scores.get(question.grade_id)
+        passed = None if points is None else points >= question.points
+        message = result.feedback.get(question.grade_id) or _default_feedback(result.status)
+        lines.append(f"- {_RESULT_WORDS[passed]} **{question.grade_id}** "
+                     f"({_points(points) if points is not None else '–'} / {question.points:g}): {message}")
+    lines += ["", "Written answers (✍️) are graded by your instructor; their points are not in the score above.", ""]
+    return "\n".join(lines)
+
+
+def _default_feedback(status: str) -> str:
+    return {grading.MISSING: "No hand-in was found.", grading.UNREADABLE: "Not graded: the file could not be read.",
+            grading.WRONG_NOTEBOOK: "Not graded: this was not the right notebook.",
+            grading.GRADER_ERROR: "Not graded automatically; your instructor will grade it."}.get(status, "Not graded.")
+
+
+def summary(results) -> str:
+    """A few lines for the terminal: how many hand-ins had each outcome, and the mean score."""
+    from collections import Counter
+
+    counts = Counter(result.status for result in results)
+    graded = [result.total for result in results if result.status == grading.GRADED]
+    mean = f"; mean score {sum(graded) / len(graded):.1f} of {results[0].max_points:g}" if graded else ""
+    outcomes = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return f"{len(results)} hand-ins: {outcomes}{mean}."

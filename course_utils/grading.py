@@ -1,0 +1,473 @@
+"""Grade one learner's notebook: put the hidden tests back, run it in a fresh sandboxed kernel, score it.
+
+This is nbgrader's autograde step, done with nbgrader's own parts and without its course database
+of students:
+
+1. **Read** the hand-in.  A file that is not a notebook gets a clear message, not a crash.
+2. **Restore** the instructor's cells with nbgrader's ``OverwriteCells``, fed by ``SaveCells`` from
+   ``solutions/`` (see :func:`prepare_source`): every locked or test cell a learner changed is put
+   back, and the hidden tests come back into the test cells.  Cells a learner deleted stay deleted
+   (nbgrader's default); their questions score 0 and the feedback says so.
+3. **Run** the notebook top to bottom with nbclient in a fresh kernel, in a temporary folder that
+   does not contain ``solutions/``, inside the bubblewrap sandbox of :mod:`course_utils.sandbox`
+   when there is one, under a time limit for the whole notebook and a cap on its output.
+4. **Score** each test cell with ``nbgrader.utils.determine_grade`` (an error means 0 points) and
+   keep, per question, the one-line message the learner should read: the check's own feedback
+   from the error message, never the hidden test's source or traceback.
+
+:mod:`course_utils.gradebook` runs this for a whole class, several hand-ins at a time.
+
+Examples
+--------
+>>> from course_utils.grading import graded_cells
+>>> [(cell.grade_id, cell.points, cell.auto) for cell in graded_cells("00")][:2]
+[('orient-n-patients', 1.0, True), ('orient-female-share', 2.0, True)]
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from course_utils import release, sandbox
+
+# Outcomes of one submission, as the gradebook's `status` column shows them.
+GRADED = "graded"            # ran to the end (some cells may have raised: that is the learner's score)
+TIMED_OUT = "timeout"        # stopped at the time limit; questions before that point are scored
+KERNEL_DIED = "kernel-died"  # the Python process stopped (os._exit, a crash, out of memory)
+UNREADABLE = "unreadable"    # not a notebook we can open: broken JSON, another file type, empty
+WRONG_NOTEBOOK = "wrong-notebook"  # a notebook, but not this course notebook
+MISSING = "missing"          # no hand-in found for this learner
+GRADER_ERROR = "grader-error"  # the grader itself failed on this hand-in; other learners are unaffected
+
+ASSIGNMENT = "course"        # nbgrader needs an assignment name for its database; one per notebook number
+OUTPUT_LIMIT_BYTES = 2_000_000  # keep at most this much output per hand-in; the rest is dropped and noted
+DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02": 240, "03": 180}  # seconds per notebook, ~8x the solution
+MESSAGE_LIMIT = 400          # characters of one question's message in the gradebook and feedback
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    """One graded item of a notebook: a test cell (``auto``) or a written answer graded by hand."""
+
+    grade_id: str
+    points: float
+    auto: bool
+
+
+@dataclass
+class SubmissionResult:
+    """What grading one hand-in gave; one row of ``gradebook.csv`` and one feedback file."""
+
+    learner_id: str
+    notebook: str
+    status: str
+    message: str
+    scores: dict = field(default_factory=dict)     # grade_id -> points, or None: "to grade by hand"
+    feedback: dict = field(default_factory=dict)   # grade_id -> one-line message for the learner
+    max_points: float = 0.0                        # auto-graded points available
+    sandbox: str = "unsandboxed"
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return float(sum(value for value in self.scores.values() if value is not None))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SubmissionResult":
+        return cls(**json.loads(text))
+
+
+@functools.cache
+def _solution(notebook: str) -> nbformat.NotebookNode:
+    return nbformat.read(release.solution_path(notebook), as_version=4)
+
+
+@functools.cache
+def graded_cells(notebook: str) -> tuple[GradedCell, ...]:
+    """The graded items of course notebook ``notebook`` (``"01"``), in notebook order."""
+    source = _solution(str(notebook).zfill(2))
+    cells = []
+    for cell in source.cells:
+        info = cell.metadata.get("nbgrader", {})
+        if info.get("grade"):
+            auto = cell.cell_type == "code" and not info.get("solution", False)
+            cells.append(GradedCell(info["grade_id"], float(info.get("points", 0)), auto))
+    return tuple(cells)
+
+
+def time_limit(notebook: str) -> int:
+    """Default seconds allowed for the whole of notebook ``notebook``."""
+    return DEFAULT_TIME_LIMITS.get(str(notebook).zfill(2), 180)
+
+
+# --- 1. read ---------------------------------------------------------------------------------------
+
+def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """The hand-in as a notebook, or None and a message saying in plain words what is wrong with it."""
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        return None, "The file is empty: save the notebook in Jupyter (Ctrl+S) and hand it in again."
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as some editors on Windows save
+    if not raw.lstrip().startswith(b"{"):  # every notebook file is a JSON object
+        return None, ("This is not a notebook file (a notebook is JSON text starting with '{'); hand in the "
+                      ".ipynb file from Jupyter, not a script, PDF or screenshot.")
+    try:
+        content = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "This is not a notebook file (it is not text); hand in the .ipynb file from Jupyter."
+    except json.JSONDecodeError as error:
+        return None, (f"The notebook file is damaged (invalid JSON at line {error.lineno}, column {error.colno}): "
+                      "it was probably cut off or edited outside Jupyter. Hand in a freshly saved copy.")
+    if not isinstance(content, dict) or "nbformat" not in content:
+        return None, "This file is JSON but not a Jupyter notebook; hand in the .ipynb file from Jupyter."
+    try:
+        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises several kinds for a broken structure
+        return None, f"The notebook's structure is damaged ({type(error).__name__}); hand in a freshly saved copy."
+    return notebook, ""
+
+
+def course_notebook_number(notebook: nbformat.NotebookNode) -> str | None:
+    """The course notebook this notebook is a copy of, judged by its graded cells' ids, or None."""
+    from collections import Counter
+
+    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells} - {None}
+    votes = Counter()
+    for path in release.solution_paths():
+        source = nbformat.read(path, as_version=4)
+        source_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in source.cells} - {None}
+        votes[path.name[:2]] = len(ids & source_ids)
+    number, matches = votes.most_common(1)[0] if votes else (None, 0)
+    return number if matches else None
+
+
+# --- 2. restore ------------------------------------------------------------------------------------
+
+def prepare_source(notebook: str, folder: Path) -> str:
+    """Record notebook ``notebook``'s source cells (hidden tests included) in an nbgrader database.
+
+    Returns the database URL that :func:`restore_instructor_cells` reads.  The database is
+    nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly as
+    ``nbgrader generate_assignment`` fills it.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveCells
+
+    _put_environment_on_path()  # a new nbgrader database runs the `alembic` command from this environment
+    db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
+    source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4),
+                                      with_hidden_tests=True)
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT)
+    resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
+    SaveCells(log=_quiet_log()).preprocess(source, resources)
+    return db_url
+
+
+def _put_environment_on_path() -> None:
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def restore_instructor_cells(submission: nbformat.NotebookNode, notebook: str, db_url: str
+                             ) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Put the instructor's locked and test cells (with hidden tests) back; list the ones a learner changed."""
+    from nbgrader.preprocessors import ClearOutput, OverwriteCells
+    from nbgrader.utils import compute_checksum
+
+    as_released = _locked_checksums(notebook)
+    changed = [_grade_id(cell) for cell in submission.cells
+               if _grade_id(cell) in as_released and compute_checksum(cell) not in as_released[_grade_id(cell)]]
+    resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
+    restored, _ = OverwriteCells(log=_quiet_log()).preprocess(submission, resources)
+    # As nbgrader's autograde does: no output a learner handed in may count, only what runs now.
+    restored, _ = ClearOutput(log=_quiet_log()).preprocess(restored, resources)
+    return restored, changed
+
+
+@functools.cache
+def _locked_checksums(notebook: str) -> dict[str, set[str]]:
+    """grade_id -> checksums a locked cell may have: as released, or with its hidden tests (the solution)."""
+    from nbgrader.utils import compute_checksum
+
+    checksums: dict[str, set[str]] = {}
+    for hidden in (False, True):
+        for cell in release.release_notebook(_solution(notebook), with_hidden_tests=hidden).cells:
+            if _grade_id(cell) and cell.metadata["nbgrader"].get("locked"):
+                checksums.setdefault(_grade_id(cell), set()).add(compute_checksum(cell))
+    return checksums
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _quiet_log():
+    import logging
+
+    log = logging.getLogger("course_utils.grading")
+    log.setLevel(logging.ERROR)
+    return log
+
+
+# --- 3. run ----------------------------------------------------------------------------------------
+
+def _kernel_environment(folder: Path) -> dict[str, str]:
+    """A small, fixed environment for the kernel: nothing of the instructor's leaks in."""
+    home, tmp, mpl = folder / "home", folder / "tmp", folder / "matplotlib"
+    for path in (home, tmp, mpl):
+        path.mkdir(exist_ok=True)
+    _copy_font_cache(mpl)
+    environment = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home), "TMPDIR": str(tmp), "MPLCONFIGDIR": str(mpl),
+        "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # one core per hand-in
+    }
+    if os.environ.get("COURSE_DATA_DIR"):
+        environment["COURSE_DATA_DIR"] = os.environ["COURSE_DATA_DIR"]
+    return environment
+
+
+def _copy_font_cache(target: Path) -> None:
+    """Give matplotlib the instructor's font list so each fresh kernel does not rebuild it (~2 s)."""
+    cache = Path(os.environ.get("MPLCONFIGDIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                 / "matplotlib")
+    for font_list in cache.glob("fontlist-*.json"):
+        shutil.copy2(font_list, target / font_list.name)
+
+
+def _kernel_manager(folder: Path, use_sandbox: bool):
+    """A jupyter_client kernel manager whose kernel starts in ``folder`` (sandboxed when asked)."""
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    run = folder / "run"
+    run.mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+               "--HistoryManager.enabled=False", "--log-level=ERROR"]
+    environment = _kernel_environment(folder)
+    if use_sandbox:
+        command = sandbox.bubblewrap_argv(command, folder, environment=environment, bwrap=shutil.which("bwrap"),
+                                          cwd=folder / "work")
+        environment = {}
+    spec_dir = run / "kernels" / "course-grader"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps(
+        {"argv": command, "display_name": "course grader", "language": "python", "env": environment}))
+    manager = AsyncKernelManager(kernel_name="course-grader", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(run / "kernels")]),
+                            connection_file=str(run / "connection.json"),
+                            # Unix sockets: a sandboxed kernel has no network to listen on.
+                            transport="ipc", ip=str(run / "kernel"))
+    return manager
+
+
+def _client_class():
+    """nbclient's NotebookClient with a cap on how much output one hand-in may produce."""
+    from nbclient import NotebookClient
+
+    class CappedNotebookClient(NotebookClient):
+        output_bytes = 0
+        output_capped = False
+
+        def output(self, outs, msg, display_id, cell_index):
+            size = len(json.dumps(msg.get("content", {}), ensure_ascii=False))
+            kind = msg["msg_type"]
+            # Errors always get through: scoring needs them.  Everything else stops at the cap.
+            if kind != "error" and self.output_bytes + size > OUTPUT_LIMIT_BYTES:
+                self.output_capped = True
+                return None
+            self.output_bytes += size
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedNotebookClient
+
+
+def run_submission(notebook: nbformat.NotebookNode, folder: Path, seconds: float, use_sandbox: bool
+                   ) -> tuple[str, str, bool]:
+    """Execute ``notebook`` in place in a fresh kernel; return (status, message, output_capped)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    work = folder / "work"
+    work.mkdir(exist_ok=True)
+    deadline = time.monotonic() + seconds
+    client = _client_class()(
+        notebook, km=_kernel_manager(folder, use_sandbox), allow_errors=True, record_timing=False,
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())), startup_timeout=90,
+        interrupt_on_timeout=False, shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}},
+    )
+    # nbclient shuts down only kernels it created itself; this one it must stop too, at once, whatever happened.
+    client.owns_km = True
+    running = {"index": None}
+    client.on_cell_execute = lambda cell, cell_index: running.update(index=cell_index)
+    try:
+        # The kernel's own stdout/stderr (start-up banners, C-level crashes) are not the learner's output.
+        client.execute(cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except CellTimeoutError:
+        return TIMED_OUT, (f"Your notebook did not finish within the time limit ({int(seconds)} s): it was still "
+                           f"running {_describe_cell(notebook, running['index'])}. Look for a loop that never ends "
+                           "or a very slow step; questions after that cell score 0."), client.output_capped
+    except DeadKernelError:
+        return KERNEL_DIED, (f"Python stopped while running {_describe_cell(notebook, running['index'])} "
+                             "(os._exit(), a crash, or too much memory). Questions after that cell score 0."
+                             ), client.output_capped
+    return GRADED, "", client.output_capped
+
+
+def _describe_cell(notebook, index) -> str:
+    if index is None:
+        return "before the first cell (the kernel did not start)"
+    first_line = next((line for line in notebook.cells[index].source.splitlines() if line.strip()), "")
+    return f"cell {index + 1} (`{first_line[:60]}`)"
+
+
+# --- 4. score --------------------------------------------------------------------------------------
+
+def score_cells(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], hidden_sources: Sequence[str]
+                ) -> tuple[dict, dict]:
+    """Points and a learner-facing message per question, from the executed notebook."""
+    from nbgrader.utils import determine_grade
+
+    present = {_grade_id(cell): cell for cell in notebook.cells if _grade_id(cell)}
+    scores, feedback = {}, {}
+    for question in questions:
+        cell = present.get(question.grade_id)
+        if cell is None or not cell.metadata["nbgrader"].get("grade"):
+            scores[question.grade_id] = 0.0
+            feedback[question.grade_id] = ("This question's cell is missing from your notebook (deleted, or its "
+                                           "metadata removed), so it scores 0. Copy it back from a fresh notebook.")
+            continue
+        points, _ = determine_grade(cell)
+        if question.auto and cell.get("execution_count") is None:
+            points = 0.0  # never ran (the notebook stopped earlier): no output is not a pass
+        scores[question.grade_id] = None if points is None else float(points)
+        feedback[question.grade_id] = _cell_message(cell, question, points, hidden_sources)
+    return scores, feedback
+
+
+def _cell_message(cell, question: GradedCell, points, hidden_sources: Sequence[str]) -> str:
+    if not question.auto:
+        return "Written answer: graded by your instructor." if points is None else "Not answered yet."
+    if cell.get("execution_count") is None and not cell.get("outputs"):
+        return "Not run: the notebook stopped before this cell."
+    errors = [output for output in cell.outputs if output.output_type == "error"]
+    if errors:
+        message = _error_message(errors[0])
+    elif points is not None and points < question.points:
+        message = "The check wrote to the error stream (stderr); see the cell's output in your notebook."
+    else:
+        message = "Correct."
+    return redact_hidden_source(message, hidden_sources)
+
+
+def _error_message(error) -> str:
+    """The learner-facing part of an error: its message, never the traceback (which quotes hidden tests)."""
+    text = " ".join(str(error.get("evalue", "")).split())
+    if error.get("ename") == "AssertionError":
+        return text[:MESSAGE_LIMIT] or "A hidden test of this answer failed."
+    if error.get("ename") == "NameError":
+        return (f"{text[:MESSAGE_LIMIT]}. Did a cell above fail or get skipped? Run the notebook from the top "
+                "(Kernel > Restart Kernel and Run All Cells).")
+    return f"{error.get('ename', 'Error')}: {text}"[:MESSAGE_LIMIT]
+
+
+@functools.cache
+def hidden_test_sources(notebook: str) -> tuple[str, ...]:
+    """The lines of notebook ``notebook``'s hidden tests, to keep them out of anything a learner sees."""
+    source = _solution(notebook)
+    lines = []
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            marker = line.strip()
+            if marker == "### BEGIN HIDDEN TESTS":
+                inside = True
+            elif marker == "### END HIDDEN TESTS":
+                inside = False
+            elif inside and len(marker) >= 12:  # short lines ("else:", "x = 1") say nothing by themselves
+                lines.append(marker)
+    return tuple(lines)
+
+
+def redact_hidden_source(message: str, hidden_sources: Sequence[str]) -> str:
+    """Withhold a message that quotes a hidden test (e.g. learner code that printed the test's source)."""
+    folded = " ".join(message.split())
+    if any(line in folded for line in hidden_sources):
+        return "(message withheld: it quoted the instructor's hidden test)"
+    return message
+
+
+# --- all four steps --------------------------------------------------------------------------------
+
+def grade_submission(path: Path, learner_id: str, notebook: str, db_url: str, seconds: float | None = None,
+                     use_sandbox: bool | None = None, executed_to: Path | None = None) -> SubmissionResult:
+    """Grade one hand-in; never raises for anything in the hand-in itself.
+
+    ``db_url`` comes from :func:`prepare_source`.  ``executed_to``, if given, receives the executed
+    notebook *with the hidden tests* -- for the instructor's eyes only.
+    """
+    notebook = str(notebook).zfill(2)
+    started = time.monotonic()
+    status_of_sandbox = sandbox.sandbox_status()
+    use_sandbox = status_of_sandbox.available if use_sandbox is None else use_sandbox
+    questions = graded_cells(notebook)
+    result = SubmissionResult(learner_id, notebook, GRADED, "", max_points=sum(q.points for q in questions if q.auto),
+                              sandbox="bubblewrap" if use_sandbox else "unsandboxed")
+    result.scores = {q.grade_id: 0.0 for q in questions}
+    submission, problem = read_submission(path)
+    if submission is None:
+        result.status, result.message = UNREADABLE, problem
+    else:
+        _grade_readable(submission, result, questions, db_url, seconds or time_limit(notebook), use_sandbox,
+                        executed_to)
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def _grade_readable(submission, result: SubmissionResult, questions, db_url, seconds, use_sandbox,
+                    executed_to) -> None:
+    own_ids = {q.grade_id for q in questions}
+    if not own_ids & {_grade_id(cell) for cell in submission.cells}:
+        other = course_notebook_number(submission)
+        result.status = WRONG_NOTEBOOK
+        result.message = (f"This is course notebook {other}, not {result.notebook}: hand in the right file."
+                          if other else f"This notebook has none of notebook {result.notebook}'s exercises: "
+                          "hand in the course notebook you worked in, not a new one.")
+        return
+    notebook, changed = restore_instructor_cells(submission, result.notebook, db_url)
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
+        status, message, capped = run_submission(notebook, Path(folder), seconds, use_sandbox)
+    if executed_to is not None:
+        Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, executed_to)
+    hidden = hidden_test_sources(result.notebook)
+    result.scores, result.feedback = score_cells(notebook, questions, hidden)
+    notes = [message] if message else []
+    if changed:
+        notes.append(f"You changed {len(changed)} locked cell(s) ({', '.join(changed)}); they were put back as "
+                     "released before grading.")
+    if capped:
+        notes.append(f"Your notebook printed more than {OUTPUT_LIMIT_BYTES // 1_000_000} MB of output; the rest was "
+                     "dropped. Print summaries, not whole tables in a loop.")
+    missing = [q.grade_id for q in questions if result.feedback[q.grade_id].startswith("This question's cell is missing")]
+    if missing:
+        notes.append(f"Missing question cell(s): {', '.join(missing)}.")
+    result.status, result.message = status, redact_hidden_source(" ".join(notes), hidden)

@@ -1,0 +1,126 @@
+"""A bubblewrap sandbox for the Jupyter kernel that runs a learner's submission.
+
+Learner code is untrusted when an instructor grades it: it could read the instructor's solutions,
+look at classmates' hand-ins, write outside its folder or talk to the network.  On Linux the grader
+starts each submission's kernel inside `bubblewrap <https://github.com/containers/bubblewrap>`_
+(``bwrap``, the Debian package ``bubblewrap``), which sees only:
+
+* read-only: the operating system (``/usr``, ``/lib*``, ``/bin``, a few files of ``/etc``), the
+  Python installation and virtual environment, the ``course_utils`` package and the ``data/`` folder;
+* read-write: the submission's own temporary folder (its working directory, ``HOME`` and ``TMPDIR``);
+* no network (its own empty network namespace), no other processes (its own PID namespace), and
+  the sandbox dies with the grader (``--die-with-parent``).
+
+The course's ``solutions/``, the other submissions and the instructor's output folder are simply
+not there.  The kernel talks to the grader through Unix sockets in the submission's folder, since
+it has no network to listen on.  Where ``bwrap`` is missing or cannot run (macOS, Windows, some
+containers) :func:`sandbox_status` says why and the grader runs the kernel unsandboxed.
+
+Examples
+--------
+>>> argv = bubblewrap_argv(["python", "-c", "pass"], writable="/tmp/submission-1")
+>>> argv[0], "--unshare-all" in argv, argv[-3:]  # --unshare-all: no network, own PIDs, IPC, hostname
+('bwrap', True, ['python', '-c', 'pass'])
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# Operating-system folders a Python kernel needs; ``--ro-bind-try`` skips those a system lacks.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Only the files of /etc that Python, NumPy and matplotlib read; nothing with secrets.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+             "/etc/group", "/etc/nsswitch.conf", "/etc/fonts", "/etc/mime.types", "/etc/ssl/certs")
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether learner kernels can be sandboxed here, and why not when they cannot."""
+
+    available: bool
+    reason: str
+
+    @property
+    def label(self) -> str:
+        """The word the gradebook shows: ``"bubblewrap"`` or ``"unsandboxed"``."""
+        return "bubblewrap" if self.available else "unsandboxed"
+
+
+def course_paths() -> list[Path]:
+    """Folders learner code may read: the course package and its data (not ``solutions/``)."""
+    package = Path(__file__).resolve().parent
+    # The same rule as course_utils.data (not imported here: it would pull pandas into the grader).
+    data = Path(os.environ.get("COURSE_DATA_DIR") or package.parent / "data").expanduser().resolve()
+    return [package, data]
+
+
+def python_paths() -> list[Path]:
+    """The Python installation and the virtual environment the kernel runs from."""
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+    return sorted(paths)
+
+
+def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: list[Path] | None = None,
+                    environment: dict[str, str] | None = None, bwrap: str = "bwrap",
+                    cwd: str | os.PathLike | None = None) -> list[str]:
+    """The ``bwrap`` command line that runs ``command`` in the sandbox.
+
+    Parameters
+    ----------
+    command : list of str
+        The program and its arguments, as seen inside the sandbox (paths are the same as outside).
+    writable : path
+        The one folder the sandboxed program may write.
+    readable : list of paths, optional
+        Extra folders to show read-only (default: :func:`python_paths` and :func:`course_paths`).
+    environment : dict, optional
+        The whole environment inside (the caller's variables do not leak in).
+    bwrap : str
+        The ``bwrap`` executable.
+    cwd : path, optional
+        Working directory inside the sandbox (default: ``writable``).
+    """
+    readable = python_paths() + course_paths() if readable is None else readable
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+            "--proc", "/proc", "--dev", "/dev"]
+    for folder in SYSTEM_DIRS + ETC_FILES:
+        argv += ["--ro-bind-try", folder, folder]
+    for folder in readable:
+        argv += ["--ro-bind", str(folder), str(folder)]
+    argv += ["--bind", str(writable), str(writable), "--chdir", str(cwd or writable)]
+    for name, value in (environment or {}).items():
+        argv += ["--setenv", name, value]
+    # The sandbox's own root is a scratch tmpfs: make it read-only so the only writable place is `writable`.
+    argv += ["--remount-ro", "/", "--"]
+    return argv + list(command)
+
+
+@functools.cache
+def sandbox_status() -> SandboxStatus:
+    """Check once per process that bubblewrap exists and really runs a program here."""
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"bubblewrap is Linux-only; this is {sys.platform}")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return SandboxStatus(False, "bwrap is not installed (Debian package `bubblewrap`; `make system-deps`)")
+    probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"course-sandbox-probe-{os.getpid()}"
+    probe.mkdir(parents=True, exist_ok=True)
+    try:
+        argv = bubblewrap_argv([sys.executable, "-c", "import course_utils"], probe, bwrap=bwrap,
+                               environment={"PATH": "/usr/bin:/bin"})
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return SandboxStatus(False, f"bwrap could not start: {error}")
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return SandboxStatus(False, f"bwrap is installed but cannot run here ({why})")
+    return SandboxStatus(True, f"bubblewrap ({bwrap})")

@@ -1,0 +1,337 @@
+"""Accessibility: every figure is titled, labelled, captioned in words and drawn from one colour-blind-safe
+palette; every notebook's headings go in order.
+
+Screen-reader users cannot see a figure: the Markdown caption after it must say what it shows. Colour-blind
+learners must be able to tell the groups apart: every colour comes from ``course_utils.plots.PALETTE``.
+A heading outline that jumps levels (``##`` to ``####``) breaks navigation by headings.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import Collection  # noqa: E402
+from matplotlib.colors import to_hex, to_rgba  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.markers import MarkerStyle  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from course_utils import plots, release, representation, tradeoff  # noqa: E402
+
+SOLUTIONS = release.solution_paths()
+LEARNER = [release.NOTEBOOKS_DIR / path.name for path in SOLUTIONS]
+PACKAGE = Path(plots.__file__).parent
+
+
+def image_cells(notebook):
+    return [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+            and any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))]
+
+
+# --------------------------------------------------------------------------- captions
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_every_figure_is_followed_by_a_numbered_caption_in_words(solution):
+    notebook = nbformat.read(solution, as_version=4)
+    figures = image_cells(notebook)
+    captions = [i for i, cell in enumerate(notebook.cells)
+                if cell.cell_type == "markdown" and cell.source.startswith("*Figure")]
+    assert [i + 1 for i in figures] == captions, "each figure needs its caption cell right after it, and only then"
+    for number, index in enumerate(captions, start=1):
+        text = notebook.cells[index].source
+        assert text.startswith(f"*Figure {number}.* "), f"{solution.name}: caption {number} starts {text[:14]!r}"
+        words = text.split(maxsplit=2)[2]
+        assert len(words.split()) >= 25, f"{solution.name}, Figure {number}: say what the figure shows, in words"
+        assert re.search(r"\d", words), f"{solution.name}, Figure {number}: state the finding, with its numbers"
+
+
+def test_the_course_has_figures_to_caption():
+    assert sum(len(image_cells(nbformat.read(path, as_version=4))) for path in SOLUTIONS) >= 10
+
+
+def figure_functions():
+    """Every public ``plot_*`` function defined in course_utils, found in the source."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("plot_"):
+                found.add(f"{path.stem}.{node.name}")
+    return found
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_every_notebook_figure_is_drawn_by_a_course_figure_function(solution):
+    # Raw matplotlib in a notebook escapes the palette and label tests below.
+    names = {name.split(".")[1] for name in figure_functions()}
+    notebook = nbformat.read(solution, as_version=4)
+    for index in image_cells(notebook):
+        source = notebook.cells[index].source
+        assert any(f"{name}(" in source for name in names), f"{solution.name}, cell {index}: use course_utils.plots"
+        raw = re.findall(r"\.(plot|bar|barh|hist|errorbar|scatter|axvline|axhline|fill_between)\(", source)
+        assert not raw, f"{solution.name}, cell {index} draws with raw matplotlib: {raw}"
+
+
+# --------------------------------------------------------------------------- every figure function, on real data
+
+
+@pytest.fixture(scope="module")
+def heart():
+    from course_utils.data import load_heart
+
+    return load_heart()
+
+
+@pytest.fixture(scope="module")
+def out_of_fold(heart):
+    from course_utils.models import out_of_fold_predictions
+
+    return out_of_fold_predictions(heart, n_splits=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def audit(heart, out_of_fold):
+    from course_utils.metrics import group_audit_table
+
+    def by(column):
+        return group_audit_table(out_of_fold["y_true"], out_of_fold["y_pred"], heart[column], out_of_fold["y_score"],
+                                 n_boot=20, random_state=0)
+    return by
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    from course_utils.cohort import make_readmission_cohort
+
+    return make_readmission_cohort(n=6000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def period_metrics():
+    from sklearn.linear_model import LogisticRegression
+
+    from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
+    from course_utils.monitoring import metrics_by_period, simulate_deployment
+
+    features = ["chronic_conditions", "prior_utilisation"]
+    train = make_readmission_cohort(n=5000, seed=1)
+    model = LogisticRegression().fit(train[features], train["readmitted_30d"])
+    year = simulate_deployment(model, make_readmission_cohort(n=6000, seed=2, drift=DEFAULT_DRIFT), features)
+    return metrics_by_period(year, n_boot=0, progress=False)
+
+
+@pytest.fixture(scope="module")
+def grid(heart):
+    from sklearn.model_selection import train_test_split
+
+    from course_utils.tradeoff import evaluate_grid
+
+    strata = heart["disease"].astype(str) + heart["sex"].astype(str)
+    train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
+    return evaluate_grid({"baseline": None, "reweighing": [1.0], "adversarial": [0.1], "threshold": [0.05]},
+                         seeds=[0], X_train=train, y_train=train["disease"], s_train=train["sex"], X_test=test,
+                         y_test=test["disease"], s_test=test["sex"], n_boot=20, progress=False)
+
+
+# (id, "module.function", how to draw it from the fixtures above)
+FIGURES = [
+    ("counts-by-site-and-sex", "plots.plot_group_counts", lambda f: plots.plot_group_counts(f("heart"))),
+    ("counts-by-age-band-and-site", "plots.plot_group_counts",
+     lambda f: plots.plot_group_counts(f("heart"), x="age_band", group="site")),
+    ("prevalence-by-sex", "plots.plot_group_rates",
+     lambda f: plots.plot_group_rates(representation.prevalence_table(f("heart"), "sex"), "prevalence")),
+    ("error-rates-by-sex", "plots.plot_group_rates",
+     lambda f: plots.plot_group_rates(f("audit")("sex"), ["accuracy", "fnr", "fpr"])),
+    ("error-rates-by-age-band", "plots.plot_group_rates",
+     lambda f: plots.plot_group_rates(f("audit")("age_band"), ["fnr", "fpr"])),
+    ("cholesterol-by-sex", "plots.plot_distribution_by_group",
+     lambda f: plots.plot_distribution_by_group(f("heart"), "cholesterol")),
+    ("age-by-site", "plots.plot_distribution_by_group",
+     lambda f: plots.plot_distribution_by_group(f("heart"), "age", group="site")),
+    ("chest-pain-by-sex", "plots.plot_category_shares", lambda f: plots.plot_category_shares(f("heart"), "chest_pain")),
+    ("calibration-by-sex", "plots.plot_calibration_by_group", lambda f: plots.plot_calibration_by_group(
+        f("out_of_fold")["y_true"], f("out_of_fold")["y_score"], f("heart")["sex"])),
+    ("readmission-by-need-and-race", "plots.plot_rate_by_level", lambda f: plots.plot_rate_by_level(
+        f("cohort").assign(conditions=f("cohort")["chronic_conditions"].clip(upper=10)), "conditions",
+        "readmitted_30d", group="race")),
+    ("monitored-share", "plots.plot_metric_by_period",
+     lambda f: plots.plot_metric_by_period(f("period_metrics"), "share", events={6: "population shift"})),
+    ("monitored-fnr", "plots.plot_metric_by_period",
+     lambda f: plots.plot_metric_by_period(f("period_metrics"), "fnr", groups=["White", "Black"])),
+    ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), tradeoff.pareto_front(f("grid")))),
+    ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),
+    ("pareto-unknown-method", "tradeoff.plot_pareto",
+     lambda f: tradeoff.plot_pareto(f("grid").assign(method=f("grid")["method"].replace("threshold", "other")))),
+]
+
+
+def test_every_figure_function_in_course_utils_is_checked_here():
+    assert {name for _, name, _ in FIGURES} == figure_functions()
+
+
+def draw(request, make):
+    result = make(request.getfixturevalue)
+    figure = result.figure if hasattr(result, "figure") else result
+    figure.canvas.draw()
+    return figure
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize("make", [make for *_, make in FIGURES], ids=[case for case, *_ in FIGURES])
+def test_every_figure_has_a_title_and_labelled_axes(request, make):
+    figure = draw(request, make)
+    suptitle = figure.get_suptitle()
+    drawn = [ax for ax in figure.axes if ax.has_data()]
+    assert drawn
+    for ax in drawn:
+        assert ax.get_title().strip() or suptitle.strip(), "no title"
+        assert ax.get_xlabel().strip(), "no x-axis label"
+        assert ax.get_ylabel().strip(), "no y-axis label"
+
+
+def _artist_colours(artist):
+    if isinstance(artist, Line2D):
+        if artist.get_linestyle() not in ("None", "", " "):
+            yield artist.get_color()
+        marker = MarkerStyle(artist.get_marker())
+        if marker.get_marker() not in (None, "None", "", " "):
+            yield artist.get_markeredgecolor()
+            if marker.is_filled() and artist.get_fillstyle() != "none":  # "_" and "|" caps have no face
+                yield artist.get_markerfacecolor()
+    elif isinstance(artist, Patch):
+        yield artist.get_facecolor()
+        if artist.get_linewidth() > 0:
+            yield artist.get_edgecolor()
+    elif isinstance(artist, Collection):
+        yield from artist.get_facecolors()
+        if max(artist.get_linewidths(), default=0) > 0:
+            yield from artist.get_edgecolors()
+    elif isinstance(artist, Text) and artist.get_text():
+        yield artist.get_color()
+
+
+def colours_used(figure):
+    """Every visible colour of every artist, as upper-case hex (alpha dropped), with an artist that uses it."""
+    found = {}
+    for artist in figure.findobj():
+        if not artist.get_visible():
+            continue
+        for colour in _artist_colours(artist):
+            rgba = to_rgba(colour)
+            if rgba[3] > 0:  # fully transparent draws nothing
+                found.setdefault(to_hex(rgba, keep_alpha=False).upper(), type(artist).__name__)
+    return found
+
+
+def test_the_palette_is_okabe_ito_a_ramp_and_neutrals_only():
+    assert plots.PALETTE == {c.upper() for c in [*plots.OKABE_ITO.values(), *plots.AGE_BAND_RAMP,
+                                                 *plots.NEUTRALS.values()]}
+    assert set(plots.GROUP_COLOURS.values()) | set(plots.METHOD_COLOURS.values()) <= plots.PALETTE
+    from course_utils.mitigation import METHODS
+
+    assert tuple(plots.METHOD_COLOURS) == METHODS  # one colour per method, in the order the course teaches them
+
+
+def test_the_colour_check_catches_a_colour_outside_the_palette():
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])  # matplotlib's default blue
+    ax.set_title("t", color="red")
+    assert {"#1F77B4", "#FF0000"} <= set(colours_used(figure)) - plots.PALETTE
+
+
+@pytest.mark.parametrize("make", [make for *_, make in FIGURES], ids=[case for case, *_ in FIGURES])
+def test_every_figure_uses_only_palette_colours(request, make):
+    outside = {colour: artist for colour, artist in colours_used(draw(request, make)).items()
+               if colour not in plots.PALETTE}
+    assert not outside, f"colours outside course_utils.plots.PALETTE: {outside}"
+
+
+# Colour written in code: a colour keyword or variable, a hex literal, or a quoted colour name.
+COLOUR_IN_CODE = re.compile(
+    r"""(?ix) \b\w*colou?rs?\s*=(?!=)           # color=..., ecolor=..., colours = {...}
+    | ["']\#[0-9a-f]{3}(?:[0-9a-f]{3})?(?:[0-9a-f]{2})?["']  # "#D55E00"
+    """)
+COLOUR_NAME = re.compile(r"""(?<!\[)["'](?:grey|gray|red|green|blue|orange|purple|yellow|black|white|tab:\w+|C\d)["']""")
+
+
+def colour_literals(source):
+    return COLOUR_IN_CODE.findall(source) + COLOUR_NAME.findall(source)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py") if p.name != "plots.py"),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_colour_is_written_outside_the_palette_module(path):
+    assert not colour_literals(path.read_text(encoding="utf-8")), "take colours from course_utils.plots"
+
+
+def test_plots_writes_hex_colours_only_in_its_palette_block():
+    source = (PACKAGE / "plots.py").read_text(encoding="utf-8")
+    code = re.sub(r'""".*?"""', "", source[source.index("\ndef "):], flags=re.S)  # docstrings show examples
+    assert not re.search(r"""["']#[0-9A-Fa-f]{3,8}["']""", code), "name palette colours in the palette block"
+    assert not COLOUR_NAME.search(code)
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_no_colour_is_written_in_a_notebook(solution):
+    notebook = nbformat.read(solution, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not colour_literals(cell.source), f"{solution.name}: take colours from course_utils.plots"
+
+
+def test_the_colour_checks_would_catch_colours_in_code():
+    assert colour_literals('ax.plot(x, y, color="#D55E00")')
+    assert colour_literals("ax.axvline(5, linestyle='--', colour='grey')")
+    assert colour_literals('line.set(ecolor="tab:blue")')
+    assert not colour_literals('group_colour("Female")') and not colour_literals('race == "Black"')
+    assert not colour_literals('NEUTRALS["grey"]')  # a palette entry by name
+
+
+# --------------------------------------------------------------------------- headings
+
+HEADING = re.compile(r"^(#{1,6})\s+\S")
+
+
+def headings(notebook):
+    """(level, text) of every Markdown heading, in order, outside fenced code blocks."""
+    found, fenced = [], False
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                fenced = not fenced
+            elif not fenced and (match := HEADING.match(line)):
+                found.append((len(match.group(1)), line.strip(), index))
+        fenced = False
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + LEARNER, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_headings_go_in_order_under_one_title(path):
+    notebook = nbformat.read(path, as_version=4)
+    outline = headings(notebook)
+    assert outline and outline[0][0] == 1 and outline[0][2] == 0, "the first cell should open with the # title"
+    assert notebook.cells[0].source.startswith("# ")
+    assert [h for h in outline if h[0] == 1] == outline[:1], "exactly one # title"
+    for (previous, _, _), (level, text, index) in zip(outline, outline[1:]):
+        assert level <= previous + 1, f"cell {index}: {text!r} jumps from level {previous} to {level}"
+
+
+def test_the_heading_check_catches_a_jump():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T\n## A\n#### B\n```\n# not\n```")])
+    levels = [level for level, *_ in headings(notebook)]
+    assert levels == [1, 2, 4]

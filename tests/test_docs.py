@@ -1,0 +1,185 @@
+"""The instructor guide, the README and the changelog say what the notebooks actually contain.
+
+Every Reflect item needs a rubric whose points add up to the item's points; every notebook needs its
+objectives and key points in the guide; the README's notebook map must list every notebook with its
+objectives and time. These tests fail when a notebook changes and the documents do not.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import release
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = (ROOT / "solutions" / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CHANGELOG = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+SOLUTIONS = release.solution_paths()
+
+
+def notebook(path):
+    return nbformat.read(path, as_version=4)
+
+
+def reflect_items(path):
+    """(grade_id, points) of every manually graded written answer: nbgrader solution + grade Markdown cells."""
+    return [(cell.metadata.nbgrader["grade_id"], cell.metadata.nbgrader["points"])
+            for cell in notebook(path).cells
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution")
+            and cell.metadata.nbgrader.get("grade")]
+
+
+def objectives(path):
+    """The numbered learning objectives of a notebook's first cell, whitespace folded."""
+    first = notebook(path).cells[0].source
+    block = first[first.index("**Learning objectives.**"):]
+    return [" ".join(item.split()) for item in re.split(r"\n\d+\. ", "\n" + block.split("\n", 1)[1])[1:]]
+
+
+def key_points(path):
+    """The bullets of a notebook's Key points cell, whitespace folded."""
+    last = notebook(path).cells[-1].source
+    assert last.startswith("## Key points"), f"{path.name}: the last cell should be the key points"
+    block = last.split("\n", 1)[1].split("**Next:**")[0]
+    return [" ".join(item.split()) for item in re.split(r"\n\* ", "\n" + block.strip())[1:]]
+
+
+def section(text, heading_pattern, level=2):
+    """The text under the first heading matching ``heading_pattern``, up to the next heading of that level or above."""
+    match = re.search(rf"^{'#' * level} {heading_pattern}.*$", text, re.M)
+    assert match, f"no heading {'#' * level} {heading_pattern}"
+    rest = text[match.end():]
+    end = re.search(rf"^#{{1,{level}}} ", rest, re.M)
+    return rest[:end.start()] if end else rest
+
+
+def number(cell):
+    cell = cell.strip().replace("½", "0.5")
+    return float(cell)
+
+
+# --------------------------------------------------------------------------- rubrics
+
+
+def test_every_notebook_has_reflect_items():
+    assert all(reflect_items(path) for path in SOLUTIONS)
+
+
+@pytest.mark.parametrize("item", [(path.name, *item) for path in SOLUTIONS for item in reflect_items(path)],
+                         ids=lambda item: item[1])
+def test_every_reflect_item_has_a_rubric_adding_up_to_its_points(item):
+    _, grade_id, points = item
+    heading = re.search(rf"^### Rubric — `{re.escape(grade_id)}` \((\d+(?:\.\d+)?) points?\)$", GUIDE, re.M)
+    assert heading, f"the instructor guide has no '### Rubric — `{grade_id}` ({points} points)'"
+    assert float(heading.group(1)) == points, f"{grade_id}: the guide says {heading.group(1)} points, the notebook {points}"
+    body = section(GUIDE, rf"Rubric — `{re.escape(grade_id)}`", level=3)
+    rows = [line for line in body.splitlines() if line.startswith("|")]
+    assert len(rows) >= 3 and rows[0].split("|")[1].strip() == "points", f"{grade_id}: a table with a points column"
+    criteria = [number(row.split("|")[1]) for row in rows[2:]]
+    assert len(criteria) >= 2, f"{grade_id}: a rubric needs at least two criteria"
+    assert sum(criteria) == pytest.approx(points), f"{grade_id}: criteria add up to {sum(criteria)}, not {points}"
+
+
+def test_every_rubric_in_the_guide_belongs_to_a_reflect_item():
+    items = {grade_id for path in SOLUTIONS for grade_id, _ in reflect_items(path)}
+    assert set(re.findall(r"^### Rubric — `([\w-]+)`", GUIDE, re.M)) == items
+
+
+def test_the_guide_states_each_notebooks_points():
+    line = next(line for line in GUIDE.splitlines() if line.startswith("* **Points per notebook:**"))
+    for path in SOLUTIONS:
+        graded = [c for c in notebook(path).cells if c.metadata.get("nbgrader", {}).get("grade")]
+        total = sum(c.metadata.nbgrader["points"] for c in graded)
+        auto = sum(c.metadata.nbgrader["points"] for c in graded if c.cell_type == "code")
+        stated = f"{path.name[:2]} — {total:g} points ({auto:g} auto-graded, {total - auto:g} by rubric)"
+        assert stated in line, f"the guide should say: {stated}"
+
+
+# --------------------------------------------------------------------------- objectives, key points, misconceptions
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_the_guide_has_each_notebooks_objectives_key_points_and_misconceptions(path):
+    part = section(GUIDE, rf"{path.name[:2]} · ")
+    listed = section(part, "Learning objectives", level=3)
+    assert [" ".join(item.split()) for item in re.split(r"\n\d+\. ", "\n" + listed.strip())[1:]] == objectives(path)
+    bullets = section(part, "Key points", level=3)
+    assert [" ".join(item.split()) for item in re.split(r"\n\* ", "\n" + bullets.strip())[1:]] == key_points(path)
+    assert section(part, "Common misconceptions", level=3).count("\n* ") >= 3
+    assert "### Discussion prompts" in part
+
+
+def test_the_notebooks_have_objectives_and_key_points_to_copy():
+    for path in SOLUTIONS:
+        assert 3 <= len(objectives(path)) <= 6 and len(key_points(path)) >= 3, path.name
+
+
+def test_the_guide_has_schedules_facilitation_and_interview_answers():
+    schedules = section(GUIDE, "Workshop schedules")
+    for heading in ("Half day (3.5 hours)", "One day", "Two days"):
+        assert f"### {heading}" in schedules
+    assert schedules.count("**discussion**") >= 5, "say which Reflect items become group discussions"
+    assert "### Facilitating the review board" in GUIDE
+    interview = section(GUIDE, "Interview and practice scenarios — model answers")
+    assert interview.count("\n**") >= 2
+
+
+# --------------------------------------------------------------------------- README
+
+
+def readme_map():
+    """The rows of the README's notebook table: {notebook: (level, time, objectives)}."""
+    rows = {}
+    for line in section(README, "The notebooks").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = tuple(cells[1:])
+    return rows
+
+
+def test_the_readme_maps_every_notebook():
+    assert set(readme_map()) == {path.stem for path in SOLUTIONS}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_the_readme_map_has_each_notebooks_level_time_and_objectives(path):
+    level, time, listed = readme_map()[path.stem]
+    assert level in {"all", "beginner", "intermediate", "advanced"}
+    first = notebook(path).cells[0].source
+    estimated = re.search(r"\*\*Estimated time:\*\* ([^,.\n]*)", first).group(1)
+    assert sorted(re.findall(r"\d+", time)) == sorted(re.findall(r"\d+", estimated)), (time, estimated)
+    numbers = [int(n) for n in re.findall(r"(?:^|; )(\d)\) ", listed)]
+    assert numbers == list(range(1, len(objectives(path)) + 1)), "one objective per learning objective, in order"
+
+
+def slug(heading):
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("name, text", [("README.md", README), ("INSTRUCTOR_GUIDE.md", GUIDE)])
+def test_links_within_a_document_reach_a_heading(name, text):
+    anchors = {slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, f"{name}: no heading for #{target}"
+
+
+def test_the_readme_starts_with_the_two_commands_and_keeps_the_benchmark_block():
+    assert README.index("make lab") < README.index("## The notebooks")
+    assert README.index("make test") < README.index("## The notebooks")
+    assert README.count("<!-- benchmarks:start -->") == 1 and README.count("<!-- benchmarks:end -->") == 1
+
+
+# --------------------------------------------------------------------------- CHANGELOG
+
+
+def test_every_changelog_version_says_what_changed_in_time_content_and_grading():
+    versions = re.split(r"^## ", CHANGELOG, flags=re.M)[1:]
+    assert versions, "CHANGELOG.md has no version sections"
+    for version in versions:
+        for label in ("**Time:**", "**Content:**", "**Grading:**"):
+            assert label in version, f"CHANGELOG {version.splitlines()[0]}: no {label} line"
