@@ -155,8 +155,6 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
     with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
         db_url = grading.prepare_source(notebook, Path(scratch))
-        grading.hidden_test_sources(notebook)  # warm the per-notebook caches before the threads start
-        grading._locked_checksums(notebook)
 
         def grade(hand_in: HandIn) -> grading.SubmissionResult:
             executed = out / EXECUTED_FOLDER / f"{feedback_file_name(hand_in.learner_id)[:-3]}.ipynb"

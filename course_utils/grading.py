@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -84,23 +84,17 @@ class SubmissionResult:
     def total(self) -> float:
         return float(sum(value for value in self.scores.values() if value is not None))
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "SubmissionResult":
-        return cls(**json.loads(text))
-
 
 @functools.cache
-def _solution(notebook: str) -> nbformat.NotebookNode:
+def solution_notebook(notebook: str) -> nbformat.NotebookNode:
+    """The instructor's source of course notebook ``notebook`` (read once per process; do not modify)."""
     return nbformat.read(release.solution_path(notebook), as_version=4)
 
 
 @functools.cache
 def graded_cells(notebook: str) -> tuple[GradedCell, ...]:
     """The graded items of course notebook ``notebook`` (``"01"``), in notebook order."""
-    source = _solution(str(notebook).zfill(2))
+    source = solution_notebook(str(notebook).zfill(2))
     cells = []
     for cell in source.cells:
         info = cell.metadata.get("nbgrader", {})
@@ -209,7 +203,7 @@ def _locked_checksums(notebook: str) -> dict[str, set[str]]:
 
     checksums: dict[str, set[str]] = {}
     for hidden in (False, True):
-        for cell in release.release_notebook(_solution(notebook), with_hidden_tests=hidden).cells:
+        for cell in release.release_notebook(solution_notebook(notebook), with_hidden_tests=hidden).cells:
             if _grade_id(cell) and cell.metadata["nbgrader"].get("locked"):
                 checksums.setdefault(_grade_id(cell), set()).add(compute_checksum(cell))
     return checksums
@@ -392,7 +386,7 @@ def _error_message(error) -> str:
 @functools.cache
 def hidden_test_sources(notebook: str) -> tuple[str, ...]:
     """The lines of notebook ``notebook``'s hidden tests, to keep them out of anything a learner sees."""
-    source = _solution(notebook)
+    source = solution_notebook(notebook)
     lines = []
     for cell in source.cells:
         inside = False

@@ -72,7 +72,7 @@ def unanswered(path: str | Path) -> list[str]:
 
     notebook, _ = grading.read_submission(Path(path))
     number = grading.course_notebook_number(notebook)
-    released = release.release_notebook(grading._solution(number))
+    released = release.release_notebook(grading.solution_notebook(number))
     stubs = {cell.metadata["nbgrader"]["grade_id"]: compute_checksum(cell) for cell in released.cells
              if cell.metadata.get("nbgrader", {}).get("solution")}
     return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
