@@ -13,13 +13,18 @@ PORT   ?= 8888
 LAB_OPTS ?=
 # JupyterLab refuses to run as root unless told it may (containers, CI machines).
 ROOT_OPT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
-# pytest options for `make test`, e.g. `make test PYTEST_OPTS="-k data"`.
+# pytest options for `make test` and `make check`, e.g. `make test PYTEST_OPTS="-k data"`.
 PYTEST_OPTS ?=
+# nbval re-executes every solution notebook and compares its stored outputs (part of `make test`).
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Where `make learner-edition` writes the learner edition (outside this repository).
+LEARNER_DIR ?= ../$(notdir $(CURDIR))-learner
+EXPORT_OPTS ?=
 
-.PHONY: help install system-deps lab test grade execute release release-check data-check bench clean
+.PHONY: help install system-deps lab check test grade execute release release-check learner-edition data-check bench clean
 
 help:  ## list what you can do
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install: $(STAMP)  ## create .venv with the pinned dependencies and course_utils (editable); safe to repeat
 
@@ -29,7 +34,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo 'Could not create .venv. On Debian/Ubuntu install the venv module: sudo apt-get install python3-venv'; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[instructor,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[instructor,test,dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $(STAMP)
 
@@ -57,8 +62,11 @@ system-deps:  ## install bubblewrap, Chromium and an emoji font from Debian pack
 lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OPTS=--no-browser
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(PORT) $(ROOT_OPT) $(LAB_OPTS) notebooks/00_orientation.ipynb
 
-test: install system-deps  ## run every test (unit, data, metrics, notebooks with nbval, release, grading, browser)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_OPTS)
+check: install  ## the fast tier: unit tests and doctests, no notebooks, servers or browsers (under a minute)
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests course_utils $(PYTEST_OPTS)
+
+test: install system-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) $(PYTEST_OPTS)
 
 # `make grade SUBMISSIONS=hand-ins/ NOTEBOOK=01` writes grades/01/gradebook.csv and one feedback file per learner.
 SUBMISSIONS ?= submissions
@@ -77,8 +85,11 @@ release: install  ## regenerate learner notebooks/ from solutions/
 release-check: install  ## fail if notebooks/ is out of date with solutions/
 	$(BIN)/course release --check
 
+learner-edition: install  ## write the learner edition to hand out: LEARNER_DIR=../course-learner [EXPORT_OPTS=--force]
+	$(BIN)/course export-learner $(LEARNER_DIR) $(EXPORT_OPTS)
+
 data-check: install  ## rebuild the heart data from data/raw/ and fail if it differs from the shipped CSV
-	$(BIN)/python data/build_heart_data.py --check
+	$(BIN)/python data/raw/build_heart_data.py --check
 
 bench: install  ## time every solution notebook, `import course_utils` and the install size; update README
 	$(BIN)/python benchmarks/run_benchmarks.py --update-readme

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import gradebook, release, sandbox
+from course_utils.instructor import gradebook, release, sandbox
 
 NOTEBOOK = "01"
 THROUGHPUT_TARGET = 30.0  # hand-ins per minute, from the grading issue

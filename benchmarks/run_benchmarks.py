@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course_utils.release import run_notebook
+from course_utils.instructor.release import run_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading_throughput  # noqa: E402  (a sibling script, not a package)

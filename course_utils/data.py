@@ -3,7 +3,7 @@
 The course ships the 920-patient UCI Heart Disease data (four sites: Cleveland, Hungary, Switzerland,
 VA Long Beach) as ``data/heart_disease_uci.csv``, listed with its SHA-256 digest in ``data/SHA256SUMS``.
 How the file was made and which defects of the source were corrected is told in
-``data/DATASHEET_heart_disease.md`` and ``data/build_heart_data.py``.
+``data/DATASHEET_heart_disease.md`` and ``data/raw/build_heart_data.py``.
 
 Entry points
 ------------
@@ -14,11 +14,12 @@ heart_data_path          where the shipped CSV is
 verify_heart_data        recompute the checksum; returns the digest or raises DataIntegrityError
 load_heart_from_uci      the same data downloaded from the UCI repository (online learners only)
 
-Building blocks (used by ``data/build_heart_data.py`` and the tests, so the decoding exists once):
+Building blocks (used by ``data/raw/build_heart_data.py`` and the tests, so the decoding exists once):
 ``read_uci_processed`` and ``decode_uci_codes``.
 
-The data directory is ``$COURSE_DATA_DIR`` when that variable is set, else the ``data/`` folder of the
-course repository.  Importing this module needs only pandas and numpy.
+The data directory is ``$COURSE_DATA_DIR`` when that variable is set, else the course's ``data/``
+folder, which is installed as the package data of ``course_utils.datasets`` (found with
+``importlib.resources``, so it works from a wheel as well as from a clone).  Importing this module needs only pandas and numpy.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from importlib import resources
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -125,7 +127,7 @@ _UCI_CODES = {
 
 _RESTORE_HINT = (
     "Restore it from the course repository with `git checkout -- data/{name}` (run in the course folder), "
-    "or rebuild it with `python data/build_heart_data.py`."
+    "or rebuild it with `python data/raw/build_heart_data.py`."
 )
 
 
@@ -141,7 +143,7 @@ class DataDownloadError(ConnectionError):
 
 
 def heart_data_path():
-    """Path of the shipped heart data CSV (``$COURSE_DATA_DIR`` if set, else the repository's ``data/``).
+    """Path of the shipped heart data CSV (``$COURSE_DATA_DIR`` if set, else the course's ``data/``).
 
     The file is not checked here; use :func:`verify_heart_data` or :func:`load_heart` for that.
 
@@ -163,7 +165,9 @@ def _data_dir():
     override = os.environ.get("COURSE_DATA_DIR")
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parents[1] / "data"
+    # The repository's data/ folder is installed as the package course_utils.datasets (see
+    # pyproject.toml), so an editable install and a wheel find the same files.
+    return Path(str(resources.files("course_utils.datasets")))
 
 
 def verify_heart_data():
@@ -628,14 +632,3 @@ def _download(url, timeout):
             f"Could not download {url} ({reason}): you seem to be offline, or the UCI repository is down. "
             "Use load_heart() instead: it reads the same data shipped with the course, checksummed."
         ) from error
-
-
-def __getattr__(name):
-    # The synthetic readmission cohort lives in course_utils.cohort (it imports this module, so it
-    # cannot be imported here at load time); course_utils.data.make_readmission_cohort is the same
-    # function, found on first use.
-    if name == "make_readmission_cohort":
-        from course_utils.cohort import make_readmission_cohort
-
-        return make_readmission_cohort
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

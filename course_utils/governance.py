@@ -8,7 +8,7 @@ validate_assessment   check an impact assessment against ``impact_assessment.sch
 render_model_card     a model card (Mitchell et al. 2019) in Markdown or HTML from real results
 render_datasheet      a datasheet (Gebru et al. 2021) in Markdown or HTML, its composition computed
                       from the data passed in
-template_path         the learner template and the worked solution shipped with the course
+template_path         the blank impact-assessment template learners start from
 
 Validation is :mod:`jsonschema` (Draft 2020-12) with its messages translated for learners; the
 hints come from each field's ``description`` in the schema, so the schema is the single place to
@@ -17,8 +17,8 @@ change them.  Rendering uses :class:`string.Template` and :func:`html.escape`: n
 Examples
 --------
 >>> from course_utils.governance import template_path, validate_assessment
->>> validate_assessment(template_path("solution"))
-[]
+>>> len(validate_assessment(template_path())) > 10  # the blank template: every field still to fill
+True
 >>> problems = validate_assessment({"system_name": "Readmission risk v1", "contestability": "ask"})
 >>> print(problems[0])
 missing field 'intended_use': say in a sentence or two what decision the system supports, for whom, and where
@@ -36,6 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from string import Template
 
@@ -47,6 +48,7 @@ __all__ = [
     "MODEL_CARD_SECTIONS",
     "DATASHEET_SECTIONS",
     "Problem",
+    "assessment_summary",
     "load_schema",
     "render_datasheet",
     "render_model_card",
@@ -54,12 +56,10 @@ __all__ = [
     "validate_assessment",
 ]
 
-_HERE = Path(__file__).resolve().parent
-SCHEMA_PATH = _HERE / "impact_assessment.schema.json"
-_TEMPLATES = {
-    "template": _HERE / "templates" / "impact_assessment_template.yaml",
-    "solution": _HERE / "templates" / "impact_assessment_solution.yaml",
-}
+# Package data, found through importlib.resources so a wheel install finds it too.
+_TEMPLATE_DIR = Path(str(resources.files("course_utils") / "templates"))
+SCHEMA_PATH = _TEMPLATE_DIR / "impact_assessment.schema.json"
+_TEMPLATES = {"template": _TEMPLATE_DIR / "impact_assessment_template.yaml"}
 
 # --- the impact assessment -----------------------------------------------------------------
 
@@ -88,15 +88,17 @@ class Problem:
 
 
 def template_path(which="template"):
-    """Path of the learner template (``"template"``) or the worked solution (``"solution"``).
+    """Path of the blank impact-assessment template (``"template"``), with a comment on every field.
+
+    The course's worked assessment is instructor material: it is not shipped to learners.
 
     Examples
     --------
-    >>> template_path("solution").name
-    'impact_assessment_solution.yaml'
+    >>> template_path().name
+    'impact_assessment_template.yaml'
     """
     if which not in _TEMPLATES:
-        raise ValueError(f"which should be 'template' or 'solution'; got {which!r}.")
+        raise ValueError(f"which should be 'template' (the blank template learners fill in); got {which!r}.")
     return _TEMPLATES[which]
 
 
@@ -678,3 +680,43 @@ def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), 
         else:
             sections.append((heading, _blocks(info[key], decimals)))
     return _render(str(info.get("title") or "Datasheet"), sections, fmt)
+
+
+def assessment_summary(assessment):
+    """Four numbers that summarise an impact assessment for its check (None when not answered yet).
+
+    ``problems``: how many problems :func:`validate_assessment` reports; ``high-risk class``: 1 if
+    the EU AI Act class is ``high-risk``; ``fairness metric with a threshold``: 1 if at least one
+    fairness metric has a numeric threshold; ``thresholds above 1``: how many thresholds look like
+    percentages.
+
+    Examples
+    --------
+    >>> assessment_summary({"eu_ai_act_risk_class": "high-risk",
+    ...                     "fairness_metrics": [{"metric": "fnr", "threshold": 5}]})["thresholds above 1"]
+    1
+    >>> assessment_summary(None) is None
+    True
+    """
+    if assessment is None:
+        return None
+    import yaml
+
+    problems = validate_assessment(assessment)
+    document = assessment
+    if not isinstance(assessment, dict):
+        text = assessment if isinstance(assessment, str) and "\n" in assessment else Path(assessment).read_text(encoding="utf-8")
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            document = {}
+    document = document if isinstance(document, dict) else {}
+    metrics = document.get("fairness_metrics") or []
+    thresholds = [m.get("threshold") for m in metrics if isinstance(m, dict)]
+    numeric = [t for t in thresholds if isinstance(t, (int, float)) and not isinstance(t, bool)]
+    return {
+        "problems": len(problems),
+        "high-risk class": int(document.get("eu_ai_act_risk_class") == "high-risk"),
+        "fairness metric with a threshold": int(bool(numeric)),
+        "thresholds above 1": sum(1 for t in numeric if t > 1),
+    }

@@ -37,6 +37,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,8 @@ __all__ = [
     "SEVERITIES",
     "EscalationRule",
     "evaluate_rules",
+    "false_alarms",
+    "first_alert_months",
     "load_rules",
     "metrics_by_period",
     "rule_as_dict",
@@ -67,7 +70,7 @@ DIRECTIONS = ("above", "below")
 SEVERITIES = ("info", "warning", "critical")
 
 #: The example rules of notebook 03 (package data).
-DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "templates" / "escalation_rules.yaml"
+DEFAULT_RULES_PATH = Path(str(resources.files("course_utils") / "templates" / "escalation_rules.yaml"))
 
 ALERT, INSUFFICIENT = "alert", "insufficient data"
 _RESULT_COLUMNS = ("rule", "group", "value", "threshold", "status", "consecutive", "severity", "notify",
@@ -575,3 +578,46 @@ def rule_as_dict(rule):
     True
     """
     return asdict(rule)
+
+
+def _alerts(rules, period_metrics):
+    rules = load_rules(rules)
+    alerts = evaluate_rules(period_metrics, rules)
+    return rules, alerts[alerts["status"] == ALERT]
+
+
+def first_alert_months(rules, period_metrics, names=None):
+    """The first period in which each rule raised an alert (-1: never); None when ``rules`` is None.
+
+    Parameters
+    ----------
+    rules : path, YAML text, list of dicts or list of EscalationRule
+        As for :func:`load_rules`.
+    period_metrics : pandas.DataFrame
+        The table from :func:`metrics_by_period`.
+    names : sequence of str, optional
+        Report only the rules with these names -- unless none of the rules has one of them;
+        then every rule is listed, so a check can say which names it expected.
+
+    Returns
+    -------
+    dict
+        ``{rule name: first period with an alert, or -1}``.
+    """
+    if rules is None:
+        return None
+    rules, alerts = _alerts(rules, period_metrics)
+    period = period_metrics.index.names[0] or "period"
+    months = {rule.name: int(alerts.loc[alerts["rule"] == rule.name, period].min())
+              if (alerts["rule"] == rule.name).any() else -1 for rule in rules}
+    named = {name: month for name, month in months.items() if names is not None and name in names}
+    return named or months
+
+
+def false_alarms(rules, period_metrics, before):
+    """How many alerts the rules raise in periods before ``before`` (None when ``rules`` is None)."""
+    if rules is None:
+        return None
+    _, alerts = _alerts(rules, period_metrics)
+    period = period_metrics.index.names[0] or "period"
+    return int((alerts[period] < before).sum())

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.release import worked_release
+from course_utils.instructor.release import worked_release
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "00"
 RELEASE = ROOT / "notebooks" / "00_orientation.ipynb"
 SOLUTION = ROOT / "solutions" / "00_orientation.ipynb"
-QUESTIONS = {"orient-n-patients": 1, "orient-female-share": 2, "orient-justice-principle": 1}
+QUESTIONS = {"orient-n-patients": 1, "orient-share-function": 2, "orient-justice-principle": 1}
 FULL = sum(QUESTIONS.values())
 
 
@@ -83,7 +83,8 @@ for place in {places!r}:
         for path in Path(place).rglob("*"):
             if ".venv" in path.parts or not path.is_file():
                 continue  # the installed software is public
-            if path.suffix in (".ipynb", ".db", ".csv", ".md") and "data" not in path.parts:
+            public = "learner-package" in path.parts  # the learner edition's package: every learner has it
+            if path.suffix in (".ipynb", ".db", ".csv", ".md") and "data" not in path.parts and not public:
                 seen.append(str(path))
             elif {secret!r} in path.read_text(errors="ignore"):
                 seen.append(str(path))
@@ -119,8 +120,19 @@ print("reached:", reached)
 held = not reached"""
 
 
+PROBE_PACKAGE = """import importlib.util
+import course_utils
+print("course_utils from:", course_utils.__file__)
+try:
+    tools = importlib.util.find_spec("course_utils.instructor")
+except ImportError:
+    tools = None
+print("instructor tools:", tools)
+held = tools is None and "learner-package" in course_utils.__file__"""
+
+
 LEAK_BY_ERROR = '''import IPython
-import course_utils.checks as checks
+import course_utils.exercises as checks
 
 def leaking_assert(question_id, answer):
     # raise the running cell's source -- the hidden test -- as the error message
@@ -140,7 +152,7 @@ def _every_cell_raises() -> nbformat.NotebookNode:
 
 def _cells_deleted() -> nbformat.NotebookNode:
     notebook = answered_release()
-    index = _index(notebook, "orient-female-share")
+    index = _index(notebook, "orient-share-function")
     del notebook.cells[index]  # the check cell of exercise 2 ...
     del notebook.cells[index - 2]  # ... and exercise 2's instructions, which changes nothing
     return notebook
@@ -148,7 +160,7 @@ def _cells_deleted() -> nbformat.NotebookNode:
 
 def _cells_reordered() -> nbformat.NotebookNode:
     notebook = answered_release()
-    answer, check = _index(notebook, "orient-female-share-answer"), _index(notebook, "orient-female-share")
+    answer, check = _index(notebook, "orient-share-function-answer"), _index(notebook, "orient-share-function")
     notebook.cells[answer], notebook.cells[check] = notebook.cells[check], notebook.cells[answer]
     return notebook
 
@@ -169,7 +181,45 @@ def _grade_id_removed() -> nbformat.NotebookNode:
 
 def _partly_wrong() -> nbformat.NotebookNode:
     notebook = answered_release()
-    _answer_cell(notebook, "orient-female-share").source = "female_share = 0.5"
+    _answer_cell(notebook, "orient-share-function").source = "def share_of(data, column, value):\n    return 0.5"
+    return notebook
+
+
+ANSWER_KEY = '''from course_utils.exercises.questions import QUESTIONS
+
+# Every value answer taken from the learner package's own question objects ...
+n_patients = QUESTIONS["orient-n-patients"].expected()
+principle = QUESTIONS["orient-justice-principle"].expected()
+
+
+def answer_from_public_cases(question_id):
+    """... and every code answer made of the public cases' stored results: right on what the check runs."""
+    cases = QUESTIONS[question_id].cases()
+
+    def answer(**inputs):
+        for case in cases:
+            if all(_same(inputs[name], value) for name, value in case.inputs.items()):
+                return case.expected
+        return 0.0
+    return answer
+
+
+def _same(a, b):
+    try:
+        return a.equals(b) if hasattr(a, "equals") else a == b
+    except Exception:
+        return False
+
+
+share_of = answer_from_public_cases("orient-share-function")'''
+
+
+def answer_key_hand_in() -> nbformat.NotebookNode:
+    """A hand-in that writes no code of its own: every answer is read from the learner edition's package."""
+    notebook = nbformat.read(RELEASE, as_version=4)
+    for grade_id in ("orient-n-patients", "orient-share-function", "orient-justice-principle"):
+        _answer_cell(notebook, grade_id).source = "# copied, not written"
+    _answer_cell(notebook, "orient-n-patients").source = ANSWER_KEY
     return notebook
 
 
@@ -197,7 +247,7 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
         "Siân O'Connor.ipynb": (answered, Expected("graded", FULL)),
         # NFD on disk (as macOS writes it): the learner id comes out NFC
         unicodedata.normalize("NFD", "José Núñez-García") + "/00_orientation.ipynb":
-            (_partly_wrong(), Expected("graded", FULL - 2, zero=("orient-female-share",))),
+            (_partly_wrong(), Expected("graded", FULL - 2, zero=("orient-share-function",))),
         "李明.ipynb": (RELEASE.read_text(encoding="utf-8"), Expected("graded", 0, zero=tuple(QUESTIONS))),
         "Ng, Mai/00/00_orientation.ipynb": (answered, Expected("graded", FULL)),
         # files that are not a usable notebook
@@ -210,21 +260,21 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
         "Wrong Notebook.ipynb": ((ROOT / "notebooks" / "01_representation_audit.ipynb").read_text(encoding="utf-8"),
                                  Expected("wrong-notebook", 0, "course notebook 01, not 00")),
         # damaged structure
-        "Cells Deleted.ipynb": (_cells_deleted(), Expected("graded", FULL - 2, "orient-female-share",
-                                                           zero=("orient-female-share",))),
-        "Cells Reordered.ipynb": (_cells_reordered(), Expected("graded", FULL - 2, zero=("orient-female-share",))),
+        "Cells Deleted.ipynb": (_cells_deleted(), Expected("graded", FULL - 2, "orient-share-function",
+                                                           zero=("orient-share-function",))),
+        "Cells Reordered.ipynb": (_cells_reordered(), Expected("graded", FULL - 2, zero=("orient-share-function",))),
         "Test Cell Edited.ipynb": (_test_cell_edited(), Expected("graded", FULL - 1, "locked cell",
                                                                  zero=("orient-n-patients",))),
         "Grade Id Removed.ipynb": (_grade_id_removed(), Expected("graded", FULL - 1, "orient-justice-principle",
                                                                  zero=("orient-justice-principle",))),
         # code that misbehaves
         "Infinite Loop.ipynb": (_with_cell_after("orient-n-patients", "while True:\n    pass"),
-                                Expected("timeout", 1, "time limit", zero=("orient-female-share",))),
+                                Expected("timeout", 1, "time limit", zero=("orient-share-function",))),
         "Sys Exit.ipynb": (_with_cell_after("orient-n-patients", "import sys\nsys.exit()"), Expected("graded", FULL)),
         "Os Exit.ipynb": (_with_cell_after("orient-n-patients", "import os\nos._exit(3)"),
-                          Expected("kernel-died", 1, "Python stopped", zero=("orient-female-share",))),
+                          Expected("kernel-died", 1, "Python stopped", zero=("orient-share-function",))),
         "Kernel Crash.ipynb": (_with_cell_after("orient-n-patients", "import ctypes\nctypes.string_at(0)"),
-                               Expected("kernel-died", 1, "Python stopped", zero=("orient-female-share",))),
+                               Expected("kernel-died", 1, "Python stopped", zero=("orient-share-function",))),
         "Fifty Megabytes.ipynb": (_with_cell_after("orient-n-patients", 'for _ in range(50):\n    print("x" * 1_000_000)'),
                                   Expected("graded", FULL, "MB of output")),
         "Raises Everywhere.ipynb": (_every_cell_raises(), Expected("graded", 0, zero=tuple(QUESTIONS))),
@@ -233,7 +283,10 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
                                   Expected("graded", FULL)),
         "Writes Outside.ipynb": (_probing(_probe_writes(escapes)), Expected("graded", FULL)),
         "Opens Network.ipynb": (_probing(_probe_network(port)), Expected("graded", FULL)),
+        "Imports Instructor Tools.ipynb": (_probing(PROBE_PACKAGE), Expected("graded", FULL)),
         "Leaks Hidden Test.ipynb": (_leaking(), Expected("graded", 0, zero=tuple(QUESTIONS))),
+        # answers read from the learner edition's package: the visible checks pass, the code question earns nothing
+        "Answer Key.ipynb": (answer_key_hand_in(), Expected("graded", FULL - 2, zero=("orient-share-function",))),
     }
     expected = {}
     for name, (content, outcome) in cases.items():

@@ -24,7 +24,8 @@ from matplotlib.markers import MarkerStyle  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from course_utils import plots, release, representation, tradeoff  # noqa: E402
+from course_utils import plots, representation, tradeoff  # noqa: E402
+from course_utils.instructor import release  # noqa: E402
 
 SOLUTIONS = release.solution_paths()
 LEARNER = [release.NOTEBOOKS_DIR / path.name for path in SOLUTIONS]

@@ -278,11 +278,3 @@ def test_load_diabetes_hospital_reports_a_changed_source(monkeypatch):
                         lambda **kwargs: Bunch(frame=fake_diabetes_frame().drop(columns="medicaid")))
     with pytest.raises(ValueError, match="lack the column.*medicaid"):
         load_diabetes_hospital()
-
-
-def test_the_cohort_is_also_reachable_from_course_utils_data():
-    from course_utils import cohort, data
-
-    assert data.make_readmission_cohort is cohort.make_readmission_cohort
-    with pytest.raises(AttributeError):
-        data.no_such_loader

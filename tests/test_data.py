@@ -83,7 +83,7 @@ def heart():
 
 @pytest.fixture(scope="module")
 def build_script():
-    spec = importlib.util.spec_from_file_location("build_heart_data", DATA_DIR / "build_heart_data.py")
+    spec = importlib.util.spec_from_file_location("build_heart_data", DATA_DIR / "raw" / "build_heart_data.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -339,7 +339,7 @@ def test_corrupted_file_raises_an_error_saying_how_to_restore(data_copy):
         message = str(caught.value)
         assert "changed or damaged" in message
         assert "git checkout -- data/heart_disease_uci.csv" in message
-        assert "python data/build_heart_data.py" in message
+        assert "python data/raw/build_heart_data.py" in message
 
 
 def test_missing_file_raises_an_error_saying_how_to_restore(data_copy):
@@ -412,7 +412,7 @@ def test_build_uci_source_offline_says_to_use_source_raw(build_script, monkeypat
 
 
 def test_build_script_help_runs():
-    result = subprocess.run([sys.executable, str(DATA_DIR / "build_heart_data.py"), "--help"],
+    result = subprocess.run([sys.executable, str(DATA_DIR / "raw" / "build_heart_data.py"), "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--source" in result.stdout
 

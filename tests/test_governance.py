@@ -1,6 +1,7 @@
 """Impact-assessment validation, model cards and datasheets rendered from real results."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,9 +22,13 @@ from course_utils.governance import (
 from course_utils.metrics import group_audit_table
 
 
+WORKED = Path(__file__).resolve().parents[1] / "solutions" / "impact_assessment_solution.yaml"
+
+
 @pytest.fixture()
 def solution():
-    return yaml.safe_load(template_path("solution").read_text(encoding="utf-8"))
+    """The instructor's worked assessment (not shipped to learners)."""
+    return yaml.safe_load(WORKED.read_text(encoding="utf-8"))
 
 
 def by_location(problems):
@@ -34,7 +39,7 @@ def by_location(problems):
 
 
 def test_solution_is_valid_from_path_str_text_and_dict(solution):
-    path = template_path("solution")
+    path = WORKED
     assert validate_assessment(path) == []
     assert validate_assessment(str(path)) == []
     assert validate_assessment(path.read_text(encoding="utf-8")) == []
@@ -142,7 +147,7 @@ def test_all_problems_are_reported_not_just_the_first(solution):
 
 
 def test_problems_in_yaml_carry_their_line():
-    text = template_path("solution").read_text(encoding="utf-8")
+    text = WORKED.read_text(encoding="utf-8")
     lines = text.splitlines()
     first_threshold = next(i for i, line in enumerate(lines) if line.strip().startswith("threshold:"))
     lines[first_threshold] = "    threshold: five percent"
@@ -184,8 +189,10 @@ def test_missing_file_and_wrong_input_type_raise(tmp_path):
 
 
 def test_template_path_rejects_unknown_names():
-    with pytest.raises(ValueError, match="'template' or 'solution'"):
+    with pytest.raises(ValueError, match="'template'"):
         template_path("answer")
+    with pytest.raises(ValueError, match="'template'"):
+        template_path("solution")  # the worked assessment stays with the instructor
 
 
 # --- model card -------------------------------------------------------------------------------

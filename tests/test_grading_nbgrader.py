@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import gradebook, release
+from course_utils.instructor import gradebook, release
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [path.name[:2] for path in release.solution_paths()]

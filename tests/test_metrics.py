@@ -407,12 +407,6 @@ def test_resamples_drawn_chunk_by_chunk_are_still_the_documented_draw(heart, mon
     assert_same_intervals(table, reference_intervals(*args, table.index, n_boot=25, random_state=5))
 
 
-def test_docstring_states_the_resampling_the_reference_loop_repeats():
-    # reference_intervals draws its indices exactly as the docstring says; keep the two in step.
-    documented = "numpy.random.default_rng(random_state).integers(0, n_patients, size=(n_boot, n_patients))"
-    assert documented in " ".join(group_audit_table.__doc__.split()).replace("`", "")
-
-
 def test_percentile_interval_that_misses_the_estimate_is_widened_to_it():
     # A tiny case where the plain 95 % percentile interval lies below the estimate.
     y_true, y_pred = [1, 1, 1, 0, 0, 0, 1, 0], [1, 1, 0, 0, 0, 1, 1, 1]

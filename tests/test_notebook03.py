@@ -23,10 +23,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from course_utils import checks, release
+from course_utils import exercises as checks
+from course_utils.instructor import release
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
-from course_utils.governance import template_path
-from course_utils.questions.ethics import assessment_summary, false_alarms, first_alert_months
+from course_utils.governance import assessment_summary, template_path
+from course_utils.monitoring import false_alarms, first_alert_months
+from course_utils.exercises.questions.ethics import RULE_NAMES
 
 SOLUTION = release.SOLUTIONS_DIR / "03_ethics_review.ipynb"
 LEARNER = release.NOTEBOOKS_DIR / "03_ethics_review.ipynb"
@@ -171,7 +173,7 @@ def test_validation_auc_calibration_and_error_rates(risk, by_race, outputs, pros
     gap = b["fnr"] - w["fnr"]
     assert f"({b['fnr']:.3f} against {w['fnr']:.3f}; gap {gap:.3f})" in prose
     assert f"FNR gap, Black minus White: {gap:+.3f}" in outputs
-    assert f"selection-rate ratio Black / White is {b['selection_rate'] / w['selection_rate']:.2f}" in prose
+    assert f"the selection-rate ratio is {b['selection_rate'] / w['selection_rate']:.2f}" in prose
 
 
 def test_permutation_importance_ranks_chronic_conditions_first(risk, prose):
@@ -237,35 +239,6 @@ def test_the_notebook_runs_within_its_time_budget_settings(notebook):
 # --- the graded items ----------------------------------------------------------------------------
 
 
-def test_notebook03_has_enough_graded_items(notebook):
-    graded = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    auto = [c for c in graded if c.cell_type == "code"]
-    manual = [c for c in graded if c.cell_type == "markdown"]
-    assert len(graded) >= 10 and len(auto) >= 6 and len(manual) >= 3
-    assert all(c.metadata.nbgrader["grade_id"].startswith("ethics-") for c in graded)
-    assert all(c.metadata.nbgrader["points"] > 0 for c in graded)
-    assert "ethics-reflect-memo" in {c.metadata.nbgrader["grade_id"] for c in manual}
-    for cell in auto:  # every check ran in the stored solution, hidden tests included, without an error
-        assert all(o.output_type != "error" for o in cell.outputs)
-        assert "✅" in "".join(o.get("text", "") for o in cell.outputs)
-        assert "assert_correct(" in cell.source
-
-
-def test_learner_answer_cells_start_unset_and_every_check_says_not_answered():
-    learner = nbformat.read(LEARNER, as_version=4)
-    answers = [c for c in learner.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
-    assert len(answers) == 8
-    for cell in answers:
-        first, stub = cell.source.splitlines()[:2]
-        assert re.fullmatch(r"\w+ = None", first) and stub == release.CODE_STUB
-    for question_id in ("ethics-cost-black-share", "ethics-need-black-share", "ethics-equal-need-enrolment",
-                        "ethics-fnr-gap", "ethics-risk-class", "ethics-top-feature"):
-        assert checks.evaluate(question_id, None).status == "unanswered"
-    assert assessment_summary(None) is None and first_alert_months(None, None) is None
-    assert false_alarms(None, None, 6) is None
-    assert checks.evaluate("ethics-assessment-valid", assessment_summary(None)).status == "unanswered"
-
-
 def message(question_id, answer):
     result = checks.evaluate(question_id, answer)
     assert result.status == "wrong", (question_id, answer, result.message)
@@ -317,7 +290,7 @@ def test_risk_class_and_top_feature_misconceptions():
 def test_assessment_misconceptions():
     import yaml
 
-    worked = yaml.safe_load(template_path("solution").read_text())
+    worked = yaml.safe_load((release.SOLUTIONS_DIR / "impact_assessment_solution.yaml").read_text())
     assert checks.evaluate("ethics-assessment-valid", assessment_summary(worked)).passed
     limited = dict(worked, eu_ai_act_risk_class="limited-risk")
     assert "not 'limited-risk'" in message("ethics-assessment-valid", assessment_summary(limited))
@@ -334,7 +307,7 @@ def test_assessment_misconceptions():
 
 @pytest.fixture(scope="module")
 def period_metrics():
-    from course_utils.questions.ethics import period_metrics
+    from course_utils.exercises.questions.ethics import period_metrics
 
     return period_metrics()
 
@@ -355,13 +328,13 @@ def test_monitoring_rule_misconceptions(period_metrics):
     assert checks.evaluate("ethics-rules-first-alerts", first_alert_months(good, period_metrics)).passed
     noisy = rules(share_threshold=0.20)
     assert "fire on noise" in message("ethics-rules-false-alarms", false_alarms(noisy, period_metrics, 6))
-    assert "fires before the change" in message("ethics-rules-first-alerts", first_alert_months(noisy, period_metrics))
+    assert "fires before the change" in message("ethics-rules-first-alerts", first_alert_months(noisy, period_metrics, names=RULE_NAMES))
     percent = rules(share_threshold=27)
-    assert "written as a percentage" in message("ethics-rules-first-alerts", first_alert_months(percent, period_metrics))
+    assert "written as a percentage" in message("ethics-rules-first-alerts", first_alert_months(percent, period_metrics, names=RULE_NAMES))
     single = rules(consecutive=1)
-    assert "after a single month" in message("ethics-rules-first-alerts", first_alert_months(single, period_metrics))
+    assert "after a single month" in message("ethics-rules-first-alerts", first_alert_months(single, period_metrics, names=RULE_NAMES))
     late = rules(share_consecutive=2)
-    assert "fires late" in message("ethics-rules-first-alerts", first_alert_months(late, period_metrics))
+    assert "fires late" in message("ethics-rules-first-alerts", first_alert_months(late, period_metrics, names=RULE_NAMES))
     misnamed = [dict(rule, name=f"rule {i}") for i, rule in enumerate(good)]
     invalid = checks.evaluate("ethics-rules-first-alerts", first_alert_months(misnamed, period_metrics))
     assert invalid.status == "invalid" and "'population shift'" in invalid.message

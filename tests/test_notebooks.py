@@ -1,6 +1,6 @@
 """Notebooks run as learners and instructors run them.
 
-nbval (configured in pyproject.toml) re-executes every solution and compares its stored outputs;
+nbval (`make test`, see NBVAL in the Makefile) re-executes every solution and compares its stored outputs;
 these tests add what nbval does not check.
 """
 
@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from course_utils import release
+from course_utils.instructor import release
 
 SOLUTIONS = release.solution_paths()
 

@@ -8,8 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from course_utils import release
-from course_utils.questions import QUESTIONS
+from course_utils.instructor import release
+from course_utils.exercises.questions import QUESTIONS
 
 SOLUTIONS = release.solution_paths()
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
@@ -66,12 +66,48 @@ def test_graded_cells_have_unique_ids_points_and_a_registered_question(solution)
     autograded = [c for c in cells if c.metadata.nbgrader.get("grade") and c.cell_type == "code"]
     for cell in autograded:
         grade_id = cell.metadata.nbgrader["grade_id"]
-        assert grade_id in QUESTIONS, f"{grade_id} has no Question in course_utils.questions"
+        assert grade_id in QUESTIONS, f"{grade_id} has no question in course_utils.exercises.questions"
         assert QUESTIONS[grade_id].notebook == number
         assert cell.metadata.nbgrader["points"] == QUESTIONS[grade_id].points
         assert f'check("{grade_id}"' in cell.source and "### BEGIN HIDDEN TESTS" in cell.source
     registered = {qid for qid, q in QUESTIONS.items() if q.notebook == number}
     assert registered == {c.metadata.nbgrader["grade_id"] for c in autograded}
+
+
+#: Every question id of a notebook starts with its prefix.
+ID_PREFIX = {"00": "orient-", "01": "audit-", "02": "debias-", "03": "ethics-"}
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_each_notebook_has_auto_graded_and_reflect_items(solution):
+    cells = [c for c in nbgrader_cells(solution) if c.metadata.nbgrader.get("grade")]
+    auto = [c for c in cells if c.cell_type == "code"]
+    reflect = [c for c in cells if c.cell_type == "markdown"]
+    assert auto and reflect
+    assert all(c.metadata.nbgrader["grade_id"].startswith(ID_PREFIX[solution.name[:2]]) for c in cells)
+    assert all(c.metadata.nbgrader["points"] > 0 for c in cells)
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_released_answer_cells_leave_the_answer_unset(solution):
+    """A value answer starts `name = None`; a code answer is the function's head and docstring with an empty
+    body.  Either way the check says "not answered yet" until the learner writes something."""
+    learner = nbformat.read(release.NOTEBOOKS_DIR / solution.name, as_version=4)
+    for index, cell in enumerate(learner.cells):
+        info = cell.metadata.get("nbgrader", {})
+        if not (info.get("solution") and cell.cell_type == "code"):
+            continue
+        question_id = info["grade_id"].removesuffix("-answer")
+        question = QUESTIONS.get(question_id)
+        assert any(line.strip() == release.CODE_STUB for line in cell.source.splitlines()), question_id
+        if question is not None and question.answer_type == "code":
+            namespace = {}
+            exec(compile(cell.source, f"<{question_id}>", "exec"), namespace)  # the released stub runs
+            assert question.evaluate(namespace[question.name]).status == "unanswered", question_id
+            assert f'check("{question_id}", {question.name})' in learner.cells[index + 1].source
+        else:
+            first = cell.source.splitlines()[0]
+            assert re.fullmatch(r"\w+ = None", first), (question_id, first)
 
 
 def test_release_is_deterministic():

@@ -1,13 +1,14 @@
-"""Misconception rules that recur across notebooks (a share given as a count, a percentage...).
+"""Misconception rules that recur across questions (a share given as a count, a percentage...).
 
-Each function returns a :class:`~course_utils.checks.Misconception` so a question can list
-the mistakes it recognises in one line each.
+Each function returns a :class:`Misconception` so a question can list the mistakes it recognises
+in one line each.  Rules for value questions take ``(answer, expected)``; rules for code
+questions (the ``output_*`` ones) take ``(output, expected, inputs)`` on one public case.
 """
 
 import math
 from functools import cache
 
-from course_utils.checks import Misconception
+from course_utils.exercises._question import Misconception, numbers_match
 
 
 @cache
@@ -79,3 +80,44 @@ def every_value_is(value_of, feedback, tolerance):
     return Misconception(
         lambda answer, expected: all(close(value, value_of(), tolerance) for value in answer.values()), feedback
     )
+
+
+# --- rules for code questions: (output, expected, inputs) on one public case ---------------------
+
+
+def output_percentage(tolerance=1e-6):
+    """The learner's function returns percentages (x 100) where proportions were asked."""
+    return Misconception(
+        lambda output, expected, inputs: _each_number(output, expected, lambda o, e: numbers_match(o, 100 * e, tolerance)
+                                                      and not numbers_match(o, e, tolerance)),
+        "Your function returns percentages. Return proportions between 0 and 1 (e.g. 0.25, not 25).",
+    )
+
+
+def output_zero_for_undefined():
+    """The learner's function returns 0 where the result is undefined (NaN)."""
+    return Misconception(
+        lambda output, expected, inputs: any(math.isnan(e) and o == 0 for o, e in _pairs(output, expected)),
+        "Your function returns 0 where the result is undefined: with nobody to divide by, a rate is not 0 but "
+        "unknown. Return NaN (`float('nan')`) there.",
+    )
+
+
+def output_complement(tolerance=1e-6, what="the other outcome"):
+    """The learner's function returns 1 - the expected proportion."""
+    return Misconception(
+        lambda output, expected, inputs: _each_number(output, expected, lambda o, e: numbers_match(o, 1 - e, tolerance)
+                                                      and not numbers_match(o, e, tolerance)),
+        f"Your function returns the share of {what}: one minus what was asked.",
+    )
+
+
+def _pairs(output, expected):
+    if isinstance(expected, dict):
+        return [(float(output[key]), float(value)) for key, value in expected.items()]
+    return [(float(output), float(expected))]
+
+
+def _each_number(output, expected, test):
+    pairs = [(o, e) for o, e in _pairs(output, expected) if not (math.isnan(o) or math.isnan(e))]
+    return bool(pairs) and all(test(o, e) for o, e in pairs)

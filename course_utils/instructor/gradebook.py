@@ -29,15 +29,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import re
 import sys
 import tempfile
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils import grading, release, sandbox
+from course_utils.handin import learner_name, safe_file_stem
+from course_utils.instructor import grading, release, sandbox
 
 
 EXECUTED_FOLDER = "executed-instructor-only"  # executed hand-ins with hidden tests, when asked for
@@ -57,11 +56,6 @@ class HandIn:
 def _ignored(path: Path) -> bool:
     """Files no learner handed in: hidden files, macOS resource forks, Jupyter checkpoints."""
     return any(part.startswith(".") for part in path.parts) or "__MACOSX" in path.parts
-
-
-def learner_name(text: str) -> str:
-    """A learner id as written, in one Unicode form (NFC), without stray outer spaces."""
-    return unicodedata.normalize("NFC", text).strip()
 
 
 def find_hand_ins(folder: str | os.PathLike, notebook: str) -> list[HandIn]:
@@ -154,11 +148,11 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     before = checksums(h.path for h in hand_ins if h.path)
     use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
     with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
-        db_url = grading.prepare_source(notebook, Path(scratch))
+        setup = grading.prepare(notebook, Path(scratch))
 
         def grade(hand_in: HandIn) -> grading.SubmissionResult:
-            executed = out / EXECUTED_FOLDER / f"{feedback_file_name(hand_in.learner_id)[:-3]}.ipynb"
-            return _grade_one(hand_in, notebook, db_url, seconds, use_sandbox, executed if keep_executed else None)
+            executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
+            return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None)
 
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
             results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
@@ -171,17 +165,18 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     return results
 
 
-def _grade_one(hand_in: HandIn, notebook, db_url, seconds, use_sandbox, executed_to) -> grading.SubmissionResult:
+def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to
+               ) -> grading.SubmissionResult:
     """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end."""
-    questions = grading.graded_cells(notebook)
-    blank = grading.SubmissionResult(hand_in.learner_id, notebook, grading.MISSING, hand_in.note,
+    questions = grading.graded_cells(setup.notebook)
+    blank = grading.SubmissionResult(hand_in.learner_id, setup.notebook, grading.MISSING, hand_in.note,
                                      scores={q.grade_id: 0.0 for q in questions},
                                      max_points=sum(q.points for q in questions if q.auto),
                                      sandbox="bubblewrap" if use_sandbox else "unsandboxed")
     if hand_in.path is None:
         return blank
     try:
-        result = grading.grade_submission(hand_in.path, hand_in.learner_id, notebook, db_url, seconds, use_sandbox,
+        result = grading.grade_submission(hand_in.path, hand_in.learner_id, setup, seconds, use_sandbox,
                                           executed_to)
     except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
         blank.status = grading.GRADER_ERROR
@@ -226,13 +221,9 @@ def write_gradebook(results, notebook: str, path: Path) -> Path:
     return path
 
 
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-
-
 def feedback_file_name(learner_id: str) -> str:
     """A file name for a learner's feedback that works on every system and keeps the name readable."""
-    name = _UNSAFE.sub("_", learner_id).strip(" .") or "learner"
-    return f"{name[:120]}.md"
+    return f"{safe_file_stem(learner_id)}.md"
 
 
 def write_feedback(results, notebook: str, folder: Path) -> list[Path]:

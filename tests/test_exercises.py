@@ -1,4 +1,4 @@
-"""Learner checks give immediate, misconception-aware feedback and never crash a notebook."""
+"""The exercise engine gives immediate, misconception-aware feedback on values and code, and never crashes a notebook."""
 
 import csv
 import re
@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import checks
+from course_utils import exercises as checks
 from course_utils.data import heart_data_path
-from course_utils.questions import QUESTIONS
+from course_utils.exercises._question import Misconception, Question
+from course_utils.exercises.questions import QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -43,30 +44,103 @@ def test_cleveland_only_count_gets_pooled_sites_feedback(raw_rows):
     assert result.status == "wrong" and "Cleveland" in result.message and "four hospitals" in result.message
 
 
-def test_female_share_and_its_misconceptions(raw_rows):
-    n_female = sum(row["sex"] == "Female" for row in raw_rows)
-    n_male = sum(row["sex"] == "Male" for row in raw_rows)
-    share = n_female / len(raw_rows)
-    assert checks.evaluate("orient-female-share", share).passed
-    assert checks.evaluate("orient-female-share", round(share, 3)).passed
-    feedback = {
-        n_female: "count",
-        100 * share: "percentage",
-        1 - share: "male patients",
-        n_female / n_male: "divides women by men",
-        n_male / n_female: "men per woman",
-        len(raw_rows) / n_female: "inverted",
-    }
-    for wrong, phrase in feedback.items():
-        result = checks.evaluate("orient-female-share", wrong)
-        assert result.status == "wrong" and phrase in result.message, (wrong, result.message)
+def share_of(data, column, value):
+    """A correct answer to orient-share-function, for the tests only."""
+    if len(data) == 0:
+        return float("nan")
+    return float((data[column] == value).mean())
 
 
-def test_feedback_never_gives_the_answer_away(raw_rows):
-    share = sum(row["sex"] == "Female" for row in raw_rows) / len(raw_rows)
-    for wrong in (0.5, 194, 21.1, 0.79, 3.7, 0.1):
-        message = checks.evaluate("orient-female-share", wrong).message
-        assert not re.search(rf"{share:.2f}|{share:.3f}|{100 * share:.1f}", message)
+@pytest.mark.parametrize("mistake, phrase", [
+    (lambda data, column, value: 100 * share_of(data, column, value), "percentages"),
+    (lambda data, column, value: int((data[column] == value).sum()), "count of rows"),
+    (lambda data, column, value: (data[column] == value).sum() / max(data[column].notna().sum(), 1),
+     "out of the denominator"),
+    (lambda data, column, value: float((data[column] == value).mean()) if len(data) else 0.0, "undefined"),
+    (lambda data, column, value: 1 - share_of(data, column, value), "do not match"),
+])
+def test_code_question_names_the_mistake_from_the_learners_outputs(mistake, phrase):
+    result = checks.evaluate("orient-share-function", mistake)
+    assert result.status == "wrong" and phrase in result.message, result.message
+
+
+def test_a_correct_function_passes_every_public_case():
+    result = checks.evaluate("orient-share-function", share_of)
+    assert result.passed and "public cases" in result.message and "data you have not seen" in result.message
+
+
+def test_a_function_body_not_yet_written_is_not_answered_yet():
+    def stub(data, column, value):
+        """Only the docstring: what the released notebook holds."""
+
+    def raises(data, column, value):
+        raise NotImplementedError()
+
+    for unanswered in (None, stub, raises):
+        assert checks.evaluate("orient-share-function", unanswered).status == "unanswered"
+
+
+def test_a_function_that_returns_nothing_on_one_case_is_wrong_not_unanswered():
+    def forgets_one_branch(data, column, value):
+        if len(data):
+            return share_of(data, column, value)
+
+    result = checks.evaluate("orient-share-function", forgets_one_branch)
+    assert result.status == "wrong" and "without `return`" in result.message
+
+
+def test_changing_the_input_in_place_is_caught():
+    def mutates(data, column, value):
+        data[column] = data[column] == value
+        return share_of(data, column, True)
+
+    result = checks.evaluate("orient-share-function", mutates)
+    assert result.status == "wrong" and "changed its argument 'data' in place" in result.message
+
+
+def test_errors_and_wrong_argument_names_get_one_line_each():
+    def divides_by_zero(data, column, value):
+        return int((data[column] == value).sum()) / len(data)
+
+    def other_names(frame, col, val):
+        return 0.5
+
+    crashed = checks.evaluate("orient-share-function", divides_by_zero)
+    assert crashed.status == "wrong" and "raised ZeroDivisionError" in crashed.message
+    assert "a table with no rows" in crashed.message and "Traceback" not in crashed.message
+    renamed = checks.evaluate("orient-share-function", other_names)
+    assert renamed.status == "invalid" and "Keep the argument names" in renamed.message
+    value = checks.evaluate("orient-share-function", 0.21)
+    assert value.status == "invalid" and "expects a function" in value.message and "a float" in value.message
+
+
+def test_show_cases_prints_each_public_case(capsys):
+    checks.show_cases("orient-share-function")
+    out = capsys.readouterr().out
+    cases = QUESTIONS["orient-share-function"].cases()
+    assert out.count("share_of(data=DataFrame(") == len(cases)
+    assert all(case.name in out for case in cases)
+    checks.show_cases("orient-n-patients")
+    assert "asks for a value" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question_id", [q for q in QUESTIONS if QUESTIONS[q].answer_type == "code"])
+def test_public_cases_are_small_toy_inputs_not_the_course_data(question_id):
+    # A public case's expected result is on screen: it must never be a graded value on the course data.
+    for case in QUESTIONS[question_id].cases():
+        for value in case.inputs.values():
+            assert len(value) <= 30 if hasattr(value, "__len__") and not isinstance(value, str) else True, case.name
+
+
+def test_malformed_case_files_get_a_clear_error():
+    from course_utils.exercises._cases import parse_cases
+
+    with pytest.raises(ValueError, match="non-empty YAML list"):
+        parse_cases("{}")
+    with pytest.raises(ValueError, match="exactly the keys name, inputs and expected"):
+        parse_cases("- {name: a, inputs: {}}")
+    with pytest.raises(Exception, match="could not determine a constructor|python/object"):
+        parse_cases("- {name: a, inputs: {x: !!python/object/apply:os.system [echo]}, expected: 1}")
 
 
 def test_choice_question_recognises_each_wrong_principle():
@@ -129,20 +203,20 @@ def test_assert_correct_raises_with_the_feedback_for_hidden_tests():
 
 def test_progress_reports_each_question_status(capsys, raw_rows):
     checks.check("orient-n-patients", len(raw_rows))
-    checks.check("orient-female-share", 50)
+    checks.check("orient-share-function", lambda data, column, value: 50)
     capsys.readouterr()
     checks.progress("00")
     out = capsys.readouterr().out
-    assert "1 of 3 auto-checked questions correct (1/4 points)" in out
-    assert re.search(r"✅ orient-n-patients\s+correct", out)
-    assert re.search(r"❌ orient-female-share\s+not yet", out)
-    assert re.search(r"orient-justice-principle\s+not checked yet", out)
+    assert "1 of 3 auto-checked questions correct (1/4 points on the visible checks)" in out
+    assert re.search(r"✅ orient-n-patients\s+value\s+correct", out)
+    assert re.search(r"❌ orient-share-function\s+code\s+not yet", out)
+    assert re.search(r"orient-justice-principle\s+value\s+not checked yet", out)
 
 
 def test_hints_come_one_at_a_time_then_repeat_the_last(capsys):
-    question = QUESTIONS["orient-female-share"]
+    question = QUESTIONS["orient-share-function"]
     for expected in [*question.hints, question.hints[-1]]:
-        checks.hint("orient-female-share")
+        checks.hint("orient-share-function")
         assert expected in capsys.readouterr().out
 
 
@@ -153,11 +227,11 @@ def mapping_question(**overrides):
     settings_ = dict(
         id="demo-mapping", notebook="99", points=1, kind="mapping", tolerance=0.01,
         expected=lambda: {"Cleveland": 2.12, "VA Long Beach": 32.33},
-        misconceptions=[checks.Misconception(lambda answer, expected: answer["Cleveland"] == 1,
+        misconceptions=[Misconception(lambda answer, expected: answer["Cleveland"] == 1,
                                              "Cleveland is 1? Recognised.")],
     )
     settings_.update(overrides)
-    return checks.Question(**settings_)
+    return Question(**settings_)
 
 
 def test_mapping_accepts_a_dict_or_a_series_with_loose_key_spelling():
@@ -198,6 +272,6 @@ def test_mapping_invalid_answers_get_one_friendly_line(answer, phrase):
 
 def test_mapping_rule_that_crashes_on_odd_input_simply_does_not_apply():
     question = mapping_question(misconceptions=[
-        checks.Misconception(lambda answer, expected: answer["Nowhere"] > 0, "never shown")])
+        Misconception(lambda answer, expected: answer["Nowhere"] > 0, "never shown")])
     result = question.evaluate({"Cleveland": 9, "VA Long Beach": 9})
     assert result.status == "wrong" and "never shown" not in result.message

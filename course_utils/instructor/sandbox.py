@@ -6,7 +6,8 @@ starts each submission's kernel inside `bubblewrap <https://github.com/container
 (``bwrap``, the Debian package ``bubblewrap``), which sees only:
 
 * read-only: the operating system (``/usr``, ``/lib*``, ``/bin``, a few files of ``/etc``), the
-  Python installation and virtual environment, the ``course_utils`` package and the ``data/`` folder;
+  Python installation and virtual environment, and the learner edition's ``course_utils`` package
+  with its data (see :func:`course_utils.instructor.learner_edition.write_package`);
 * read-write: the submission's own temporary folder (its working directory, ``HOME`` and ``TMPDIR``);
 * no network (its own empty network namespace), no other processes (its own PID namespace), and
   the sandbox dies with the grader (``--die-with-parent``).
@@ -53,14 +54,6 @@ class SandboxStatus:
         return "bubblewrap" if self.available else "unsandboxed"
 
 
-def course_paths() -> list[Path]:
-    """Folders learner code may read: the course package and its data (not ``solutions/``)."""
-    package = Path(__file__).resolve().parent
-    # The same rule as course_utils.data (not imported here: it would pull pandas into the grader).
-    data = Path(os.environ.get("COURSE_DATA_DIR") or package.parent / "data").expanduser().resolve()
-    return [package, data]
-
-
 def python_paths() -> list[Path]:
     """The Python installation and the virtual environment the kernel runs from."""
     paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
@@ -79,7 +72,8 @@ def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: l
     writable : path
         The one folder the sandboxed program may write.
     readable : list of paths, optional
-        Extra folders to show read-only (default: :func:`python_paths` and :func:`course_paths`).
+        Folders to show read-only besides the operating system (default: :func:`python_paths`).
+        The grader adds the folder with the learner edition's ``course_utils``.
     environment : dict, optional
         The whole environment inside (the caller's variables do not leak in).
     bwrap : str
@@ -87,7 +81,7 @@ def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: l
     cwd : path, optional
         Working directory inside the sandbox (default: ``writable``).
     """
-    readable = python_paths() + course_paths() if readable is None else readable
+    readable = python_paths() if readable is None else readable
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev"]
     for folder in SYSTEM_DIRS + ETC_FILES:
@@ -113,7 +107,7 @@ def sandbox_status() -> SandboxStatus:
     probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"course-sandbox-probe-{os.getpid()}"
     probe.mkdir(parents=True, exist_ok=True)
     try:
-        argv = bubblewrap_argv([sys.executable, "-c", "import course_utils"], probe, bwrap=bwrap,
+        argv = bubblewrap_argv([sys.executable, "-c", "import json"], probe, bwrap=bwrap,
                                environment={"PATH": "/usr/bin:/bin"})
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:

@@ -5,23 +5,24 @@ of students:
 
 1. **Read** the hand-in.  A file that is not a notebook gets a clear message, not a crash.
 2. **Restore** the instructor's cells with nbgrader's ``OverwriteCells``, fed by ``SaveCells`` from
-   ``solutions/`` (see :func:`prepare_source`): every locked or test cell a learner changed is put
+   ``solutions/`` (see :func:`prepare`): every locked or test cell a learner changed is put
    back, and the hidden tests come back into the test cells.  Cells a learner deleted stay deleted
    (nbgrader's default); their questions score 0 and the feedback says so.
 3. **Run** the notebook top to bottom with nbclient in a fresh kernel, in a temporary folder that
-   does not contain ``solutions/``, inside the bubblewrap sandbox of :mod:`course_utils.sandbox`
+   does not contain ``solutions/``, importing the learner edition's ``course_utils`` (never the
+   instructor's), inside the bubblewrap sandbox of :mod:`course_utils.sandbox`
    when there is one, under a time limit for the whole notebook and a cap on its output.
 4. **Score** each test cell with ``nbgrader.utils.determine_grade`` (an error means 0 points) and
    keep, per question, the one-line message the learner should read: the check's own feedback
    from the error message, never the hidden test's source or traceback.
 
-:mod:`course_utils.gradebook` runs this for a whole class, several hand-ins at a time.
+:mod:`course_utils.instructor.gradebook` runs this for a whole class, several hand-ins at a time.
 
 Examples
 --------
->>> from course_utils.grading import graded_cells
+>>> from course_utils.instructor.grading import graded_cells
 >>> [(cell.grade_id, cell.points, cell.auto) for cell in graded_cells("00")][:2]
-[('orient-n-patients', 1.0, True), ('orient-female-share', 2.0, True)]
+[('orient-n-patients', 1.0, True), ('orient-share-function', 2.0, True)]
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils import release, sandbox
+from course_utils import handin
+from course_utils.instructor import release, require_nbgrader, sandbox
 
 # Outcomes of one submission, as the gradebook's `status` column shows them.
 GRADED = "graded"            # ran to the end (some cells may have raised: that is the learner's score)
@@ -112,57 +114,40 @@ def time_limit(notebook: str) -> int:
 # --- 1. read ---------------------------------------------------------------------------------------
 
 def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """The hand-in as a notebook, or None and a message saying in plain words what is wrong with it."""
-    raw = Path(path).read_bytes()
-    if not raw.strip():
-        return None, "The file is empty: save the notebook in Jupyter (Ctrl+S) and hand it in again."
-    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as some editors on Windows save
-    if not raw.lstrip().startswith(b"{"):  # every notebook file is a JSON object
-        return None, ("This is not a notebook file (a notebook is JSON text starting with '{'); hand in the "
-                      ".ipynb file from Jupyter, not a script, PDF or screenshot.")
-    try:
-        content = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None, "This is not a notebook file (it is not text); hand in the .ipynb file from Jupyter."
-    except json.JSONDecodeError as error:
-        return None, (f"The notebook file is damaged (invalid JSON at line {error.lineno}, column {error.colno}): "
-                      "it was probably cut off or edited outside Jupyter. Hand in a freshly saved copy.")
-    if not isinstance(content, dict) or "nbformat" not in content:
-        return None, "This file is JSON but not a Jupyter notebook; hand in the .ipynb file from Jupyter."
-    try:
-        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises several kinds for a broken structure
-        return None, f"The notebook's structure is damaged ({type(error).__name__}); hand in a freshly saved copy."
-    return notebook, ""
-
-
-def course_notebook_number(notebook: nbformat.NotebookNode) -> str | None:
-    """The course notebook this notebook is a copy of, judged by its graded cells' ids, or None."""
-    from collections import Counter
-
-    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells} - {None}
-    votes = Counter()
-    for path in release.solution_paths():
-        source = nbformat.read(path, as_version=4)
-        source_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in source.cells} - {None}
-        votes[path.name[:2]] = len(ids & source_ids)
-    number, matches = votes.most_common(1)[0] if votes else (None, 0)
-    return number if matches else None
+    """The hand-in as a notebook, or None and a message in plain words (the same as ``course submit`` gives)."""
+    return handin.read_notebook(path)
 
 
 # --- 2. restore ------------------------------------------------------------------------------------
 
-def prepare_source(notebook: str, folder: Path) -> str:
-    """Record notebook ``notebook``'s source cells (hidden tests included) in an nbgrader database.
+@dataclass(frozen=True)
+class GradingSetup:
+    """What grading one notebook needs, made once per class (see :func:`prepare`).
 
-    Returns the database URL that :func:`restore_instructor_cells` reads.  The database is
-    nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly as
-    ``nbgrader generate_assignment`` fills it.
+    ``db_url``: nbgrader's database with the notebook's source cells (hidden tests included), which
+    :func:`restore_instructor_cells` reads.  ``package_dir``: a folder holding the learner edition's
+    ``course_utils`` -- the package every hand-in's kernel imports, so hidden tests run against what
+    learners have and learner code can reach nothing more.
     """
+
+    notebook: str
+    db_url: str
+    package_dir: Path
+
+
+def prepare(notebook: str, folder: Path) -> GradingSetup:
+    """Record notebook ``notebook``'s source cells in an nbgrader database and write the learner package.
+
+    The database is nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly
+    as ``nbgrader generate_assignment`` fills it.  Both live in ``folder``.
+    """
+    from course_utils.instructor import learner_edition
+
+    require_nbgrader("Grading")
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import SaveCells
 
+    notebook = str(notebook).zfill(2)
     _put_environment_on_path()  # a new nbgrader database runs the `alembic` command from this environment
     db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
     source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4),
@@ -171,7 +156,8 @@ def prepare_source(notebook: str, folder: Path) -> str:
         gradebook.update_or_create_assignment(ASSIGNMENT)
     resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
     SaveCells(log=_quiet_log()).preprocess(source, resources)
-    return db_url
+    package_dir = learner_edition.write_package(Path(folder) / "learner-package")
+    return GradingSetup(notebook, db_url, package_dir)
 
 
 def _put_environment_on_path() -> None:
@@ -216,15 +202,19 @@ def _grade_id(cell) -> str | None:
 def _quiet_log():
     import logging
 
-    log = logging.getLogger("course_utils.grading")
+    log = logging.getLogger("course_utils.instructor.grading")
     log.setLevel(logging.ERROR)
     return log
 
 
 # --- 3. run ----------------------------------------------------------------------------------------
 
-def _kernel_environment(folder: Path) -> dict[str, str]:
-    """A small, fixed environment for the kernel: nothing of the instructor's leaks in."""
+def _kernel_environment(folder: Path, package_dir: Path) -> dict[str, str]:
+    """A small, fixed environment for the kernel: nothing of the instructor's leaks in.
+
+    ``PYTHONPATH`` puts the learner edition's package first, ahead of the instructor's own
+    (installed in the environment the kernel runs from).
+    """
     home, tmp, mpl = folder / "home", folder / "tmp", folder / "matplotlib"
     for path in (home, tmp, mpl):
         path.mkdir(exist_ok=True)
@@ -235,6 +225,7 @@ def _kernel_environment(folder: Path) -> dict[str, str]:
         "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
         "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # one core per hand-in
+        "PYTHONPATH": str(package_dir),
     }
     if os.environ.get("COURSE_DATA_DIR"):
         environment["COURSE_DATA_DIR"] = os.environ["COURSE_DATA_DIR"]
@@ -249,7 +240,7 @@ def _copy_font_cache(target: Path) -> None:
         shutil.copy2(font_list, target / font_list.name)
 
 
-def _kernel_manager(folder: Path, use_sandbox: bool):
+def _kernel_manager(folder: Path, package_dir: Path, use_sandbox: bool):
     """A jupyter_client kernel manager whose kernel starts in ``folder`` (sandboxed when asked)."""
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
@@ -258,10 +249,10 @@ def _kernel_manager(folder: Path, use_sandbox: bool):
     run.mkdir(exist_ok=True)
     command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                "--HistoryManager.enabled=False", "--log-level=ERROR"]
-    environment = _kernel_environment(folder)
+    environment = _kernel_environment(folder, package_dir)
     if use_sandbox:
-        command = sandbox.bubblewrap_argv(command, folder, environment=environment, bwrap=shutil.which("bwrap"),
-                                          cwd=folder / "work")
+        command = sandbox.bubblewrap_argv(command, folder, readable=sandbox.python_paths() + [package_dir],
+                                          environment=environment, bwrap=shutil.which("bwrap"), cwd=folder / "work")
         environment = {}
     spec_dir = run / "kernels" / "course-grader"
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -295,8 +286,8 @@ def _client_class():
     return CappedNotebookClient
 
 
-def run_submission(notebook: nbformat.NotebookNode, folder: Path, seconds: float, use_sandbox: bool
-                   ) -> tuple[str, str, bool]:
+def run_submission(notebook: nbformat.NotebookNode, folder: Path, package_dir: Path, seconds: float,
+                   use_sandbox: bool) -> tuple[str, str, bool]:
     """Execute ``notebook`` in place in a fresh kernel; return (status, message, output_capped)."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -304,7 +295,7 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, seconds: float
     work.mkdir(exist_ok=True)
     deadline = time.monotonic() + seconds
     client = _client_class()(
-        notebook, km=_kernel_manager(folder, use_sandbox), allow_errors=True, record_timing=False,
+        notebook, km=_kernel_manager(folder, package_dir, use_sandbox), allow_errors=True, record_timing=False,
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())), startup_timeout=90,
         interrupt_on_timeout=False, shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}},
     )
@@ -411,14 +402,14 @@ def redact_hidden_source(message: str, hidden_sources: Sequence[str]) -> str:
 
 # --- all four steps --------------------------------------------------------------------------------
 
-def grade_submission(path: Path, learner_id: str, notebook: str, db_url: str, seconds: float | None = None,
+def grade_submission(path: Path, learner_id: str, setup: GradingSetup, seconds: float | None = None,
                      use_sandbox: bool | None = None, executed_to: Path | None = None) -> SubmissionResult:
     """Grade one hand-in; never raises for anything in the hand-in itself.
 
-    ``db_url`` comes from :func:`prepare_source`.  ``executed_to``, if given, receives the executed
+    ``setup`` comes from :func:`prepare`.  ``executed_to``, if given, receives the executed
     notebook *with the hidden tests* -- for the instructor's eyes only.
     """
-    notebook = str(notebook).zfill(2)
+    notebook = setup.notebook
     started = time.monotonic()
     status_of_sandbox = sandbox.sandbox_status()
     use_sandbox = status_of_sandbox.available if use_sandbox is None else use_sandbox
@@ -430,25 +421,25 @@ def grade_submission(path: Path, learner_id: str, notebook: str, db_url: str, se
     if submission is None:
         result.status, result.message = UNREADABLE, problem
     else:
-        _grade_readable(submission, result, questions, db_url, seconds or time_limit(notebook), use_sandbox,
+        _grade_readable(submission, result, questions, setup, seconds or time_limit(notebook), use_sandbox,
                         executed_to)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _grade_readable(submission, result: SubmissionResult, questions, db_url, seconds, use_sandbox,
+def _grade_readable(submission, result: SubmissionResult, questions, setup: GradingSetup, seconds, use_sandbox,
                     executed_to) -> None:
     own_ids = {q.grade_id for q in questions}
     if not own_ids & {_grade_id(cell) for cell in submission.cells}:
-        other = course_notebook_number(submission)
+        other = handin.notebook_number(submission)
         result.status = WRONG_NOTEBOOK
         result.message = (f"This is course notebook {other}, not {result.notebook}: hand in the right file."
                           if other else f"This notebook has none of notebook {result.notebook}'s exercises: "
                           "hand in the course notebook you worked in, not a new one.")
         return
-    notebook, changed = restore_instructor_cells(submission, result.notebook, db_url)
+    notebook, changed = restore_instructor_cells(submission, result.notebook, setup.db_url)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
-        status, message, capped = run_submission(notebook, Path(folder), seconds, use_sandbox)
+        status, message, capped = run_submission(notebook, Path(folder), setup.package_dir, seconds, use_sandbox)
     if executed_to is not None:
         Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, executed_to)

@@ -13,9 +13,9 @@ missing values with a flag column, is done by course_utils.data.decode_uci_codes
 loader uses for the UCI files, so there is one copy of the decoding.
 
 Usage:
-  python data/build_heart_data.py                 rebuild from data/raw/ and rewrite SHA256SUMS
-  python data/build_heart_data.py --check         only compare with the shipped CSV (exit 1 if different)
-  python data/build_heart_data.py --source uci    rebuild from the original UCI files (needs the internet)
+  python data/raw/build_heart_data.py                 rebuild from data/raw/ and rewrite SHA256SUMS
+  python data/raw/build_heart_data.py --check         only compare with the shipped CSV (exit 1 if different)
+  python data/raw/build_heart_data.py --source uci    rebuild from the original UCI files (needs the internet)
 
 Afterwards `cd data && sha256sum -c SHA256SUMS` checks every file.
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(__file__).resolve().parents[1]  # data/: this script lives in data/raw/
 sys.path.insert(0, str(DATA_DIR.parent))  # so the script also runs from a clone where course_utils is not installed
 
 from course_utils import data as heart  # noqa: E402  (needs the path above)

@@ -10,7 +10,7 @@ each check says "not answered yet".
 
 Examples
 --------
->>> from course_utils.release import release_notebook
+>>> from course_utils.instructor.release import release_notebook
 >>> import nbformat
 >>> nb = nbformat.v4.new_notebook()
 >>> cell = nbformat.v4.new_code_cell("x = None\\n### BEGIN SOLUTION\\nx = 42\\n### END SOLUTION")
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import nbformat
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
+from course_utils.instructor import require_nbgrader
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]  # the repository: instructor tools run from a clone
 SOLUTIONS_DIR = COURSE_ROOT / "solutions"
 NOTEBOOKS_DIR = COURSE_ROOT / "notebooks"
 
@@ -48,22 +50,18 @@ def _preprocessors(until_hidden_tests: bool = False):
     ``until_hidden_tests=True`` stops where nbgrader's ``SaveCells`` records the source cells: solutions
     stubbed and checksummed, hidden tests still in (what the autograder restores into submissions).
     """
-    try:
-        from nbgrader.preprocessors import (
-            CheckCellMetadata,
-            ClearHiddenTests,
-            ClearMarkScheme,
-            ClearOutput,
-            ClearSolutions,
-            ComputeChecksums,
-            LockCells,
-        )
-    except ImportError as error:  # learners do not need nbgrader; instructors do
-        raise RuntimeError(
-            "Building the learner release needs nbgrader. Install the instructor tools with "
-            "`pip install -e '.[instructor]'` (or run `make install`)."
-        ) from error
-    quiet = logging.getLogger("course_utils.release")
+    require_nbgrader("Building the learner release")
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+
+    quiet = logging.getLogger("course_utils.instructor.release")
     quiet.setLevel(logging.ERROR)
     first = [
         LockCells(log=quiet),

@@ -14,8 +14,8 @@ from functools import cache
 
 import pandas as pd
 
-from course_utils.checks import Misconception, Question
-from course_utils.questions.common import (
+from course_utils.exercises._question import Misconception, Question
+from course_utils.exercises.rules import (
     chose,
     close,
     count_not_proportion,
@@ -25,6 +25,9 @@ from course_utils.questions.common import (
     mapping_equals,
     percentage_not_proportion,
 )
+
+NOTEBOOK = "02"
+NOTEBOOK_FILE = "02_debiasing_pipeline"
 
 #: The notebook's held-out split: share held out and seed (stratified by disease x sex).
 TEST_SIZE, SPLIT_SEED = 0.25, 0
@@ -232,7 +235,7 @@ _TOL = 0.005
 QUESTIONS = [
     Question(
         id="debias-baseline-auc",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=1,
         kind="number",
         tolerance=_TOL,
@@ -247,7 +250,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-fnr-by-sex",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="mapping",
         tolerance=_TOL,
@@ -268,7 +271,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-fnr-gap",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=_TOL,
@@ -290,7 +293,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-equalized-odds",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=_TOL,
@@ -309,7 +312,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-impossibility-ppv",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=_TOL,
@@ -326,7 +329,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-reweighing-weight",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.01,
@@ -344,7 +347,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-selected-setting",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=3,
         kind="choice",
         choices=SETTINGS,
@@ -362,7 +365,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-missed-per-1000",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="mapping",
         tolerance=0.5,
@@ -383,7 +386,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-diabetes-prevalence",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=2,
         kind="mapping",
         tolerance=_TOL,
@@ -404,7 +407,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-diabetes-va-share",
-        notebook="02",
+        notebook=NOTEBOOK,
         points=1,
         kind="number",
         tolerance=_TOL,

@@ -1,29 +1,24 @@
 """Questions of notebook 00 (orientation): warm-ups on the heart data and the ethical frame."""
 
-from course_utils.checks import Misconception, Question
-from course_utils.questions.common import (
+from course_utils.exercises._cases import cases_for
+from course_utils.exercises._question import CodeQuestion, Misconception, Question, numbers_match
+from course_utils.exercises.rules import (
     chose,
-    complement,
-    count_not_proportion,
     equals,
     heart,
-    inverted_ratio,
-    percentage_not_proportion,
+    output_complement,
+    output_percentage,
+    output_zero_for_undefined,
 )
 
-
-def _n_female():
-    return int((heart()["sex"] == "Female").sum())
-
-
-def _n_male():
-    return int((heart()["sex"] == "Male").sum())
+NOTEBOOK = "00"
+NOTEBOOK_FILE = "00_orientation"
 
 
 QUESTIONS = [
     Question(
         id="orient-n-patients",
-        notebook="00",
+        notebook=NOTEBOOK,
         points=1,
         kind="integer",
         expected=lambda: len(heart()),
@@ -42,35 +37,40 @@ QUESTIONS = [
             "`len(heart)` or `heart.shape[0]` counts the rows of a DataFrame.",
         ],
     ),
-    Question(
-        id="orient-female-share",
-        notebook="00",
+    CodeQuestion(
+        id="orient-share-function",
+        notebook=NOTEBOOK,
         points=2,
-        kind="number",
-        tolerance=0.005,
-        expected=lambda: _n_female() / len(heart()),
+        signature="share_of(data, column, value)",
+        cases=cases_for("orient-share-function"),
+        returns="number",
+        tolerance=1e-9,
         misconceptions=[
-            count_not_proportion(_n_female),
-            percentage_not_proportion(),
-            complement(0.005, "male patients"),
-            inverted_ratio(0.005, "female patients", "patient"),
+            output_zero_for_undefined(),
+            output_percentage(),
             Misconception(
-                lambda answer, expected: abs(float(answer) - _n_female() / _n_male()) < 0.005,
-                "That divides women by men. A share divides women by all patients.",
+                lambda output, expected, inputs: output == int((inputs["data"][inputs["column"]] == inputs["value"]).sum())
+                and output != expected,
+                "Your function returns a count of rows. The exercise asks for a proportion: divide by the number of rows.",
             ),
             Misconception(
-                lambda answer, expected: abs(float(answer) - _n_male() / _n_female()) < 0.005,
-                "That is the male : female ratio (men per woman). A share divides women by all patients.",
+                lambda output, expected, inputs: numbers_match(
+                    output, (inputs["data"][inputs["column"]] == inputs["value"]).sum()
+                    / inputs["data"][inputs["column"]].notna().sum(), 1e-9) and not numbers_match(output, expected, 1e-9),
+                "Your function leaves rows with a missing value out of the denominator. The share is of all rows: "
+                "a missing value is a row that does not match.",
             ),
+            output_complement(what="the rows that do not match"),
         ],
         hints=[
-            "A share (proportion) is a number between 0 and 1: the group's count divided by everyone.",
-            "`(heart['sex'] == 'Female').mean()` is the share of rows where the condition holds.",
+            "A share (proportion) is a number between 0 and 1: the matching rows divided by all rows.",
+            "`data[column] == value` gives one True/False per row; the mean of True/False values is the share of True. "
+            "Check `len(data) == 0` first.",
         ],
     ),
     Question(
         id="orient-justice-principle",
-        notebook="00",
+        notebook=NOTEBOOK,
         points=1,
         kind="choice",
         choices=("beneficence", "non-maleficence", "justice", "autonomy"),

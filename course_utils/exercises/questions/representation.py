@@ -9,8 +9,8 @@ rates, and cholesterol zeros treated as measurements.
 import math
 from functools import cache
 
-from course_utils.checks import Misconception, Question
-from course_utils.questions.common import (
+from course_utils.exercises._question import Misconception, Question
+from course_utils.exercises.rules import (
     chose,
     complement,
     count_not_proportion,
@@ -21,6 +21,9 @@ from course_utils.questions.common import (
     mapping_equals,
     percentage_not_proportion,
 )
+
+NOTEBOOK = "01"
+NOTEBOOK_FILE = "01_representation_audit"
 
 #: Groups with fewer patients than this are "small" throughout notebook 01.
 MIN_GROUP_SIZE = 30
@@ -154,7 +157,7 @@ _POOLED = ("That is the ratio of all four hospitals pooled. The question asks fo
 QUESTIONS = [
     Question(
         id="audit-imbalance-ratio",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.01,
@@ -179,7 +182,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-site-imbalance-ratios",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=3,
         kind="mapping",
         tolerance=0.01,
@@ -206,7 +209,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-prevalence-by-sex",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=2,
         kind="mapping",
         tolerance=0.005,
@@ -232,7 +235,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-cholesterol-zeros",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=1,
         kind="integer",
         expected=lambda: int((heart_as_recorded()["cholesterol"] == 0).sum()),
@@ -250,7 +253,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-mean-cholesterol-female",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.5,
@@ -276,7 +279,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-atypical-angina-women",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=1,
         kind="number",
         tolerance=0.005,
@@ -298,7 +301,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-fnr-by-sex",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=3,
         kind="mapping",
         tolerance=0.005,
@@ -329,7 +332,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-small-intersections",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=2,
         kind="integer",
         expected=_small_intersections,
@@ -346,7 +349,7 @@ QUESTIONS = [
     ),
     Question(
         id="audit-reweighting-verdict",
-        notebook="01",
+        notebook=NOTEBOOK,
         points=2,
         kind="choice",
         choices=VERDICTS,

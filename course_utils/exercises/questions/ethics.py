@@ -7,9 +7,10 @@ the usual slips: percentages for proportions, the cost model's share taken for t
 the cohort's share taken for the enrolled share, "limited-risk" for a system that allocates care,
 thresholds written as percentages, and monitoring rules that fire on noise or on a single month.
 
-Two helpers turn a learner's work into a value the checks can compare, and are used in the
-notebook's check cells: :func:`assessment_summary` (an impact assessment -> four numbers) and
-:func:`first_alert_months` / :func:`false_alarms` (escalation rules -> when they fire).
+The check cells turn a learner's work into a value with learner-API helpers:
+:func:`course_utils.governance.assessment_summary` (an impact assessment -> four numbers) and
+:func:`course_utils.monitoring.first_alert_months` / :func:`~course_utils.monitoring.false_alarms`
+(escalation rules -> when they fire).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from course_utils.checks import Misconception, Question
-from course_utils.questions.common import chose, close, equals, mapping_equals, percentage_not_proportion
+from course_utils.exercises._question import Misconception, Question
+from course_utils.exercises.rules import chose, close, equals, mapping_equals, percentage_not_proportion
+
+NOTEBOOK = "03"
+NOTEBOOK_FILE = "03_ethics_review"
 
 # --- the notebook's settings (the notebook uses the same numbers) ------------------------------
 COHORT_SIZE, COHORT_SEED = 20000, 0
@@ -40,83 +44,6 @@ RULE_NAMES = ("population shift", "coding change")
 RISK_CLASSES = ("prohibited", "high-risk", "limited-risk", "minimal-risk")
 FEATURE_CHOICES = ("chronic_conditions", "prior_utilisation", "age_band", "sex", "payer", "race")
 
-
-# --- helpers the notebook's check cells use ------------------------------------------------------
-
-
-def assessment_summary(assessment):
-    """Four numbers the check of an impact assessment compares (None when not answered yet).
-
-    ``problems``: how many problems :func:`~course_utils.governance.validate_assessment` reports;
-    ``high-risk class``: 1 if the EU AI Act class is ``high-risk``; ``fairness metric with a
-    threshold``: 1 if at least one fairness metric has a numeric threshold; ``thresholds above
-    1``: how many thresholds look like percentages.
-
-    Examples
-    --------
-    >>> from course_utils.governance import template_path
-    >>> assessment_summary(template_path("solution"))
-    {'problems': 0, 'high-risk class': 1, 'fairness metric with a threshold': 1, 'thresholds above 1': 0}
-    >>> assessment_summary(None) is None
-    True
-    """
-    if assessment is None:
-        return None
-    import yaml
-
-    from course_utils.governance import validate_assessment
-
-    problems = validate_assessment(assessment)
-    document = assessment
-    if not isinstance(assessment, dict):
-        text = assessment if isinstance(assessment, str) and "\n" in assessment else open(assessment, encoding="utf-8").read()
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            document = {}
-    document = document if isinstance(document, dict) else {}
-    metrics = document.get("fairness_metrics") or []
-    thresholds = [m.get("threshold") for m in metrics if isinstance(m, dict)]
-    numeric = [t for t in thresholds if isinstance(t, (int, float)) and not isinstance(t, bool)]
-    return {
-        "problems": len(problems),
-        "high-risk class": int(document.get("eu_ai_act_risk_class") == "high-risk"),
-        "fairness metric with a threshold": int(bool(numeric)),
-        "thresholds above 1": sum(1 for t in numeric if t > 1),
-    }
-
-
-def _alerts(rules, period_metrics):
-    from course_utils.monitoring import evaluate_rules, load_rules
-
-    rules = load_rules(rules)
-    alerts = evaluate_rules(period_metrics, rules)
-    return rules, alerts[alerts["status"] == "alert"]
-
-
-def first_alert_months(rules, period_metrics):
-    """The first month each of the rules named in :data:`RULE_NAMES` raised an alert (-1: never).
-
-    None when ``rules`` is None (not answered yet).  If no rule has one of those names, every
-    rule is listed, so the check can say which names it expected.
-    """
-    if rules is None:
-        return None
-    rules, alerts = _alerts(rules, period_metrics)
-    period = period_metrics.index.names[0] or "period"
-    months = {rule.name: int(alerts.loc[alerts["rule"] == rule.name, period].min())
-              if (alerts["rule"] == rule.name).any() else -1 for rule in rules}
-    named = {name: month for name, month in months.items() if name in RULE_NAMES}
-    return named or months
-
-
-def false_alarms(rules, period_metrics, before):
-    """How many alerts the rules raise in periods before ``before`` (None when not answered yet)."""
-    if rules is None:
-        return None
-    _, alerts = _alerts(rules, period_metrics)
-    period = period_metrics.index.names[0] or "period"
-    return int((alerts[period] < before).sum())
 
 
 # --- values computed from the seeded cohort ----------------------------------------------------
@@ -223,17 +150,13 @@ def _top_feature():
 
 
 def _solution_risk_class():
-    import yaml
-
-    from course_utils.governance import template_path
-
-    return yaml.safe_load(template_path("solution").read_text(encoding="utf-8"))["eu_ai_act_risk_class"]
+    # A care-allocating health system; the instructor's worked assessment (solutions/) says the same.
+    return "high-risk"
 
 
 def _solution_summary():
-    from course_utils.governance import template_path
-
-    return assessment_summary(template_path("solution"))
+    # What a finished assessment summarises to (tests/test_notebook03.py checks the instructor's worked one).
+    return {"problems": 0, "high-risk class": 1, "fairness metric with a threshold": 1, "thresholds above 1": 0}
 
 
 @cache
@@ -257,7 +180,9 @@ def _reference_rules():
 
 
 def _expected_first_alerts():
-    return first_alert_months(_reference_rules(), period_metrics())
+    from course_utils.monitoring import first_alert_months
+
+    return first_alert_months(_reference_rules(), period_metrics(), names=RULE_NAMES)
 
 
 def _shift_month():
@@ -273,6 +198,8 @@ def _coding_month():
 
 
 def _expected_false_alarms():
+    from course_utils.monitoring import false_alarms
+
     return false_alarms(_reference_rules(), period_metrics(), _shift_month())
 
 
@@ -288,7 +215,7 @@ _COHORT_SHARE = ("That is the share of Black patients in the whole cohort. The q
 QUESTIONS = [
     Question(
         id="ethics-cost-black-share",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.005,
@@ -306,7 +233,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-need-black-share",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.005,
@@ -323,7 +250,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-equal-need-enrolment",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=3,
         kind="mapping",
         tolerance=0.005,
@@ -341,7 +268,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-fnr-gap",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=2,
         kind="number",
         tolerance=0.005,
@@ -359,7 +286,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-risk-class",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=1,
         kind="choice",
         choices=RISK_CLASSES,
@@ -376,7 +303,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-assessment-valid",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=3,
         kind="mapping",
         tolerance=0,
@@ -399,7 +326,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-rules-false-alarms",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=2,
         kind="integer",
         expected=_expected_false_alarms,
@@ -413,7 +340,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-rules-first-alerts",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=3,
         kind="mapping",
         tolerance=0,
@@ -435,7 +362,7 @@ QUESTIONS = [
     ),
     Question(
         id="ethics-top-feature",
-        notebook="03",
+        notebook=NOTEBOOK,
         points=1,
         kind="choice",
         choices=FEATURE_CHOICES,

@@ -1,0 +1,229 @@
+"""The exercise engine: immediate feedback on graded exercises, hints and progress.
+
+Every graded exercise has a stable id (``"orient-n-patients"``) and a question in
+:mod:`course_utils.exercises.questions`.  In a notebook a learner calls::
+
+    check("orient-n-patients", n_patients)        # a value answer
+    check("orient-share-function", share_of)      # a code answer: the function itself
+
+and reads one short line: correct, "not answered yet", or what looks wrong and a hint toward the
+misconception -- never the answer.  A code answer is run on the question's *public cases*
+(:func:`show_cases` prints them); the instructor's hidden tests later run it on inputs the
+learner never sees.  :func:`hint` gives the next hint, :func:`progress` lists where the learner
+stands in a notebook.
+
+``check`` never raises, so "Run All" on an unanswered notebook reaches the end.  Hidden tests call
+:func:`assert_correct`, which raises ``AssertionError`` with the same feedback on a wrong answer.
+
+This package imports nothing from the instructor tools, and holds no reference implementation of
+any code answer.
+
+Examples
+--------
+>>> from course_utils.exercises import evaluate
+>>> evaluate("orient-n-patients", None).status
+'unanswered'
+>>> evaluate("orient-n-patients", "lots").message.splitlines()[0]
+'orient-n-patients: this question expects a whole number; you gave text (a str).'
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from course_utils.exercises._question import (
+    CORRECT,
+    INVALID,
+    SYMBOLS,
+    UNANSWERED,
+    WRONG,
+    CheckResult,
+    CodeQuestion,
+    Question,
+    describe,
+    short_repr,
+)
+from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
+
+__all__ = [
+    "CheckResult",
+    "assert_correct",
+    "check",
+    "evaluate",
+    "hint",
+    "progress",
+    "reset_progress",
+    "show_cases",
+]
+
+# What this kernel has checked so far: question id -> status, and hints shown per question.
+_results: dict[str, str] = {}
+_hints_shown: dict[str, int] = {}
+
+
+def _lookup(question_id: Any) -> Question | CodeQuestion | str:
+    """The question, or a friendly message saying why there is none."""
+    if not isinstance(question_id, str):
+        return f"A question id is text such as 'orient-n-patients'; you gave {describe(question_id)}."
+    if question_id in QUESTIONS:
+        return QUESTIONS[question_id]
+    close = difflib.get_close_matches(question_id, QUESTIONS, n=3, cutoff=0.6)
+    suggestion = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"There is no question called {question_id!r}.{suggestion} Copy the id from the exercise's check cell."
+
+
+def evaluate(question_id: str, answer: Any) -> CheckResult:
+    """Check an answer and return the result without printing it.
+
+    Parameters
+    ----------
+    question_id : str
+        The exercise's id, as written in its check cell.
+    answer : object
+        The learner's answer -- a value, or for a code exercise the function itself;
+        ``None`` means "not answered yet".
+
+    Returns
+    -------
+    CheckResult
+
+    Examples
+    --------
+    >>> evaluate("no-such-question", 1).status
+    'invalid'
+    """
+    question = _lookup(question_id)
+    if isinstance(question, str):
+        return CheckResult(str(question_id), INVALID, question)
+    return question.evaluate(answer)
+
+
+def check(question_id: str, answer: Any) -> None:
+    """Print immediate feedback on an answer and remember the result for :func:`progress`.
+
+    Never raises for a learner's mistake, so a notebook runs to its end.
+
+    Examples
+    --------
+    >>> check("orient-n-patients", None)
+    ⏳ orient-n-patients: not answered yet. Replace `None` with your answer, then run the cell again.
+    """
+    result = evaluate(question_id, answer)
+    if question_id in QUESTIONS:
+        _results[result.question_id] = result.status
+    print(result)
+
+
+def assert_correct(question_id: str, answer: Any) -> None:
+    """Raise ``AssertionError`` with the feedback unless the answer is correct (hidden tests).
+
+    For a code question "correct" means: right on every public case.  The hidden test then
+    goes on to call the learner's code on its own inputs.
+
+    Examples
+    --------
+    >>> assert_correct("orient-n-patients", None)
+    Traceback (most recent call last):
+    ...
+    AssertionError: orient-n-patients: not answered yet. Replace `None` with your answer, then run the cell again.
+    """
+    result = evaluate(question_id, answer)
+    if not result.passed:
+        raise AssertionError(result.message)
+
+
+def hint(question_id: str) -> None:
+    """Print the next hint for a question (each call shows one more, then repeats the last).
+
+    Examples
+    --------
+    >>> hint("orient-n-patients")  # doctest: +ELLIPSIS
+    💡 orient-n-patients (hint 1 of ...): ...
+    """
+    question = _lookup(question_id)
+    if isinstance(question, str):
+        print(f"{SYMBOLS[INVALID]} {question}")
+        return
+    if not question.hints:
+        print(f"💡 {question.id}: no hints for this one -- reread the exercise text.")
+        return
+    shown = min(_hints_shown.get(question.id, 0), len(question.hints) - 1)
+    _hints_shown[question.id] = shown + 1
+    print(f"💡 {question.id} (hint {shown + 1} of {len(question.hints)}): {question.hints[shown]}")
+
+
+def show_cases(question_id: str) -> None:
+    """Print the public cases of a code exercise: the inputs your function gets and what it should return.
+
+    Examples
+    --------
+    >>> show_cases("orient-share-function")  # doctest: +ELLIPSIS
+    Public cases of orient-share-function -- share_of(data, column, value):
+      1. ...
+    """
+    question = _lookup(question_id)
+    if isinstance(question, str) or not isinstance(question, CodeQuestion):
+        why = question if isinstance(question, str) else f"{question_id!r} asks for a value, not code: it has no public cases."
+        print(f"{SYMBOLS[INVALID]} {why}")
+        return
+    print(f"Public cases of {question.id} -- {question.signature}:")
+    for number, case in enumerate(question.cases(), start=1):
+        arguments = ", ".join(f"{name}={_show_input(value)}" for name, value in case.inputs.items())
+        print(f"  {number}. {case.name}\n     {question.name}({arguments})\n     -> {short_repr(case.expected)}")
+
+
+def _show_input(value: Any) -> str:
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame: its columns as lists
+        return "DataFrame(" + short_repr({c: value[c].tolist() for c in value.columns}, limit=400) + ")"
+    if hasattr(value, "tolist"):
+        return short_repr(value.tolist(), limit=200)
+    return short_repr(value)
+
+
+def progress(notebook: str | None = None) -> None:
+    """Print which graded questions of a notebook pass, as checked in this session.
+
+    Parameters
+    ----------
+    notebook : str, optional
+        Two-digit notebook number such as ``"00"``.  By default every notebook with at
+        least one question checked in this session.
+
+    Examples
+    --------
+    >>> progress("99")  # doctest: +ELLIPSIS
+    ⚠️ There is no notebook '99'. Notebooks with graded questions: 00, 01, ...
+    """
+    numbers = sorted(NOTEBOOKS)
+    if notebook is not None and str(notebook) not in numbers:
+        print(f"{SYMBOLS[INVALID]} There is no notebook {notebook!r}. "
+              f"Notebooks with graded questions: {', '.join(numbers)}.")
+        return
+    wanted = [str(notebook)] if notebook is not None else sorted(
+        {QUESTIONS[qid].notebook for qid in _results if qid in QUESTIONS})
+    if not wanted:
+        print("No answers checked yet in this session. Run a check cell, then ask again.")
+        return
+    for number in wanted:
+        _print_notebook_progress(number, [q for q in QUESTIONS.values() if q.notebook == number])
+
+
+_STATUS_WORDS = {CORRECT: "correct", WRONG: "not yet", UNANSWERED: "not answered", INVALID: "needs a valid answer"}
+
+
+def _print_notebook_progress(number: str, questions: list) -> None:
+    done = [q for q in questions if _results.get(q.id) == CORRECT]
+    earned, total = sum(q.points for q in done), sum(q.points for q in questions)
+    print(f"Notebook {number}: {len(done)} of {len(questions)} auto-checked questions correct "
+          f"({earned}/{total} points on the visible checks)")
+    for q in questions:
+        status = _results.get(q.id)
+        kind = "code" if q.answer_type == "code" else "value"
+        print(f"  {SYMBOLS.get(status, '·')} {q.id:<34} {kind:<5} {_STATUS_WORDS.get(status, 'not checked yet')}")
+
+
+def reset_progress() -> None:
+    """Forget every result and hint shown in this session (for a fresh start)."""
+    _results.clear()
+    _hints_shown.clear()

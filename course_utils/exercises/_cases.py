@@ -1,0 +1,87 @@
+"""Public cases of code questions: read from YAML, so the expected results are data, not code.
+
+Each code question has a file ``questions/cases/<question-id>.yaml``: a list of cases, each with a
+``name``, its ``inputs`` (the learner's function is called with them as keyword arguments) and
+the ``expected`` result.  Three tags build the pandas and NumPy objects learners work with:
+
+``!frame {column: [values]}``     a pandas DataFrame
+``!series [values]``              a pandas Series (``!series {label: value}`` keeps the labels)
+``!array [values]``               a NumPy array
+
+``.nan`` is YAML's NaN (an undefined result) and ``null`` is a missing value.
+
+Examples
+--------
+>>> cases = parse_cases('''
+... - name: two groups
+...   inputs: {y: !array [1, 0], groups: !series [a, b]}
+...   expected: {a: 1.0, b: .nan}
+... ''')
+>>> cases[0].name, type(cases[0].inputs["y"]).__name__, cases[0].expected["b"]
+('two groups', 'ndarray', nan)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from course_utils.exercises._question import PublicCase
+
+
+class _CaseLoader(yaml.SafeLoader):
+    """YAML's safe loader plus the three tags above: no other Python object can be built."""
+
+
+def _frame(loader, node):
+    import pandas as pd
+
+    return pd.DataFrame(loader.construct_mapping(node, deep=True))
+
+
+def _series(loader, node):
+    import pandas as pd
+
+    if isinstance(node, yaml.MappingNode):
+        return pd.Series(loader.construct_mapping(node, deep=True))
+    return pd.Series(loader.construct_sequence(node, deep=True))
+
+
+def _array(loader, node):
+    import numpy as np
+
+    return np.asarray(loader.construct_sequence(node, deep=True))
+
+
+_CaseLoader.add_constructor("!frame", _frame)
+_CaseLoader.add_constructor("!series", _series)
+_CaseLoader.add_constructor("!array", _array)
+
+
+def parse_cases(text: str) -> tuple[PublicCase, ...]:
+    """Public cases from YAML text; a clear error for a malformed file."""
+    entries = yaml.load(text, Loader=_CaseLoader)  # noqa: S506 -- a SafeLoader subclass
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("a public-case file should be a non-empty YAML list of cases")
+    cases = []
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or set(entry) != {"name", "inputs", "expected"}:
+            raise ValueError(f"public case {number} should have exactly the keys name, inputs and expected")
+        if not isinstance(entry["inputs"], dict):
+            raise ValueError(f"public case {number}: inputs should map argument names to values")
+        cases.append(PublicCase(str(entry["name"]), entry["inputs"], entry["expected"]))
+    return tuple(cases)
+
+
+@cache
+def load_cases(question_id: str) -> tuple[PublicCase, ...]:
+    """The public cases of one code question, read once per session from the package's data."""
+    path = resources.files("course_utils.exercises.questions") / "cases" / f"{question_id}.yaml"
+    return parse_cases(path.read_text(encoding="utf-8"))
+
+
+def cases_for(question_id: str):
+    """A callable for ``CodeQuestion(cases=...)``: the cases are read when first needed."""
+    return lambda: load_cases(question_id)

@@ -1,0 +1,497 @@
+"""What a graded exercise is: a value question or a code question, and the feedback on one answer.
+
+A :class:`Question` asks for a value (a number, a choice, one number per group) and knows the
+usual wrong values.  A :class:`CodeQuestion` asks for code -- a function, or a function that
+builds an estimator -- and runs it on *public cases*: inputs the learner can read, with their
+expected results stored as data in ``questions/cases/<question-id>.yaml``.  Neither holds a
+reference implementation of a code answer: points for code come from the instructor's hidden
+tests, which call the learner's code on inputs the learner never sees.
+
+Examples
+--------
+>>> from course_utils.exercises._question import Question
+>>> q = Question(id="demo", notebook="99", points=1, kind="integer", expected=lambda: 3)
+>>> q.evaluate(None).status, q.evaluate(3).status, q.evaluate(4).status
+('unanswered', 'correct', 'wrong')
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
+
+CORRECT, WRONG, UNANSWERED, INVALID = "correct", "wrong", "unanswered", "invalid"
+SYMBOLS = {CORRECT: "✅", WRONG: "❌", UNANSWERED: "⏳", INVALID: "⚠️"}
+
+# Errors a misconception rule may raise on an answer it cannot judge; the rule then does not apply.
+_RULE_ERRORS = (TypeError, ValueError, LookupError, AttributeError, ZeroDivisionError, OverflowError)
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A recognisable wrong answer and the feedback that addresses it.
+
+    Parameters
+    ----------
+    applies : callable
+        For a :class:`Question`: ``applies(answer, expected) -> bool``.
+        For a :class:`CodeQuestion`: ``applies(output, expected, inputs) -> bool``, where
+        ``output`` is what the learner's code returned on one public case (normalised as the
+        question's ``returns`` says), ``expected`` the case's stored result and ``inputs`` the
+        case's inputs.  True when the answer looks like this mistake.
+    feedback : str
+        What the learner probably did, in a sentence, without giving the answer away.
+    """
+
+    applies: Callable[..., bool]
+    feedback: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking one answer: ``status`` is ``"correct"``, ``"wrong"``,
+    ``"unanswered"`` or ``"invalid"``."""
+
+    question_id: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == CORRECT
+
+    def __str__(self) -> str:
+        return f"{SYMBOLS[self.status]} {self.message}"
+
+
+def _first_feedback(misconceptions: Sequence[Misconception], *args: Any) -> str | None:
+    for misconception in misconceptions:
+        try:
+            if misconception.applies(*args):
+                return misconception.feedback
+        except _RULE_ERRORS:
+            continue  # a rule that cannot judge this answer simply does not apply
+    return None
+
+
+# ---------------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded exercise whose answer is a value.
+
+    Parameters
+    ----------
+    id : str
+        Stable id, also the nbgrader ``grade_id`` of the exercise's test cell.
+    notebook : str
+        Two-digit notebook number, e.g. ``"00"``.
+    points : int
+        Points the autograder awards.
+    kind : {"integer", "number", "choice", "text", "mapping"}
+        What sort of answer is expected; decides the type check and the comparison.
+        ``"mapping"`` is one number per group, given as a dict or a pandas Series; group names
+        are compared case-insensitively and every value within ``tolerance``.
+    expected : callable
+        Returns the correct answer, computed from the shipped data when first needed.
+    tolerance : float
+        For ``"number"`` and ``"mapping"``: absolute tolerance of the comparison.
+    choices : sequence of str
+        For ``"choice"``: the valid options (compared case-insensitively).
+    misconceptions : sequence of Misconception
+        Checked in order; the first that applies gives the feedback.
+    hints : sequence of str
+        Shown one at a time by ``hint()``; the first also follows wrong answers.
+    """
+
+    id: str
+    notebook: str
+    points: int
+    kind: str
+    expected: Callable[[], Any]
+    tolerance: float = 1e-6
+    choices: Sequence[str] = ()
+    misconceptions: Sequence[Misconception] = ()
+    hints: Sequence[str] = field(default_factory=tuple)
+
+    answer_type = "value"
+
+    def evaluate(self, answer: Any) -> CheckResult:
+        """Check ``answer`` against this question; never raises for a learner's answer."""
+        if answer is None or answer is Ellipsis:
+            return self._result(UNANSWERED, "not answered yet. Replace `None` with your answer, then run the cell again.")
+        if self.kind == "mapping":  # the group names to expect come from the expected answer
+            answer, problem = as_mapping(answer, [str(key) for key in dict(self.expected())])
+        else:
+            answer = as_python_scalar(answer)
+            problem = _type_problem(self, answer)
+        if problem:
+            return self._result(INVALID, problem)
+        expected = self.expected()
+        if self._matches(answer, expected):
+            return self._result(CORRECT, "correct. Well done.")
+        feedback = _first_feedback(self.misconceptions, answer, expected) or "That is not the value we expected."
+        return self._result(WRONG, "not yet. " + feedback + hint_suffix(self.hints))
+
+    def _matches(self, answer: Any, expected: Any) -> bool:
+        if self.kind == "integer":
+            return int(answer) == int(expected)
+        if self.kind == "number":
+            return math.isclose(float(answer), float(expected), rel_tol=0, abs_tol=self.tolerance)
+        if self.kind == "mapping":
+            return all(math.isclose(answer[key], float(value), rel_tol=0, abs_tol=self.tolerance)
+                       for key, value in dict(expected).items())
+        return normalise(answer) == normalise(expected)
+
+    def _result(self, status: str, text: str) -> CheckResult:
+        return CheckResult(self.id, status, f"{self.id}: {text}")
+
+
+_KIND_WORDS = {"integer": "a whole number", "number": "a number", "choice": "one of the options", "text": "text",
+               "mapping": "one number per group"}
+
+
+def _type_problem(question: Question, answer: Any) -> str | None:
+    """Say what is wrong with the answer's type, or None when it can be compared."""
+    kind = question.kind
+    expects = f"this question expects {_KIND_WORDS[kind]}"
+    if kind in ("integer", "number"):
+        if isinstance(answer, bool) or not isinstance(answer, Real):
+            return f"{expects}; you gave {describe(answer)}.\n   Give a single number, e.g. 42 or 0.5."
+        if math.isnan(float(answer)):
+            return f"{expects}; you gave NaN (not a number). Did a calculation divide by zero or use missing data?"
+        if math.isinf(float(answer)):
+            return f"{expects}; you gave infinity. Did a calculation divide by zero?"
+        if kind == "integer" and not float(answer).is_integer():
+            return f"{expects}; you gave {answer!r}, which has a fractional part."
+        return None
+    if not isinstance(answer, str):
+        return f"{expects}; you gave {describe(answer)}. Give your answer as a string in quotes."
+    if kind == "choice" and normalise(answer) not in {normalise(c) for c in question.choices}:
+        options = ", ".join(repr(c) for c in question.choices)
+        return f"{expects}; {answer!r} is not one of them. The options are: {options}."
+    return None
+
+
+# ------------------------------------------------------------------------------------------ code
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    """One public case of a code question: named inputs and the result stored for them.
+
+    ``inputs`` is rebuilt (deep-copied) for every call, so a learner's function that changes
+    its arguments cannot spoil the next case -- and the check can tell that it did.
+    """
+
+    name: str
+    inputs: Mapping[str, Any]
+    expected: Any
+
+    def fresh_inputs(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self.inputs))
+
+
+@dataclass(frozen=True)
+class CodeQuestion:
+    """A graded exercise whose answer is code the learner writes.
+
+    Parameters
+    ----------
+    id, notebook, points, hints
+        As for :class:`Question`.
+    signature : str
+        How the exercise calls the learner's code, e.g.
+        ``"false_negative_rate_by_group(y_true, y_pred, sensitive_features)"``; shown in feedback.
+    cases : callable
+        Returns the public cases (``PublicCase``), read from the question's YAML file.
+    returns : {"number", "mapping", "boolean", "text", "table", "output"}
+        How a result is normalised and compared: a number (NaN equals NaN: "undefined"), one
+        number per group (a dict or Series; group names compared as text), True/False, text, a
+        table (``{column: {row: value}}``: every listed cell compared), or ``"output"``: the
+        case's expected value compared as it is after :func:`normalise_output`.
+    tolerance : float
+        Absolute tolerance for numbers.
+    run : callable, optional
+        ``run(answer, **inputs) -> output``: how one case exercises the answer.  By default the
+        answer is called with the inputs as keyword arguments.  A question about an estimator
+        uses it to fit the learner's estimator on the case's patients and predict for others;
+        it is a harness, never a reference solution.
+    misconceptions : sequence of Misconception
+        ``applies(output, expected, inputs)``, checked in order on the first failing case.
+    must_not_mutate : bool
+        Fail an answer that changes its inputs in place (default True).
+    """
+
+    id: str
+    notebook: str
+    points: int
+    signature: str
+    cases: Callable[[], Sequence[PublicCase]]
+    returns: str = "output"
+    tolerance: float = 1e-6
+    run: Callable[..., Any] | None = None
+    misconceptions: Sequence[Misconception] = ()
+    hints: Sequence[str] = field(default_factory=tuple)
+    must_not_mutate: bool = True
+
+    answer_type = "code"
+
+    @property
+    def name(self) -> str:
+        """The name of the function the learner writes."""
+        return self.signature.split("(")[0].strip()
+
+    def evaluate(self, answer: Any) -> CheckResult:
+        """Run ``answer`` on every public case; never raises for a learner's answer."""
+        if answer is None or answer is Ellipsis:
+            return self._result(UNANSWERED, f"not answered yet. Write `{self.name}` in the answer cell and run it, "
+                                            "then run this cell again.")
+        if not callable(answer):
+            return self._result(INVALID, f"this exercise expects a function, `{self.signature}`; you gave "
+                                         f"{describe(answer)}. Pass the function itself (its name, no brackets).")
+        outputs = []
+        for number, case in enumerate(self.cases(), start=1):
+            verdict = self._run_case(answer, number, case)
+            if isinstance(verdict, CheckResult):
+                return verdict
+            outputs.append(verdict)
+        if all(output is None for output in outputs):
+            return self._result(UNANSWERED, f"not answered yet: `{self.name}` returns None. Write its body "
+                                            "(and `return` the result), run the cell, then run this cell again.")
+        if None in outputs:
+            number = outputs.index(None) + 1
+            return self._result(WRONG, f"not yet. On public case {number} ({self.cases()[number - 1].name}), "
+                                       f"`{self.name}` returned None: is there a path through it without `return`?"
+                                + hint_suffix(self.hints))
+        count = len(outputs)
+        return self._result(CORRECT, f"correct on all {count} public cases. Well done. When your notebook is "
+                                     "graded, it also runs on data you have not seen.")
+
+    def _run_case(self, answer: Any, number: int, case: PublicCase) -> Any:
+        """The normalised output on one case, or a CheckResult saying what went wrong."""
+        inputs = case.fresh_inputs()
+        untouched = case.fresh_inputs()
+        where = f"On public case {number} ({case.name})"
+        try:
+            raw = self.run(answer, **inputs) if self.run else answer(**inputs)
+        except NotImplementedError:
+            return self._result(UNANSWERED, f"not answered yet: `{self.name}` raises NotImplementedError. "
+                                            "Replace that line with your code.")
+        except TypeError as error:
+            if "argument" in str(error) and self.run is None:
+                return self._result(INVALID, f"{where}, calling `{self.signature}` failed: {error}. Keep the "
+                                             "argument names of the exercise.")
+            return self._raised(where, error)
+        except Exception as error:  # the learner's code may raise anything; say what, never crash
+            return self._raised(where, error)
+        if raw is None:
+            return None
+        if self.must_not_mutate:
+            changed = changed_inputs(untouched, inputs)
+            if changed:
+                return self._result(WRONG, f"not yet. {where}, your function changed its argument "
+                                           f"{', '.join(map(repr, changed))} in place. Work on a copy "
+                                           "(e.g. `data = data.copy()`) so the caller's data stay as they were."
+                                    + hint_suffix(self.hints))
+        output, problem = normalise_output(raw, self.returns, case.expected)
+        if problem:
+            return self._result(INVALID, f"{where}, your function returned {describe(raw)}: {problem}")
+        if outputs_match(output, case.expected, self.returns, self.tolerance):
+            return output
+        feedback = _first_feedback(self.misconceptions, output, case.expected, inputs)
+        shown = f"{where}, `{self.name}` returned {short_repr(output)}."
+        if feedback is None:
+            feedback = f"The stored result for this case is {short_repr(case.expected)}."
+        return self._result(WRONG, f"not yet. {shown} {feedback}" + hint_suffix(self.hints))
+
+    def _raised(self, where: str, error: Exception) -> CheckResult:
+        return self._result(WRONG, f"not yet. {where}, your function raised {type(error).__name__}: {error}"
+                            + hint_suffix(self.hints))
+
+    def _result(self, status: str, text: str) -> CheckResult:
+        return CheckResult(self.id, status, f"{self.id}: {text}")
+
+
+# ------------------------------------------------------------------- normalising and comparing
+
+
+def normalise_output(raw: Any, returns: str, expected: Any) -> tuple[Any, str | None]:
+    """A learner's output in the form the comparison uses, or None and what is wrong with it."""
+    if returns == "number":
+        value = as_python_scalar(raw)
+        if isinstance(value, bool) or not isinstance(value, Real):
+            return None, "a single number was expected (use NaN, `float('nan')`, for an undefined result)."
+        return float(value), None
+    if returns == "mapping":
+        return as_mapping(raw, [str(key) for key in dict(expected)], allow_nan=True)
+    if returns == "boolean":
+        value = as_python_scalar(raw)
+        if not isinstance(value, bool):
+            return None, "True or False was expected."
+        return value, None
+    if returns == "text":
+        return (raw, None) if isinstance(raw, str) else (None, "text (a str) was expected.")
+    if returns == "table":
+        return _as_table(raw, expected)
+    return raw, None
+
+
+def _as_table(raw: Any, expected: Mapping) -> tuple[dict | None, str | None]:
+    if not (hasattr(raw, "columns") and hasattr(raw, "loc")):
+        return None, "a pandas DataFrame was expected."
+    table = {}
+    for column, rows in dict(expected).items():
+        if column not in raw.columns:
+            return None, f"the table has no column {column!r} (its columns are {list(raw.columns)})."
+        by_row = {normalise(key): key for key in raw.index}
+        table[column] = {}
+        for row in dict(rows):
+            key = by_row.get(normalise(row))
+            if key is None:
+                return None, f"the table has no row {row!r} (its rows are {[str(k) for k in raw.index][:10]})."
+            table[column][row] = as_python_scalar(raw.loc[key, column])
+    return table, None
+
+
+def outputs_match(output: Any, expected: Any, returns: str, tolerance: float) -> bool:
+    """True when a normalised output equals the stored result (NaN equals NaN: both undefined)."""
+    if returns == "mapping":
+        return all(numbers_match(output[key], value, tolerance) for key, value in dict(expected).items())
+    if returns == "table":
+        return all(values_match(output[column][row], value, tolerance)
+                   for column, rows in dict(expected).items() for row, value in dict(rows).items())
+    return values_match(output, expected, tolerance)
+
+
+def values_match(a: Any, b: Any, tolerance: float) -> bool:
+    a, b = as_python_scalar(a), as_python_scalar(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b
+    if isinstance(a, Real) and isinstance(b, Real):
+        return numbers_match(a, b, tolerance)
+    if isinstance(b, str):
+        return isinstance(a, str) and normalise(a) == normalise(b)
+    if b is None:
+        return a is None or (isinstance(a, float) and math.isnan(a))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def numbers_match(a: Any, b: Any, tolerance: float) -> bool:
+    a, b = float(a), float(b)
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=0, abs_tol=tolerance)
+
+
+def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Names of the arguments whose value differs after the call (changed in place)."""
+    changed = []
+    for name, original in before.items():
+        now = after[name]
+        try:
+            if hasattr(original, "equals"):  # pandas: equals() treats NaN in the same place as equal
+                same = type(now) is type(original) and original.equals(now)
+            elif hasattr(original, "shape"):  # numpy
+                import numpy as np
+
+                same = np.array_equal(original, now, equal_nan=original.dtype.kind == "f")
+            else:
+                same = original == now
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            changed.append(name)
+    return changed
+
+
+# --------------------------------------------------------------------------------- small helpers
+
+
+def as_mapping(answer: Any, expected_keys: list[str], allow_nan: bool = False) -> tuple[dict | None, str | None]:
+    """The answer as ``{expected group name: float}``, or None and what is wrong with it.
+
+    Accepts a dict, a pandas Series (index = groups) or a one-column DataFrame.  Group names
+    are matched to the expected ones ignoring case and extra spaces.
+    """
+    example = "{" + ", ".join(f"{key!r}: ..." for key in expected_keys[:2]) + ", ...}"
+    expects = (f"this question expects one number per group ({', '.join(map(repr, expected_keys))}), "
+               f"as a dict such as {example} or a pandas Series")
+    if hasattr(answer, "columns") and hasattr(answer, "iloc") and len(getattr(answer, "columns", ())) == 1:
+        answer = answer.iloc[:, 0]  # a one-column DataFrame, e.g. table[["fnr"]]
+    if hasattr(answer, "to_dict") and hasattr(answer, "index") and not hasattr(answer, "columns"):
+        answer = answer.to_dict()  # a pandas Series
+    if not isinstance(answer, dict):
+        single = isinstance(as_python_scalar(answer), Real) and not isinstance(answer, bool)
+        why = (" You gave a single number: that pools every group into one value." if single
+               else f" You gave {describe(answer)}.")
+        return None, f"{expects}.{why}"
+    by_name = {normalise(key): key for key in expected_keys}
+    given = {}
+    for key, value in answer.items():
+        name = by_name.get(normalise(key))
+        if name is None:
+            return None, (f"{expects}; {key!r} is not one of the groups. "
+                          f"The groups are: {', '.join(map(repr, expected_keys))}.")
+        value = as_python_scalar(value)
+        if value is None and allow_nan:
+            value = math.nan
+        if isinstance(value, bool) or not isinstance(value, Real):
+            return None, f"{expects}; the value for {name!r} is {describe(value)}, not a number."
+        if not allow_nan and not math.isfinite(float(value)):
+            return None, (f"{expects}; the value for {name!r} is {value!r}. "
+                          "Did a calculation divide by zero or use missing data?")
+        given[name] = float(value)
+    absent = [key for key in expected_keys if key not in given]
+    if absent:
+        return None, f"{expects}; your answer has no value for {', '.join(map(repr, absent))}."
+    return given, None
+
+
+def as_python_scalar(value: Any) -> Any:
+    """Unwrap numpy scalars and one-element arrays/Series, which learners often produce."""
+    if hasattr(value, "item") and getattr(value, "size", None) == 1:
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def describe(value: Any) -> str:
+    """A few words for a learner on what a value is, e.g. "text (a str)" or "a DataFrame of size (3, 2)"."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if isinstance(value, str):
+        return f"text (a {kind})"
+    size = getattr(value, "shape", None) or (len(value) if hasattr(value, "__len__") else None)
+    return f"{article} {kind} of size {size}" if size is not None else f"{article} {kind}"
+
+
+def short_repr(value: Any, limit: int = 160) -> str:
+    """A one-line rendering of an output for feedback: numbers rounded to 4 places."""
+    def show(item):
+        if isinstance(item, float):
+            return "nan" if math.isnan(item) else repr(round(item, 4))
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in item.items()) + "}"
+        return repr(item)
+
+    text = " ".join(show(as_python_scalar(value)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def normalise(text: Any) -> str:
+    return " ".join(str(text).strip().lower().split())
+
+
+def hint_suffix(hints: Sequence[str]) -> str:
+    return f"\n   Hint: {hints[0]}" if hints else ""

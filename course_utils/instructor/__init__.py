@@ -1,0 +1,25 @@
+"""Instructor tools: build the learner release and edition, grade hand-ins, keep the course healthy.
+
+Needs the ``[instructor]`` extra (nbgrader); nothing in the learner API or the exercise engine imports
+this package, and the learner edition (``course export-learner``) does not contain it.
+
+Modules
+-------
+release          learner notebooks from the solution notebooks, with nbgrader's own preprocessors
+learner_edition  ``course export-learner``: the repository an instructor hands out to learners
+grading          grade one hand-in: restore hidden tests, run it sandboxed, score it
+gradebook        grade a class in parallel; ``gradebook.csv`` and per-learner feedback
+sandbox          the bubblewrap sandbox each hand-in's kernel runs in
+commands         the instructor's ``course`` subcommands
+"""
+
+
+def require_nbgrader(task: str) -> None:
+    """Raise a clear error when nbgrader (the ``[instructor]`` extra) is not installed."""
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError as error:
+        raise RuntimeError(
+            f"{task} needs nbgrader, which comes with the instructor tools: install them with "
+            "`pip install -e '.[instructor]'` (or run `make install` in the instructor repository)."
+        ) from error

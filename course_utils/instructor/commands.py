@@ -1,0 +1,96 @@
+"""The instructor's ``course`` subcommands: release, execute, grade, export-learner.
+
+:mod:`course_utils.cli` adds these to the ``course`` command when the instructor tools are
+installed; each is a thin layer over one module of this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_utils.instructor import release
+
+NAMES = ("release", "execute", "grade", "export-learner")
+
+
+def _release(args: argparse.Namespace) -> int:
+    solutions, notebooks = Path(args.solutions), Path(args.notebooks)
+    if args.check:
+        problems = release.stale_notebooks(solutions, notebooks)
+        for problem in problems:
+            print(f"stale: {problem}")
+        if problems:
+            print("Run `make release` to regenerate the learner notebooks.")
+            return 1
+        print(f"notebooks/ is up to date with solutions/ ({len(release.solution_paths(solutions))} notebooks).")
+        return 0
+    for path in release.build_release(solutions, notebooks):
+        print(f"wrote {path.parent.name}/{path.name}")
+    return 0
+
+
+def _execute(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.notebooks] or release.solution_paths()
+    for path in paths:
+        release.execute_in_place(path)
+        print(f"executed and saved {path.name}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from course_utils.instructor import gradebook, sandbox
+
+    status = sandbox.sandbox_status()
+    if args.no_sandbox or not status.available:
+        why = "--no-sandbox given" if args.no_sandbox else status.reason
+        print(f"warning: grading WITHOUT a sandbox ({why}); learner code can read and write what you can. "
+              "Every gradebook row says `unsandboxed`.", file=sys.stderr)
+    out = Path(args.out or f"grades/{args.notebook}")
+    results = gradebook.grade_class(args.submissions, args.notebook, out, jobs=args.jobs, seconds=args.timeout,
+                                    use_sandbox=False if args.no_sandbox else None, progress=not args.quiet,
+                                    keep_executed=args.keep_executed)
+    print(gradebook.summary(results))
+    print(f"wrote {out / 'gradebook.csv'} and {len(results)} feedback files in {out / 'feedback'}")
+    return 0
+
+
+def _export_learner(args: argparse.Namespace) -> int:
+    from course_utils.instructor import learner_edition
+
+    target = learner_edition.export(args.directory, force=args.force, git=not args.no_git)
+    print(learner_edition.describe(target))
+    return 0
+
+
+def add_commands(commands) -> None:
+    """Add the instructor subcommands to the ``course`` command's subparsers."""
+    parser = commands.add_parser("release", help="generate learner notebooks/ from solutions/ (instructors)")
+    parser.add_argument("--check", action="store_true", help="only report (exit 1) if notebooks/ is stale")
+    parser.add_argument("--solutions", default=str(release.SOLUTIONS_DIR), help="folder of solution notebooks")
+    parser.add_argument("--notebooks", default=str(release.NOTEBOOKS_DIR), help="folder for learner notebooks")
+    parser.set_defaults(run=_release)
+
+    parser = commands.add_parser("execute", help="run solution notebooks top to bottom and save their outputs")
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: every solution)")
+    parser.set_defaults(run=_execute)
+
+    parser = commands.add_parser("grade", help="grade a folder of learner hand-ins (instructors)")
+    parser.add_argument("submissions", help="folder with <learner>.ipynb files or <learner>/<notebook>.ipynb folders")
+    parser.add_argument("--notebook", required=True, help="course notebook number, e.g. 01")
+    parser.add_argument("--out", help="output folder (default: grades/NN)")
+    parser.add_argument("--jobs", type=int, help="hand-ins graded at once (default: number of CPU cores)")
+    parser.add_argument("--timeout", type=float, help="seconds allowed for one whole notebook (default per notebook)")
+    parser.add_argument("--no-sandbox", action="store_true", help="run learner code without bubblewrap (trusted code only)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--keep-executed", action="store_true",
+                        help="also save executed hand-ins (with hidden tests: instructor only) in OUT/executed-instructor-only")
+    parser.set_defaults(run=_grade)
+
+    parser = commands.add_parser("export-learner",
+                                 help="write the learner edition (no solutions, no hidden tests) to a folder")
+    parser.add_argument("directory", help="folder to write; becomes a git repository to publish")
+    parser.add_argument("--force", action="store_true", help="replace the folder if it exists")
+    parser.add_argument("--no-git", action="store_true", help="do not make the folder a git repository")
+    parser.set_defaults(run=_export_learner)
