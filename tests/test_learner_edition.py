@@ -229,11 +229,11 @@ def test_a_fresh_clone_passes_its_own_make_test(learner_clone):
     # what the clone installed: the course from the clone itself, and no nbgrader
     python = clone / ".venv" / "bin" / "python"
     where = subprocess.run([str(python), "-c", "import course_utils; print(course_utils.__file__)"],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, text=True, check=True, cwd=clone.parent)
     assert Path(where.stdout.strip()).is_relative_to(clone)
-    assert subprocess.run([str(python), "-c", "import nbgrader"], capture_output=True).returncode != 0
+    assert subprocess.run([str(python), "-c", "import nbgrader"], capture_output=True, cwd=clone).returncode != 0
     extensions = subprocess.run([str(clone / ".venv" / "bin" / "jupyter"), "labextension", "list"],
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, cwd=clone)
     assert "nbgrader" not in extensions.stdout + extensions.stderr
 
 
