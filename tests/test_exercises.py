@@ -275,3 +275,45 @@ def test_mapping_rule_that_crashes_on_odd_input_simply_does_not_apply():
         Misconception(lambda answer, expected: answer["Nowhere"] > 0, "never shown")])
     result = question.evaluate({"Cleveland": 9, "VA Long Beach": 9})
     assert result.status == "wrong" and "never shown" not in result.message
+
+
+# --- how code answers are compared -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("returns, output, expected, same", [
+    ("auto", 0.5, 0.5, True),
+    ("auto", {"a": 1.0, "b": float("nan")}, {"a": 1.0, "b": float("nan")}, True),
+    ("auto", {"a": 1.0, "b": 0.0}, {"a": 1.0, "b": float("nan")}, False),  # 0 is not "undefined"
+    ("record", {"change": 0.02, "ci_low": -0.01, "ci_high": 0.06}, {"change": 0.02, "ci_low": -0.01, "ci_high": 0.06}, True),
+    ("record", {"final_step": "LogisticRegression", "is_pipeline": True}, {"final_step": "logisticregression", "is_pipeline": True}, True),
+    ("record", {"is_pipeline": False}, {"is_pipeline": True}, False),
+    ("array", [0.1, 0.2, 0.3], [0.1, 0.2, 0.3], True),
+    ("array", [0.1, 0.3, 0.2], [0.1, 0.2, 0.3], False),  # order matters: one score per patient
+    ("rows", [["Male", "70+", 25], ["Female", "<40", 19]], [["Female", "<40", 19], ["Male", "70+", 25]], True),
+    ("rows", [["Female", "<40", 19]], [["Female", "<40", 19], ["Male", "70+", 25]], False),
+])
+def test_outputs_are_compared_as_the_question_says(returns, output, expected, same):
+    from course_utils.exercises._question import normalise_output, outputs_match
+
+    import pandas as pd
+
+    raw = pd.DataFrame(output) if returns == "rows" else output
+    normalised, problem = normalise_output(raw, returns, expected)
+    if problem:  # a wrong shape is never a match
+        assert not same
+        return
+    assert outputs_match(normalised, expected, returns, 1e-9) is same
+
+
+@pytest.mark.parametrize("returns, raw, expected, phrase", [
+    ("record", [1, 2], {"change": 0.0}, "a dict with the keys 'change'"),
+    ("record", {"ci_low": 0.0}, {"change": 0.0, "ci_low": 0.0}, "has no 'change'"),
+    ("array", [0.1], [0.1, 0.2], "2 numbers were expected"),
+    ("array", ["a", "b"], [0.1, 0.2], "array of numbers"),
+    ("rows", [["a", 1]], [["a", 1]], "DataFrame"),
+])
+def test_a_wrongly_shaped_output_is_described(returns, raw, expected, phrase):
+    from course_utils.exercises._question import normalise_output
+
+    normalised, problem = normalise_output(raw, returns, expected)
+    assert normalised is None and phrase in problem

@@ -210,11 +210,14 @@ class CodeQuestion:
         ``"false_negative_rate_by_group(y_true, y_pred, sensitive_features)"``; shown in feedback.
     cases : callable
         Returns the public cases (``PublicCase``), read from the question's YAML file.
-    returns : {"number", "mapping", "boolean", "text", "table", "output"}
-        How a result is normalised and compared: a number (NaN equals NaN: "undefined"), one
-        number per group (a dict or Series; group names compared as text), True/False, text, a
-        table (``{column: {row: value}}``: every listed cell compared), or ``"output"``: the
-        case's expected value compared as it is after :func:`normalise_output`.
+    returns : {"number", "mapping", "auto", "record", "array", "rows", "boolean", "text", "table", "output"}
+        How a result is normalised and compared: a number (NaN equals NaN: "undefined"); one
+        number per group (a dict or Series; group names compared as text); ``"auto"``: a number or
+        one number per group, whichever the case's expected result is; a record (a dict of named
+        values: numbers, text, True/False); an array of numbers, in order; the rows of a table, in
+        any order (a list of lists, compared with the DataFrame's rows); True/False; text; a table
+        (``{column: {row: value}}``: every listed cell compared); or ``"output"``: the case's
+        expected value compared as it is.
     tolerance : float
         Absolute tolerance for numbers.
     run : callable, optional
@@ -323,6 +326,14 @@ class CodeQuestion:
 
 def normalise_output(raw: Any, returns: str, expected: Any) -> tuple[Any, str | None]:
     """A learner's output in the form the comparison uses, or None and what is wrong with it."""
+    if returns == "auto":
+        returns = "mapping" if isinstance(expected, Mapping) else "number"
+    if returns == "record":
+        return _as_record(raw, expected)
+    if returns == "array":
+        return _as_array(raw, expected)
+    if returns == "rows":
+        return _as_rows(raw, expected)
     if returns == "number":
         value = as_python_scalar(raw)
         if isinstance(value, bool) or not isinstance(value, Real):
@@ -340,6 +351,38 @@ def normalise_output(raw: Any, returns: str, expected: Any) -> tuple[Any, str | 
     if returns == "table":
         return _as_table(raw, expected)
     return raw, None
+
+
+def _as_record(raw: Any, expected: Mapping) -> tuple[dict | None, str | None]:
+    if hasattr(raw, "to_dict") and not hasattr(raw, "columns"):
+        raw = raw.to_dict()  # a pandas Series of named values
+    if not isinstance(raw, Mapping):
+        return None, f"a dict with the keys {', '.join(map(repr, expected))} was expected."
+    absent = [key for key in expected if key not in raw]
+    if absent:
+        return None, f"the result has no {', '.join(map(repr, absent))} (a dict with those keys was expected)."
+    return {key: as_python_scalar(raw[key]) for key in expected}, None
+
+
+def _as_array(raw: Any, expected: Sequence) -> tuple[list | None, str | None]:
+    import numpy as np
+
+    try:
+        values = np.asarray(raw, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None, "an array of numbers was expected."
+    if len(values) != len(expected):
+        return None, f"{len(expected)} numbers were expected (one per row), not {len(values)}."
+    return values.tolist(), None
+
+
+def _as_rows(raw: Any, expected: Sequence) -> tuple[list | None, str | None]:
+    if not (hasattr(raw, "columns") and hasattr(raw, "itertuples")):
+        return None, "a pandas DataFrame (one row per item) was expected."
+    width = len(expected[0]) if expected else len(raw.columns)
+    if len(raw.columns) != width:
+        return None, f"a table with {width} columns was expected; it has {len(raw.columns)}: {list(raw.columns)}."
+    return [[as_python_scalar(value) for value in row] for row in raw.itertuples(index=False)], None
 
 
 def _as_table(raw: Any, expected: Mapping) -> tuple[dict | None, str | None]:
@@ -361,12 +404,32 @@ def _as_table(raw: Any, expected: Mapping) -> tuple[dict | None, str | None]:
 
 def outputs_match(output: Any, expected: Any, returns: str, tolerance: float) -> bool:
     """True when a normalised output equals the stored result (NaN equals NaN: both undefined)."""
+    if returns == "auto":
+        returns = "mapping" if isinstance(expected, Mapping) else "number"
+    if returns == "record":
+        return all(values_match(output[key], value, tolerance) for key, value in dict(expected).items())
+    if returns == "array":
+        return len(output) == len(expected) and all(numbers_match(a, b, tolerance) for a, b in zip(output, expected))
+    if returns == "rows":
+        return _same_rows(output, expected, tolerance)
     if returns == "mapping":
         return all(numbers_match(output[key], value, tolerance) for key, value in dict(expected).items())
     if returns == "table":
         return all(values_match(output[column][row], value, tolerance)
                    for column, rows in dict(expected).items() for row, value in dict(rows).items())
     return values_match(output, expected, tolerance)
+
+
+def _same_rows(rows: list, expected: Sequence, tolerance: float) -> bool:
+    """The same rows in any order: each expected row matches one output row, none left over."""
+    left = list(rows)
+    for wanted in expected:
+        match = next((i for i, row in enumerate(left) if len(row) == len(wanted)
+                      and all(values_match(a, b, tolerance) for a, b in zip(row, wanted))), None)
+        if match is None:
+            return False
+        left.pop(match)
+    return not left
 
 
 def values_match(a: Any, b: Any, tolerance: float) -> bool:
