@@ -127,11 +127,12 @@ def check_text(value, name: str) -> str:
 # --------------------------------------------------------------------------- tables and columns
 
 
-def check_dataframe(data, name: str = "data", *, columns: Iterable[str] = ()) -> pd.DataFrame:
-    """A DataFrame with at least one row and the named columns."""
+def check_dataframe(data, name: str = "data", *, columns: Iterable[str] = (), allow_empty: bool = False,
+                    what: str = "a pandas DataFrame with one row per patient") -> pd.DataFrame:
+    """A DataFrame with the named columns and (unless ``allow_empty``) at least one row."""
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} should be a pandas DataFrame with one row per patient; got {type(data).__name__}.")
-    if len(data) == 0:
+        raise TypeError(f"{name} should be {what}; got {type(data).__name__}.")
+    if len(data) == 0 and not allow_empty:
         raise ValueError(f"{name} has no rows: there are no patients.")
     absent = [c for c in columns if c not in data.columns]
     if absent:
