@@ -658,7 +658,7 @@ def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), 
     Examples
     --------
     >>> from course_utils.cohort import make_readmission_cohort
-    >>> cohort = make_readmission_cohort(n=1000, seed=0)
+    >>> cohort = make_readmission_cohort(n=1000, random_state=0)
     >>> info = {key: "..." for key in DATASHEET_SECTIONS if key != "composition"}
     >>> sheet = render_datasheet(cohort, info, group_cols=["race"], outcome="readmitted_30d")
     >>> [line for line in sheet.splitlines() if line.startswith("| Black")]

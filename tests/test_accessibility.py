@@ -112,7 +112,7 @@ def audit(heart, out_of_fold):
 def cohort():
     from course_utils.cohort import make_readmission_cohort
 
-    return make_readmission_cohort(n=6000, seed=0)
+    return make_readmission_cohort(n=6000, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +123,9 @@ def period_metrics():
     from course_utils.monitoring import metrics_by_period, simulate_deployment
 
     features = ["chronic_conditions", "prior_utilisation"]
-    train = make_readmission_cohort(n=5000, seed=1)
+    train = make_readmission_cohort(n=5000, random_state=1)
     model = LogisticRegression().fit(train[features], train["readmitted_30d"])
-    year = simulate_deployment(model, make_readmission_cohort(n=6000, seed=2, drift=DEFAULT_DRIFT), features)
+    year = simulate_deployment(model, make_readmission_cohort(n=6000, random_state=2, drift=DEFAULT_DRIFT), features)
     return metrics_by_period(year, n_boot=0, progress=False)
 
 

@@ -16,7 +16,7 @@ NUMERIC, CATEGORICAL = ["chronic_conditions", "prior_utilisation"], ["age_band",
 
 @pytest.fixture(scope="module")
 def fitted():
-    data = make_readmission_cohort(n=3000, seed=3)
+    data = make_readmission_cohort(n=3000, random_state=3)
     X = data[NUMERIC + CATEGORICAL]
     model = make_pipeline(
         ColumnTransformer([("numeric", StandardScaler(), NUMERIC), ("categorical", OneHotEncoder(), CATEGORICAL)]),

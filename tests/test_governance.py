@@ -200,7 +200,7 @@ def test_template_path_rejects_unknown_names():
 
 @pytest.fixture(scope="module")
 def audit():
-    cohort = make_readmission_cohort(n=3000, seed=4)
+    cohort = make_readmission_cohort(n=3000, random_state=4)
     flagged = (cohort["chronic_conditions"] >= 5).astype(int)
     return group_audit_table(cohort["readmitted_30d"], flagged, cohort["race"], cohort["chronic_conditions"],
                              n_boot=5, random_state=0)
@@ -289,7 +289,7 @@ def test_render_arguments_are_checked(audit):
 
 
 def test_datasheet_composition_equals_the_data():
-    cohort = make_readmission_cohort(n=4000, seed=2)
+    cohort = make_readmission_cohort(n=4000, random_state=2)
     info = {key: f"About {key}." for key in DATASHEET_SECTIONS if key != "composition"}
     info["title"] = "Datasheet: synthetic readmission cohort"
     sheet = render_datasheet(cohort, info, group_cols=("race", "payer"), outcome="readmitted_30d")

@@ -139,7 +139,7 @@ def test_rate_by_level_draws_each_groups_rate_with_wilson_intervals():
 
     from course_utils.cohort import make_readmission_cohort
 
-    cohort = make_readmission_cohort(n=3000, seed=0).assign(race=lambda d: d["race"].astype(str))
+    cohort = make_readmission_cohort(n=3000, random_state=0).assign(race=lambda d: d["race"].astype(str))
     ax = plot_rate_by_level(cohort, "payer", "readmitted_30d", group="race", groups=["Black", "White"])
     black = ax.containers[0]
     assert black.get_label() == "Black" and to_hex(black.lines[0].get_color()).upper() == group_colour("Black")
