@@ -49,6 +49,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -458,7 +459,7 @@ def _map_diabetes_frame(raw):
     })
 
 
-def load_diabetes_hospital(*, data_home=None) -> pd.DataFrame:
+def load_diabetes_hospital(*, data_home: str | os.PathLike | None = None) -> pd.DataFrame:
     """Download the real Diabetes 130-US hospitals data (via fairlearn) in the cohort's columns; online only.
 
     For learners who are online: the exercises of notebook 03 that need no cost label can be

@@ -33,10 +33,12 @@ np.float64(-0.5)
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import partial
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from fairlearn.metrics import (
     MetricFrame,
     count,
@@ -227,11 +229,11 @@ def _with_overall_row(by_group: pd.DataFrame, overall: pd.Series) -> pd.DataFram
 
 
 def group_audit_table(
-    y_true,
-    y_pred,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     *,
-    sensitive_features,
-    y_score=None,
+    sensitive_features: ArrayLike | pd.DataFrame | dict,
+    y_score: ArrayLike | None = None,
     min_group_size: int = 30,
     n_boot: int = DEFAULT_N_BOOT,
     confidence_level: float = 0.95,
@@ -394,7 +396,7 @@ def _is_group(index: pd.Index, reference) -> bool:
         return False
 
 
-def disparity_summary(audit_table: pd.DataFrame, reference, metrics: list[str] | None = None) -> pd.DataFrame:
+def disparity_summary(audit_table: pd.DataFrame, reference: Hashable, metrics: list[str] | None = None) -> pd.DataFrame:
     """Compare every group with a reference group, metric by metric.
 
     Parameters
@@ -466,7 +468,7 @@ def disparity_summary(audit_table: pd.DataFrame, reference, metrics: list[str] |
 _STRATEGIES = ("quantile", "uniform")
 
 
-def calibration_table(y_true, y_score, *, sensitive_features, n_bins: int = 4,
+def calibration_table(y_true: ArrayLike, y_score: ArrayLike, *, sensitive_features: ArrayLike, n_bins: int = 4,
                       strategy: str = "quantile") -> pd.DataFrame:
     """Mean predicted risk against the observed rate in each risk bin, group by group.
 

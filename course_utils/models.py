@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -135,7 +135,7 @@ def _fit_with_sample_weight(model, X, y, sample_weight):
     return model.fit(X, y, **{name: sample_weight})
 
 
-def out_of_fold_predictions(data: pd.DataFrame, model, *, outcome_col: str, n_splits: int = 5,
+def out_of_fold_predictions(data: pd.DataFrame, model: BaseEstimator, *, outcome_col: str, n_splits: int = 5,
                             stratify_cols: str | list[str] | None = None, reweight_col: str | None = None,
                             threshold: float = 0.5, random_state: int | None = 0) -> pd.DataFrame:
     """Predict every patient with a model trained on the other folds (stratified k-fold).

@@ -33,13 +33,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from sklearn.base import BaseEstimator
 
 from course_utils import _validation as check
 from course_utils._bootstrap import DEFAULT_N_BOOT
@@ -73,7 +75,7 @@ SEVERITIES = ("info", "warning", "critical")
 #: The example rules of notebook 03 (package data).
 DEFAULT_RULES_PATH = Path(str(resources.files("course_utils") / "templates" / "escalation_rules.yaml"))
 
-ALERT, INSUFFICIENT = "alert", "insufficient data"
+_ALERT, _INSUFFICIENT = "alert", "insufficient data"
 _RESULT_COLUMNS = ("rule", "group", "value", "threshold", "status", "consecutive", "severity", "notify",
                    "action", "reason")
 
@@ -90,7 +92,7 @@ def _score(model, X):
                     f"got {type(model).__name__}.")
 
 
-def simulate_deployment(model, data: pd.DataFrame, *, feature_cols: list[str], period_col: str,
+def simulate_deployment(model: BaseEstimator, data: pd.DataFrame, *, feature_cols: list[str], period_col: str,
                         threshold: float | None = None, flag_share: float = 0.10) -> pd.DataFrame:
     """Score patients period by period with a fixed threshold, as a deployed model would.
 
@@ -366,7 +368,7 @@ def _rule_from_mapping(spec, where):
         raise ValueError(f"{where}: {error}") from None
 
 
-def load_rules(source=None) -> list[EscalationRule]:
+def load_rules(source: str | Path | Mapping | Sequence | None = None) -> list[EscalationRule]:
     """Read escalation rules from YAML (a file or text), a dict or a list, checking every rule.
 
     Parameters
@@ -494,18 +496,18 @@ def _evaluate_one(rule, period_metrics, period_name):
                 "severity": rule.severity, "notify": rule.notify, "action": rule.action}
         if value is None:
             streak = 0  # an unmeasured period breaks a run
-            rows_out.append({**base, "value": np.nan, "status": INSUFFICIENT, "consecutive": 0, "reason": reason})
+            rows_out.append({**base, "value": np.nan, "status": _INSUFFICIENT, "consecutive": 0, "reason": reason})
             continue
         breached = value > rule.threshold if rule.direction == "above" else value < rule.threshold
         streak = streak + 1 if breached else 0
-        status = ALERT if streak >= rule.consecutive else ("breach" if breached else "ok")
+        status = _ALERT if streak >= rule.consecutive else ("breach" if breached else "ok")
         reason = (f"{rule.direction} {rule.threshold:g} for {streak} period(s) in a row" if breached
                   else f"within the limit ({rule.direction} {rule.threshold:g} would breach)")
         rows_out.append({**base, "value": value, "status": status, "consecutive": streak, "reason": reason})
     return rows_out
 
 
-def evaluate_rules(period_metrics: pd.DataFrame, rules, *, include_all: bool = False) -> pd.DataFrame:
+def evaluate_rules(period_metrics: pd.DataFrame, rules: str | Path | Mapping | Sequence, *, include_all: bool = False) -> pd.DataFrame:
     """Apply escalation rules to per-period metrics: which rule fires in which period.
 
     Parameters
@@ -549,7 +551,7 @@ def evaluate_rules(period_metrics: pd.DataFrame, rules, *, include_all: bool = F
         rows += _evaluate_one(rule, period_metrics, period_name)
     result = pd.DataFrame(rows, columns=[period_name, *_RESULT_COLUMNS])
     if not include_all:
-        result = result[result["status"].isin([ALERT, INSUFFICIENT])]
+        result = result[result["status"].isin([_ALERT, _INSUFFICIENT])]
     order = {rule.name: i for i, rule in enumerate(rules)}
     result = result.sort_values([period_name, "rule"], key=lambda s: s.map(order) if s.name == "rule" else s,
                                 kind="stable")
@@ -571,10 +573,11 @@ def rule_as_dict(rule: EscalationRule) -> dict:
 def _alerts(rules, period_metrics):
     rules = load_rules(rules)
     alerts = evaluate_rules(period_metrics, rules)
-    return rules, alerts[alerts["status"] == ALERT]
+    return rules, alerts[alerts["status"] == _ALERT]
 
 
-def first_alert_months(rules, period_metrics: pd.DataFrame, names=None) -> dict | None:
+def first_alert_months(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame,
+                       names: Sequence[str] | None = None) -> dict | None:
     """The first period in which each rule raised an alert (-1: never); None when ``rules`` is None.
 
     Parameters
@@ -602,7 +605,7 @@ def first_alert_months(rules, period_metrics: pd.DataFrame, names=None) -> dict 
     return named or months
 
 
-def false_alarms(rules, period_metrics: pd.DataFrame, before) -> int | None:
+def false_alarms(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame, before: int) -> int | None:
     """How many alerts the rules raise in periods before ``before`` (None when ``rules`` is None)."""
     if rules is None:
         return None

@@ -37,10 +37,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from course_utils import _validation as check
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "OKABE_ITO",
@@ -156,7 +162,7 @@ _METRIC_TICKS = {
 }
 
 
-def group_colour(group) -> str:
+def group_colour(group: Hashable) -> str:
     """The course's fixed colour for a group label.
 
     Parameters
@@ -230,7 +236,7 @@ def _levels(column):
     return sorted(column.dropna().unique().tolist(), key=str)
 
 
-def plot_group_counts(counts: pd.DataFrame, *, ax=None, title: str | None = None):
+def plot_group_counts(counts: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Bar chart of patient counts: one cluster per level of the first index level, one bar per group.
 
     Parameters
@@ -276,8 +282,8 @@ def plot_group_counts(counts: pd.DataFrame, *, ax=None, title: str | None = None
     return ax
 
 
-def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax=None, title: str | None = None,
-                     ylabel: str = "rate (proportion)", xlabel: str | None = None, label_suffix: str = ""):
+def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax: Axes | None = None, title: str | None = None,
+                     ylabel: str = "rate (proportion)", xlabel: str | None = None, label_suffix: str = "") -> Axes:
     """Rates per group as bars with confidence-interval error bars.
 
     Parameters
@@ -343,8 +349,8 @@ def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax=None, 
     return ax
 
 
-def plot_distribution_by_group(data: pd.DataFrame, *, value_col: str, group_col: str, bins: int = 30, ax=None,
-                               title: str | None = None):
+def plot_distribution_by_group(data: pd.DataFrame, *, value_col: str, group_col: str, bins: int = 30, ax: Axes | None = None,
+                               title: str | None = None) -> Axes:
     """Histogram of a measurement per group, as the share of each group's patients per bin.
 
     Shares (not counts) make a group of 194 comparable with one of 726.  Missing values are left
@@ -399,7 +405,7 @@ def plot_distribution_by_group(data: pd.DataFrame, *, value_col: str, group_col:
     return ax
 
 
-def plot_category_shares(table: pd.DataFrame, *, ax=None, title: str | None = None):
+def plot_category_shares(table: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Share of each category within each group, with the interval the table gives, as error bars.
 
     Parameters
@@ -449,7 +455,7 @@ def plot_category_shares(table: pd.DataFrame, *, ax=None, title: str | None = No
     return ax
 
 
-def plot_calibration_by_group(table: pd.DataFrame, *, outcome_label: str, ax=None, title: str | None = None):
+def plot_calibration_by_group(table: pd.DataFrame, *, outcome_label: str, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Calibration curve per group: mean predicted risk in each bin against the observed rate.
 
     A calibrated model's points lie on the diagonal.
@@ -500,8 +506,8 @@ def plot_calibration_by_group(table: pd.DataFrame, *, outcome_label: str, ax=Non
     return ax
 
 
-def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, groups: list | None = None, ax=None,
-                       title: str | None = None, xlabel: str | None = None, ylabel: str | None = None):
+def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, groups: list | None = None, ax: Axes | None = None,
+                       title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> Axes:
     """A rate at each level of a column, one line per group, with the intervals the table gives.
 
     Comparing groups *at equal levels* of a variable (e.g. the number of chronic conditions)
@@ -562,8 +568,8 @@ def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, grou
 
 
 def plot_metric_by_period(period_metrics: pd.DataFrame, metric: str, *, group_col: str, groups: list | None = None,
-                          events: dict | None = None, ax=None, title: str | None = None, xlabel: str | None = None,
-                          ylabel: str | None = None):
+                          events: dict | None = None, ax: Axes | None = None, title: str | None = None, xlabel: str | None = None,
+                          ylabel: str | None = None) -> Axes:
     """One monitored metric per period, a line per group with the table's intervals, events marked.
 
     Parameters
@@ -633,8 +639,8 @@ def _error_bars(rows, column, centre):
     return np.nan_to_num(np.vstack([lower, upper]))
 
 
-def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc", minimise: str = "fnr_gap", ax=None,
-                  title: str | None = None, xlabel: str | None = None, ylabel: str | None = None):
+def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc", minimise: str = "fnr_gap", ax: Axes | None = None,
+                  title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> Axes:
     """Every setting as a point with its intervals, coloured and marked by method, and the front as a line.
 
     The drawing behind :func:`course_utils.tradeoff.plot_pareto`, which computes the front and the

@@ -33,8 +33,11 @@ Male    726    459       0.632
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import binomtest
 
 from course_utils import _validation as check
@@ -77,7 +80,7 @@ def _group_sizes(data: pd.DataFrame, names: list[str]) -> pd.Series:
     return sizes.reindex(_all_groups(data, names), fill_value=0).astype(int)
 
 
-def proportion_interval(successes, totals, *, confidence_level: float = 0.95,
+def proportion_interval(successes: ArrayLike, totals: ArrayLike, *, confidence_level: float = 0.95,
                         method: str = "wilson") -> tuple[np.ndarray, np.ndarray]:
     """Binomial confidence interval of ``successes / totals``, element by element.
 
@@ -170,7 +173,7 @@ def representation_table(data: pd.DataFrame, *, group_col: str, within_col: str 
     return table
 
 
-def imbalance_ratio(data: pd.DataFrame, *, group_col: str, majority, minority,
+def imbalance_ratio(data: pd.DataFrame, *, group_col: str, majority: Hashable, minority: Hashable,
                     within_col: str | None = None) -> float | pd.Series:
     """How many ``majority`` patients there are per ``minority`` patient (e.g. men per woman).
 

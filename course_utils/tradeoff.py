@@ -28,16 +28,22 @@ from __future__ import annotations
 import hashlib
 import inspect
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, false_negative_rate
-from sklearn.base import clone
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from course_utils import _validation as check
 from course_utils._bootstrap import DEFAULT_N_BOOT, percentile_intervals, rates_on_resamples
 from course_utils.plots import plot_tradeoff
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "RULES",
@@ -135,8 +141,9 @@ def _evaluate_one(y, score, pred, sensitive, groups, n_boot, confidence_level, r
     return row
 
 
-def evaluate_grid(settings, X_train: pd.DataFrame, y_train, X_test: pd.DataFrame, y_test, *,
-                  sensitive_features_train, sensitive_features_test, seeds=0, n_boot: int = DEFAULT_N_BOOT,
+def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X_train: pd.DataFrame, y_train: ArrayLike,
+                  X_test: pd.DataFrame, y_test: ArrayLike, *, sensitive_features_train: ArrayLike,
+                  sensitive_features_test: ArrayLike, seeds: int | Sequence[int] = 0, n_boot: int = DEFAULT_N_BOOT,
                   confidence_level: float = 0.95, random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Fit every setting for every seed and measure it on held-out patients.
 
@@ -351,7 +358,7 @@ def pareto_front(df: pd.DataFrame, maximise: str = "auc", minimise: str = "fnr_g
 
 
 def plot_pareto(df: pd.DataFrame, front: pd.DataFrame | None = None, *, maximise: str = "auc",
-                minimise: str = "fnr_gap", ax=None, title: str | None = None):
+                minimise: str = "fnr_gap", ax: Axes | None = None, title: str | None = None) -> Axes:
     """Draw every row as a point with its interval, coloured by method, and the Pareto front.
 
     The colours and markers are the course's (:data:`course_utils.plots.METHOD_COLOURS`); the
