@@ -192,6 +192,11 @@ def check_no_missing(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
+def check_groups(values, name: str = "sensitive_features") -> np.ndarray:
+    """Each patient's group, one per patient, none missing."""
+    return check_no_missing(check_one_dimensional(values, name), name)
+
+
 def _is_zero_or_one(value) -> bool:
     return isinstance(value, (numbers.Real, np.bool_)) and value in (0, 1)
 

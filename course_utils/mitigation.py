@@ -209,8 +209,7 @@ class _GroupAwareClassifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         check.check_dataframe(X, "X")
         y = check.check_binary_labels(y, "y", both_classes=True)
-        groups = check.check_no_missing(check.check_one_dimensional(sensitive_features, "sensitive_features"),
-                                        "sensitive_features")
+        groups = check.check_groups(sensitive_features)
         check.check_same_length(X=X, y=y, sensitive_features=groups)
         found = pd.unique(groups).tolist()
         if len(found) != 2:

@@ -180,9 +180,7 @@ def out_of_fold_predictions(data: pd.DataFrame, model: BaseEstimator, *, outcome
     """
     check.check_dataframe(data)
     outcome_col = check.check_column(data, outcome_col, "outcome_col")
-    labels = data[outcome_col]
-    if labels.isna().any() or not labels.isin([0, 1]).all():
-        raise ValueError(f"outcome column {outcome_col!r} should hold only 0 and 1 with nothing missing.")
+    y = check.check_binary_labels(data[outcome_col], f"outcome column {outcome_col!r}", both_classes=True)
     n_splits = check.check_whole_number(n_splits, "n_splits", low=2)
     threshold = check.check_real(threshold, "threshold", low=0, high=1, low_open=True, high_open=True)
     random_state = check.check_random_state(random_state)
@@ -196,7 +194,6 @@ def out_of_fold_predictions(data: pd.DataFrame, model: BaseEstimator, *, outcome
         raise TypeError(f"model should be an unfitted classifier with fit and predict_proba, e.g. "
                         f"make_baseline_model(...); got {type(model).__name__}.")
 
-    y = labels.astype(int).to_numpy()
     strata = pd.Series(y.astype(str), index=data.index)
     for name in groups:
         strata = strata + " | " + data[name].astype(str)

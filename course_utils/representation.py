@@ -269,18 +269,11 @@ def prevalence_table(data: pd.DataFrame, *, group_cols: str | list[str], outcome
     check.check_dataframe(data)
     names = check.check_columns(data, group_cols, "group_cols")
     outcome_col = check.check_column(data, outcome_col, "outcome_col")
-    labels = data[outcome_col]
-    if labels.isna().any():
-        raise ValueError(f"outcome column {outcome_col!r} has {int(labels.isna().sum())} missing values; "
-                         "prevalence needs every patient's outcome.")
-    if not labels.isin([0, 1]).all():
-        found = sorted(labels.unique().tolist(), key=str)[:6]
-        raise ValueError(f"outcome column {outcome_col!r} should hold only 0 and 1 (or False and True); "
-                         f"found {found}.")
+    labels = pd.Series(check.check_binary_labels(data[outcome_col], f"outcome column {outcome_col!r}"), index=data.index)
     min_group_size = check.check_whole_number(min_group_size, "min_group_size", low=1)
 
     n = _group_sizes(data, names)
-    cases = labels.astype(int).groupby([data[c] for c in names], observed=True).sum()
+    cases = labels.groupby([data[c] for c in names], observed=True).sum()
     cases = cases.reindex(n.index, fill_value=0).astype(int)
     low, high = proportion_interval(cases, n, confidence_level=confidence_level, method=method)
     table = pd.DataFrame({"n": n, "cases": cases}, index=n.index)

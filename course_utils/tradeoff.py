@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -93,7 +92,7 @@ def _check_settings(settings):
 
 
 def _seed_list(seeds):
-    seeds = [seeds] if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool) else list(seeds)
+    seeds = list(seeds) if isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes)) else [seeds]
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed, e.g. [0].")
     return [check.check_random_state(seed, "seeds") for seed in seeds]
@@ -224,10 +223,8 @@ def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X
     check.check_dataframe(X_test, "X_test")
     y_train_array = check.check_binary_labels(y_train, "y_train", both_classes=True)
     y_test_array = check.check_binary_labels(y_test, "y_test")
-    s_train = check.check_no_missing(check.check_one_dimensional(sensitive_features_train, "sensitive_features_train"),
-                                     "sensitive_features_train")
-    s_test = check.check_no_missing(check.check_one_dimensional(sensitive_features_test, "sensitive_features_test"),
-                                    "sensitive_features_test")
+    s_train = check.check_groups(sensitive_features_train, "sensitive_features_train")
+    s_test = check.check_groups(sensitive_features_test, "sensitive_features_test")
     check.check_same_length(X_train=X_train, y_train=y_train_array, sensitive_features_train=s_train)
     check.check_same_length(X_test=X_test, y_test=y_test_array, sensitive_features_test=s_test)
     groups = sorted(pd.unique(s_test).tolist(), key=str)
