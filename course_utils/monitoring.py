@@ -40,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import BaseEstimator
 
 from course_utils import _validation as check
