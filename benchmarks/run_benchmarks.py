@@ -40,7 +40,7 @@ NOTEBOOK_TARGETS = {"00": 10.0, "01": 15.0, "02": 30.0, "03": 20.0}
 IMPORT_TARGET, COURSE_TARGET = 1.5, 75.0
 IMPORT_STATEMENTS = {
     "import course_utils": "import course_utils",
-    "learner imports (checks, data, metrics)": "from course_utils import checks, data, metrics",
+    "learner imports (checks, data, metrics)": "from course_utils import data, exercises, metrics",
 }
 
 

@@ -6,11 +6,11 @@ Importing the package itself loads nothing heavy, so notebooks start quickly.
 Modules
 -------
 data         the shipped UCI Heart Disease data, checksummed and documented
-metrics      the group audit table (per-group rates with bootstrap intervals) and disparity summaries
-representation  who is in the data: counts, imbalance ratios, prevalence with intervals, missingness
+metrics      the group audit table (per-group rates with bootstrap intervals), disparities, calibration
+representation  who is in the data: counts, imbalance ratios, prevalence and shares with intervals, missingness
 models       the course's baseline diagnostic model and its out-of-fold predictions
-plots        the course's figures, with one colour-blind-safe colour per group throughout
-mitigation   aif360 re-weighting, adversarial de-biasing and threshold post-processing behind one shape
+plots        the course's figures, drawing the tables they are given, one colour-blind-safe colour per group
+mitigation   aif360 re-weighing, adversarial de-biasing and reject-option classification as scikit-learn estimators
 tradeoff     sweep mitigations, Pareto front of AUC against FNR gap, select a point, clinical terms
 cohort       the synthetic readmission cohort (label-choice bias, drift) for the ethics review
 governance   impact-assessment validation, model card and datasheet rendering

@@ -37,7 +37,7 @@ cost under-selects the group with worse access: label-choice bias (Obermeyer et 
 Examples
 --------
 >>> from course_utils.cohort import make_readmission_cohort
->>> cohort = make_readmission_cohort(n=5000, seed=0)
+>>> cohort = make_readmission_cohort(n=5000, random_state=0)
 >>> cohort.shape
 (5000, 12)
 >>> cohort["race"].value_counts(normalize=True).round(3).to_dict()
@@ -49,13 +49,14 @@ Examples
 from __future__ import annotations
 
 import copy
-import numbers
+import os
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from course_utils import _validation as check
 from course_utils.data import DataDownloadError
 
 __all__ = [
@@ -144,15 +145,6 @@ _STREAMS = ("month", "race", "sex", "age", "payer", "barrier", "frailty", "need"
 # --- argument checking ---------------------------------------------------------------------
 
 
-def _check_whole(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} should be a whole number; got {value!r} ({type(value).__name__}).")
-    if value < low or (high is not None and value > high):
-        limits = f"at least {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} should be {limits}; got {value}.")
-    return int(value)
-
-
 def _check_keys(spec, name, allowed):
     if not isinstance(spec, Mapping):
         raise TypeError(f"{name} should be a dict; got {type(spec).__name__}.")
@@ -163,7 +155,7 @@ def _check_keys(spec, name, allowed):
 
 
 def _check_month(value, name, months):
-    return _check_whole(value, f"{name} month", 0, months - 1)
+    return check.check_whole_number(value, f"{name} month", low=0, high=months - 1)
 
 
 def _check_shares(shares, name):
@@ -171,12 +163,7 @@ def _check_shares(shares, name):
     missing = [race for race in RACES if race not in shares]
     if missing:
         raise ValueError(f"{name} needs a share for every group {RACES}; missing {', '.join(map(repr, missing))}.")
-    values = []
-    for race in RACES:
-        value = shares[race]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-            raise ValueError(f"{name}[{race!r}] should be a share between 0 and 1; got {value!r}.")
-        values.append(float(value))
+    values = [check.check_real(shares[race], f"{name}[{race!r}]", low=0, high=1) for race in RACES]
     if abs(sum(values) - 1) > 1e-6:
         raise ValueError(f"{name} should add up to 1; they add up to {sum(values):.4g}.")
     return dict(zip(RACES, values))
@@ -202,14 +189,11 @@ def _check_drift(drift, months):
         full = {**DEFAULT_DRIFT["coding_change"], **spec}
         if full["group"] not in RACES:
             raise ValueError(f"drift['coding_change']['group'] should be one of {RACES}; got {full['group']!r}.")
-        undercount = full["undercount"]
-        if isinstance(undercount, bool) or not isinstance(undercount, numbers.Real) or not 0 <= undercount <= 1:
-            raise ValueError("drift['coding_change']['undercount'] should be the share of conditions left "
-                             f"unrecorded, between 0 and 1; got {undercount!r}.")
         checked["coding_change"] = {
             "month": _check_month(full["month"], "drift['coding_change']", months),
             "group": full["group"],
-            "undercount": float(undercount),
+            # the share of conditions left unrecorded
+            "undercount": check.check_real(full["undercount"], "drift['coding_change']['undercount']", low=0, high=1),
         }
     return checked
 
@@ -279,8 +263,8 @@ def _outcomes(draws, need, barrier, old):
     return visits, cost, readmitted
 
 
-def _draws(n, seed):
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS))]
+def _draws(n, random_state):
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(random_state).spawn(len(_STREAMS))]
     draws = {name: rng.random(n) for name, rng in zip(_STREAMS, rngs)}
     draws["cost"] = stats.norm.ppf(draws["cost"])
     return draws
@@ -290,14 +274,15 @@ def _categorical(values, categories, ordered=False):
     return pd.Categorical(values, categories=list(categories), ordered=ordered)
 
 
-def make_readmission_cohort(n=20000, seed=0, months=12, drift=None):
+def make_readmission_cohort(n: int = 20000, *, random_state: int | None = 0, months: int = 12,
+                            drift: Mapping | None = None) -> pd.DataFrame:
     """Generate the synthetic readmission cohort of notebook 03, one row per patient-episode.
 
     Parameters
     ----------
     n : int, default 20000
         Number of patients (rows), at least 100.  Each has one index discharge in the year.
-    seed : int, default 0
+    random_state : int or None, default 0
         Seed of every random step (numpy ``SeedSequence``); the same seed gives an identical frame.
     months : int, default 12
         Length of the period covered; discharges are spread evenly over months ``0..months-1``.
@@ -347,7 +332,7 @@ def make_readmission_cohort(n=20000, seed=0, months=12, drift=None):
        at equal need a barrier removes about 63 % of the cost.
     7. ``readmitted_30d`` ~ Bernoulli, log-odds -3.15 + 0.28 need + 0.3 barrier + 0.15 over-60.
 
-    Measured on the default cohort (n = 20000, seed 0): 30-day readmission 11.3 %; race 75.6 %
+    Measured on the default cohort (n = 20000, random_state 0): 30-day readmission 11.3 %; race 75.6 %
     White, 18.4 % Black; at equal need Black patients cost about 1,900 $ (30 %) less a year.  A model
     predicting cost puts far fewer Black patients in the top 3 % than one predicting need: the
     datasheet gives the measured shares.
@@ -355,12 +340,12 @@ def make_readmission_cohort(n=20000, seed=0, months=12, drift=None):
     Examples
     --------
     >>> from course_utils.cohort import make_readmission_cohort, DEFAULT_DRIFT
-    >>> cohort = make_readmission_cohort(n=2000, seed=1)
+    >>> cohort = make_readmission_cohort(n=2000, random_state=1)
     >>> list(cohort.columns[:6])
     ['patient_id', 'month', 'race', 'sex', 'age_band', 'payer']
     >>> cohort.groupby("race", observed=True)["access_barrier"].mean().round(2).to_dict()
     {'White': 0.13, 'Black': 0.61, 'Other': 0.19}
-    >>> drifted = make_readmission_cohort(n=2000, seed=1, drift=DEFAULT_DRIFT)
+    >>> drifted = make_readmission_cohort(n=2000, random_state=1, drift=DEFAULT_DRIFT)
     >>> early = cohort["month"] < 6
     >>> drifted[early].equals(cohort[early])
     True
@@ -369,12 +354,12 @@ def make_readmission_cohort(n=20000, seed=0, months=12, drift=None):
     ...
     ValueError: drift['coding_change'] month should be between 0 and 11; got 12.
     """
-    n = _check_whole(n, "n", 100)
-    seed = _check_whole(seed, "seed", 0)
-    months = _check_whole(months, "months", 1)
+    n = check.check_whole_number(n, "n", low=100)
+    random_state = check.check_random_state(random_state)
+    months = check.check_whole_number(months, "months", low=1)
     drift = _check_drift(drift, months)
 
-    draws = _draws(n, seed)
+    draws = _draws(n, random_state)
     month = np.floor(draws["month"] * months).astype(int)
     race = _races(draws["race"], month, drift.get("population_shift"))
     sex = _pick(draws["sex"], SEXES, [_FEMALE_SHARE, 1 - _FEMALE_SHARE])
@@ -405,7 +390,7 @@ def make_readmission_cohort(n=20000, seed=0, months=12, drift=None):
     return frame
 
 
-def describe_cohort_columns():
+def describe_cohort_columns() -> pd.DataFrame:
     """One row per column of :func:`make_readmission_cohort`: name, dtype and meaning.
 
     Returns
@@ -419,7 +404,7 @@ def describe_cohort_columns():
     >>> describe_cohort_columns().set_index("column").loc["cost", "dtype"]
     'float64'
     """
-    sample = make_readmission_cohort(n=100, seed=0)
+    sample = make_readmission_cohort(n=100, random_state=0)
     return pd.DataFrame({
         "column": list(COHORT_COLUMNS),
         "dtype": [str(sample[c].dtype) for c in COHORT_COLUMNS],
@@ -474,7 +459,7 @@ def _map_diabetes_frame(raw):
     })
 
 
-def load_diabetes_hospital(*, data_home=None):
+def load_diabetes_hospital(*, data_home: str | os.PathLike | None = None) -> pd.DataFrame:
     """Download the real Diabetes 130-US hospitals data (via fairlearn) in the cohort's columns; online only.
 
     For learners who are online: the exercises of notebook 03 that need no cost label can be

@@ -15,7 +15,10 @@ verify_heart_data        recompute the checksum; returns the digest or raises Da
 load_heart_from_uci      the same data downloaded from the UCI repository (online learners only)
 
 Building blocks (used by ``data/raw/build_heart_data.py`` and the tests, so the decoding exists once):
-``read_uci_processed`` and ``decode_uci_codes``.
+``read_uci_processed`` and ``decode_uci_codes``, with the file's name ``HEART_CSV``, its columns
+``TIDY_COLUMNS`` and the UCI files' columns, names and address (``UCI_COLUMNS``,
+``UCI_PROCESSED_FILES``, ``UCI_BASE_URL``).  The category orders are ``SITES``, ``SEXES``,
+``CHEST_PAIN``, ``RESTING_ECG``, ``ST_SLOPE``, ``THALASSEMIA`` and ``AGE_BANDS``.
 
 The data directory is ``$COURSE_DATA_DIR`` when that variable is set, else the course's ``data/``
 folder, which is installed as the package data of ``course_utils.datasets`` (found with
@@ -34,10 +37,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from course_utils import _validation as check
+
 __all__ = [
     "AGE_BANDS",
+    "CHEST_PAIN",
     "HEART_COLUMNS",
+    "HEART_CSV",
+    "RESTING_ECG",
+    "SEXES",
     "SITES",
+    "ST_SLOPE",
+    "THALASSEMIA",
+    "TIDY_COLUMNS",
+    "UCI_BASE_URL",
+    "UCI_COLUMNS",
+    "UCI_PROCESSED_FILES",
     "DataDownloadError",
     "DataIntegrityError",
     "decode_uci_codes",
@@ -50,7 +65,7 @@ __all__ = [
 ]
 
 HEART_CSV = "heart_disease_uci.csv"
-CHECKSUM_FILE = "SHA256SUMS"
+_CHECKSUM_FILE = "SHA256SUMS"
 
 # Category orders: the order learners see in tables and plots.  Only age bands have a meaningful order.
 SITES = ("Cleveland", "Hungary", "Switzerland", "VA Long Beach")
@@ -142,7 +157,7 @@ class DataDownloadError(ConnectionError):
 # --------------------------------------------------------------------------- locating and verifying
 
 
-def heart_data_path():
+def heart_data_path() -> Path:
     """Path of the shipped heart data CSV (``$COURSE_DATA_DIR`` if set, else the course's ``data/``).
 
     The file is not checked here; use :func:`verify_heart_data` or :func:`load_heart` for that.
@@ -170,7 +185,7 @@ def _data_dir():
     return Path(str(resources.files("course_utils.datasets")))
 
 
-def verify_heart_data():
+def verify_heart_data() -> str:
     """Check the shipped heart data against ``SHA256SUMS``; return its SHA-256 digest.
 
     Returns
@@ -196,7 +211,7 @@ def verify_heart_data():
 def _verified_content():
     """The CSV's bytes and digest; the bytes that were checked are the bytes that get parsed."""
     path = heart_data_path()
-    expected = _expected_digest(path.parent / CHECKSUM_FILE, path.name)
+    expected = _expected_digest(path.parent / _CHECKSUM_FILE, path.name)
     if not path.is_file():
         raise DataIntegrityError(
             f"The course data file is missing: {path}. " + _RESTORE_HINT.format(name=HEART_CSV)
@@ -207,7 +222,7 @@ def _verified_content():
     if actual != expected:
         raise DataIntegrityError(
             f"The course data file {path} has been changed or damaged: its SHA-256 checksum is "
-            f"{actual[:12]}..., but {CHECKSUM_FILE} expects {expected[:12]}..., so your results would not "
+            f"{actual[:12]}..., but {_CHECKSUM_FILE} expects {expected[:12]}..., so your results would not "
             "match the course. " + _RESTORE_HINT.format(name=HEART_CSV)
         )
     return content, actual
@@ -217,7 +232,7 @@ def _expected_digest(manifest, filename):
     if not manifest.is_file():
         raise DataIntegrityError(
             f"The checksum list {manifest} is missing, so the course data cannot be checked. "
-            + _RESTORE_HINT.format(name=CHECKSUM_FILE) + _data_dir_hint()
+            + _RESTORE_HINT.format(name=_CHECKSUM_FILE) + _data_dir_hint()
         )
     for line in manifest.read_text(encoding="utf-8").splitlines():
         digest, _, name = line.strip().partition(" ")
@@ -226,7 +241,7 @@ def _expected_digest(manifest, filename):
             return digest.lower()
     raise DataIntegrityError(
         f"The checksum list {manifest} has no entry for {filename}, so the data cannot be checked. "
-        + _RESTORE_HINT.format(name=CHECKSUM_FILE)
+        + _RESTORE_HINT.format(name=_CHECKSUM_FILE)
     )
 
 
@@ -239,7 +254,8 @@ def _data_dir_hint():
 # --------------------------------------------------------------------------- loading
 
 
-def load_heart(sites=None, binary_label=True, cholesterol_zero_as_missing=True):
+def load_heart(sites: str | Iterable[str] | None = None, binary_label: bool = True,
+               cholesterol_zero_as_missing: bool = True) -> pd.DataFrame:
     """Load the UCI Heart Disease data shipped with the course, after verifying its checksum.
 
     Parameters
@@ -286,14 +302,14 @@ def load_heart(sites=None, binary_label=True, cholesterol_zero_as_missing=True):
     172
     """
     wanted = _check_sites(sites)
-    _check_bool(binary_label, "binary_label")
-    _check_bool(cholesterol_zero_as_missing, "cholesterol_zero_as_missing")
+    check.check_bool(binary_label, "binary_label")
+    check.check_bool(cholesterol_zero_as_missing, "cholesterol_zero_as_missing")
     content, _ = _verified_content()
     tidy = _read_tidy_csv(io.BytesIO(content))
     return _learner_view(tidy, wanted, binary_label, cholesterol_zero_as_missing)
 
 
-def describe_heart_columns(binary_label=True):
+def describe_heart_columns(binary_label: bool = True) -> pd.DataFrame:
     """One row per column of :func:`load_heart`: its name, dtype and meaning with unit.
 
     Parameters
@@ -315,7 +331,7 @@ def describe_heart_columns(binary_label=True):
     >>> table["column"].iloc[-1]
     'disease'
     """
-    _check_bool(binary_label, "binary_label")
+    check.check_bool(binary_label, "binary_label")
     # The dtypes are known from the schema; the file is not read, so this works even if it is damaged.
     dtypes = {**{name: "category" for name in (*_CATEGORIES, "age_band")},
               **{name: "float64" for name in _FLOATS},
@@ -415,15 +431,10 @@ def _check_sites(sites):
     return chosen
 
 
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__}).")
-
-
 # --------------------------------------------------------------------------- the original UCI files
 
 
-def read_uci_processed(sources):
+def read_uci_processed(sources: Mapping) -> pd.DataFrame:
     """Read the four UCI ``processed.*.data`` files into one frame of UCI codes.
 
     Parameters
@@ -485,7 +496,7 @@ def _read_text(source):
     return content.decode("ascii") if isinstance(content, bytes) else content
 
 
-def decode_uci_codes(coded):
+def decode_uci_codes(coded: pd.DataFrame) -> pd.DataFrame:
     """Turn a frame of UCI codes into the course's tidy schema (the columns of the shipped CSV).
 
     Zeros in ``trestbps`` and ``chol`` mean "not measured": they become NaN, and the flag columns
@@ -576,7 +587,8 @@ def _checked_range(values, column, low, high):
     return values
 
 
-def load_heart_from_uci(sites=None, binary_label=True, cholesterol_zero_as_missing=True, *, timeout=30):
+def load_heart_from_uci(sites: str | Iterable[str] | None = None, binary_label: bool = True,
+                        cholesterol_zero_as_missing: bool = True, *, timeout: float = 30) -> pd.DataFrame:
     """Download the original UCI files and return them as :func:`load_heart` would (online only).
 
     For learners who are online and want to see the data come from its source.  The result should
@@ -608,10 +620,9 @@ def load_heart_from_uci(sites=None, binary_label=True, cholesterol_zero_as_missi
     (920, 19)
     """
     wanted = _check_sites(sites)
-    _check_bool(binary_label, "binary_label")
-    _check_bool(cholesterol_zero_as_missing, "cholesterol_zero_as_missing")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise TypeError(f"timeout must be a positive number of seconds; got {timeout!r}.")
+    check.check_bool(binary_label, "binary_label")
+    check.check_bool(cholesterol_zero_as_missing, "cholesterol_zero_as_missing")
+    check.check_real(timeout, "timeout", low=0, low_open=True)
     # All four files are needed even for one site: patient_id numbers the rows across all of them.
     sources = {site: _download(UCI_BASE_URL + name, timeout) for site, name in UCI_PROCESSED_FILES.items()}
     tidy = decode_uci_codes(read_uci_processed(sources))

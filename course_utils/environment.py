@@ -15,6 +15,12 @@ from __future__ import annotations
 import re
 import sys
 from importlib import metadata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["environment_report", "pinned_versions", "python_ok"]
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*(?:;\s*(.+))?$")
 
@@ -41,7 +47,7 @@ def _marker_applies(marker: str) -> bool:
     return Marker(marker).evaluate()
 
 
-def environment_report():
+def environment_report() -> "pd.DataFrame":
     """A table of each pinned package: tested version, installed version, and whether they match."""
     import pandas as pd
 

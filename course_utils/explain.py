@@ -41,6 +41,8 @@ from sklearn.base import is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from course_utils import _validation as check
+
 __all__ = ["explain_patient", "patient_contributions"]
 
 
@@ -91,7 +93,7 @@ def _typical(values):
     return values.mode(dropna=True).iloc[0]
 
 
-def patient_contributions(model, X, patient):
+def patient_contributions(model: Pipeline, X: pd.DataFrame, patient: pd.DataFrame | pd.Series) -> pd.DataFrame:
     """Each feature's contribution to one patient's risk, relative to the average patient.
 
     Parameters
@@ -144,19 +146,20 @@ def _value_words(value):
     return str(value)
 
 
-def explain_patient(model, X, patient, *, top=3, labels=None, outcome="readmission within 30 days"):
+def explain_patient(model: Pipeline, X: pd.DataFrame, patient: pd.DataFrame | pd.Series, *, outcome_label: str,
+                    top: int = 3, labels: dict | None = None) -> str:
     """One patient's risk score explained in a few plain-language sentences.
 
     Parameters
     ----------
     model, X, patient
         As in :func:`patient_contributions`.
+    outcome_label : str
+        What the score predicts, in words, e.g. ``"readmission within 30 days"``.
     top : int, default 3
         How many features to name (those with the largest contributions).
     labels : dict, optional
         Readable names for features, e.g. ``{"chronic_conditions": "active chronic illnesses"}``.
-    outcome : str, default "readmission within 30 days"
-        What the score predicts, in words.
 
     Returns
     -------
@@ -172,12 +175,13 @@ def explain_patient(model, X, patient, *, top=3, labels=None, outcome="readmissi
     >>> from sklearn.preprocessing import StandardScaler
     >>> X = pd.DataFrame({"conditions": [0, 1, 2, 3, 4, 5, 6, 7]})
     >>> model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, [0, 0, 0, 1, 0, 1, 1, 1])
-    >>> print(explain_patient(model, X, X.iloc[[7]], labels={"conditions": "chronic illnesses"}))
+    >>> print(explain_patient(model, X, X.iloc[[7]], outcome_label="readmission within 30 days",
+    ...                       labels={"conditions": "chronic illnesses"}))
     Estimated risk of readmission within 30 days: 85 % (the average patient: 50 %).
     - chronic illnesses: 7 (typical 3.5) raises the risk (odds x 5.6).
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top should be a whole number of features, 1 or more; got {top!r}.")
+    top = check.check_whole_number(top, "top", low=1)
+    outcome = check.check_text(outcome_label, "outcome_label")
     labels = {} if labels is None else dict(labels)
     table = patient_contributions(model, X, patient)
     lines = [f"Estimated risk of {outcome}: {100 * table.attrs['risk']:.0f} % "

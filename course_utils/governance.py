@@ -43,6 +43,9 @@ from string import Template
 import numpy as np
 import pandas as pd
 
+from course_utils import _validation as check
+from course_utils.metrics import RATE_METRICS
+
 __all__ = [
     "SCHEMA_PATH",
     "MODEL_CARD_SECTIONS",
@@ -87,7 +90,7 @@ class Problem:
         return f"line {self.line}: {self.message}" if self.line is not None else self.message
 
 
-def template_path(which="template"):
+def template_path(which: str = "template") -> Path:
     """Path of the blank impact-assessment template (``"template"``), with a comment on every field.
 
     The course's worked assessment is instructor material: it is not shipped to learners.
@@ -107,7 +110,7 @@ def _schema_text():
     return SCHEMA_PATH.read_text(encoding="utf-8")
 
 
-def load_schema():
+def load_schema() -> dict:
     """The impact-assessment JSON Schema as a dict (a fresh copy on each call).
 
     Examples
@@ -280,7 +283,7 @@ def _order(schema):
     return key
 
 
-def validate_assessment(path_or_dict):
+def validate_assessment(path_or_dict: str | Path | Mapping) -> list[Problem]:
     """Check an AI Impact Assessment and return every problem found (an empty list if it is valid).
 
     Parameters
@@ -404,7 +407,6 @@ DATASHEET_SECTIONS = {
 }
 
 _FORMATS = ("markdown", "html")
-_TABLE_METRICS = ("base_rate", "selection_rate", "accuracy", "tpr", "fpr", "fnr", "ppv", "auc")
 
 _HTML_PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -450,7 +452,7 @@ def _audit_block(table, decimals, caption=""):
     if not isinstance(table, pd.DataFrame) or "n" not in table.columns:
         raise TypeError("quantitative_analyses should be a group_audit_table DataFrame (or a dict of them); "
                         f"got {type(table).__name__}" + ("" if not isinstance(table, pd.DataFrame) else " without an 'n' column") + ".")
-    metrics = [m for m in _TABLE_METRICS if m in table.columns]
+    metrics = [m for m in RATE_METRICS if m in table.columns]
     with_ci = all(f"{m}_ci_low" in table.columns for m in metrics)
     header = ["group", "n", *metrics]
     rows = []
@@ -537,8 +539,7 @@ def _render(title, sections, fmt):
 
 
 def _check_decimals(decimals):
-    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= decimals <= 6:
-        raise ValueError(f"decimals should be a whole number from 0 to 6; got {decimals!r}.")
+    check.check_whole_number(decimals, "decimals", low=0, high=6)
 
 
 def _check_sections(results, sections, what, optional=()):
@@ -555,7 +556,7 @@ def _check_sections(results, sections, what, optional=()):
         raise ValueError(f"results for the {what}: {'; '.join(parts)}. The sections are {', '.join(sections)}.")
 
 
-def render_model_card(results, fmt="markdown", *, decimals=3):
+def render_model_card(results: Mapping, fmt: str = "markdown", *, decimals: int = 3) -> str:
     """Render a model card (Mitchell et al. 2019) from the results you computed.
 
     Parameters
@@ -617,11 +618,11 @@ def _composition(data, group_cols, outcome, decimals):
                          [[str(c), str(data[c].dtype), str(int(data[c].isna().sum()))] for c in data.columns],
                          "Columns"))
     for column in group_cols:
-        counts = representation_table(data, column)
+        counts = representation_table(data, group_col=column)
         header = [column, "n", "share"]
         rows = [[_group_label(k), str(int(r["n"])), _number(r["share"], decimals)] for k, r in counts.iterrows()]
         if outcome is not None:
-            prevalence = prevalence_table(data, column, outcome)
+            prevalence = prevalence_table(data, group_cols=column, outcome_col=outcome)
             header += [f"{outcome} cases", f"{outcome} rate"]
             for row, (_, p) in zip(rows, prevalence.iterrows()):
                 row += [str(int(p["cases"])), _number(p["prevalence"], decimals)]
@@ -632,7 +633,8 @@ def _composition(data, group_cols, outcome, decimals):
     return blocks
 
 
-def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), outcome=None, decimals=3):
+def render_datasheet(data: pd.DataFrame, info: Mapping, fmt: str = "markdown", *, group_cols: str | list[str],
+                     outcome_col: str | None = None, decimals: int = 3) -> str:
     """Render a datasheet (Gebru et al. 2021) whose composition section is computed from ``data``.
 
     Parameters
@@ -645,9 +647,9 @@ def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), 
         ``distribution``, ``maintenance`` (text, list or dict each); optionally ``composition``
         (notes placed before the computed tables) and ``title``.
     fmt : {"markdown", "html"}, default "markdown"
-    group_cols : sequence of str, default ("race", "sex")
-        Columns to tabulate by group.
-    outcome : str, optional
+    group_cols : str or list of str
+        Columns to tabulate by group, e.g. ``["race", "sex"]``.
+    outcome_col : str, optional
         A 0/1 column whose rate is given per group, e.g. ``"readmitted_30d"``.
     decimals : int, default 3
 
@@ -658,20 +660,17 @@ def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), 
     Examples
     --------
     >>> from course_utils.cohort import make_readmission_cohort
-    >>> cohort = make_readmission_cohort(n=1000, seed=0)
+    >>> cohort = make_readmission_cohort(n=1000, random_state=0)
     >>> info = {key: "..." for key in DATASHEET_SECTIONS if key != "composition"}
-    >>> sheet = render_datasheet(cohort, info, group_cols=["race"], outcome="readmitted_30d")
+    >>> sheet = render_datasheet(cohort, info, group_cols=["race"], outcome_col="readmitted_30d")
     >>> [line for line in sheet.splitlines() if line.startswith("| Black")]
     ['| Black | 171 | 0.171 | 16 | 0.094 |']
     """
-    if not isinstance(data, pd.DataFrame) or len(data) == 0:
-        raise TypeError(f"data should be a non-empty pandas DataFrame; got {type(data).__name__}.")
+    check.check_dataframe(data)
     _check_sections(info, DATASHEET_SECTIONS, "datasheet", optional=("composition",))
     _check_decimals(decimals)
-    group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
-    absent = [c for c in group_cols + ([] if outcome is None else [outcome]) if c not in data.columns]
-    if absent:
-        raise ValueError(f"data has no column {', '.join(map(repr, absent))}; its columns are {', '.join(map(str, data.columns))}.")
+    group_cols = check.check_columns(data, group_cols, "group_cols")
+    outcome = None if outcome_col is None else check.check_column(data, outcome_col, "outcome_col")
     sections = []
     for key, heading in DATASHEET_SECTIONS.items():
         if key == "composition":
@@ -682,7 +681,7 @@ def render_datasheet(data, info, fmt="markdown", *, group_cols=("race", "sex"), 
     return _render(str(info.get("title") or "Datasheet"), sections, fmt)
 
 
-def assessment_summary(assessment):
+def assessment_summary(assessment: str | Path | Mapping | None) -> dict | None:
     """Four numbers that summarise an impact assessment for its check (None when not answered yet).
 
     ``problems``: how many problems :func:`validate_assessment` reports; ``high-risk class``: 1 if

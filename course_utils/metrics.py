@@ -1,4 +1,4 @@
-"""Audit a classifier group by group: per-group rates with bootstrap intervals, and disparities.
+"""Audit a classifier group by group: per-group rates with bootstrap intervals, disparities, calibration.
 
 :func:`group_audit_table` answers "how does the model do for each group of patients?" in one
 DataFrame a learner can print: group size, base rate, selection rate, accuracy, TPR, FPR, FNR,
@@ -6,10 +6,12 @@ PPV and (given scores) AUC, each with a bootstrap confidence interval, a small-g
 plain-words note on any metric that is undefined for the group.  The point estimates come from
 fairlearn's :class:`~fairlearn.metrics.MetricFrame` with the fairlearn / scikit-learn metric
 functions; what this module adds is argument checking, undefined-metric bookkeeping, a tidy
-layout and a vectorised bootstrap for the intervals (the same resampling as ``MetricFrame``'s
-own ``n_boot``, counted for all resamples at once: 1000 resamples take a fraction of a second).
+layout and the course's vectorised bootstrap for the intervals (the same resampling as
+``MetricFrame``'s own ``n_boot``, counted for all resamples at once: 1000 resamples of ~1000
+patients take a fraction of a second).
 
 :func:`disparity_summary` compares every group with a reference group of your choice.
+:func:`calibration_table` bins predicted risk per group for a calibration plot.
 
 Examples
 --------
@@ -17,7 +19,7 @@ Examples
 >>> y_true = [1, 1, 0, 0, 1, 0, 0, 0]
 >>> y_pred = [1, 0, 0, 1, 0, 0, 0, 0]
 >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
->>> table = group_audit_table(y_true, y_pred, sex, min_group_size=5, n_boot=20)
+>>> table = group_audit_table(y_true, y_pred, sensitive_features=sex, min_group_size=5)
 >>> table[["n", "tpr", "fpr", "ppv", "small_group"]]  # doctest: +NORMALIZE_WHITESPACE
        n  tpr  fpr  ppv  small_group
 group
@@ -31,12 +33,12 @@ np.float64(-0.5)
 
 from __future__ import annotations
 
-import numbers
-import warnings
+from collections.abc import Hashable
 from functools import partial
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from fairlearn.metrics import (
     MetricFrame,
     count,
@@ -47,18 +49,27 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, precision_score, roc_auc_score
 
-__all__ = ["group_audit_table", "disparity_summary", "DEFAULT_N_BOOT", "OVERALL"]
+from course_utils import _validation as check
+from course_utils._bootstrap import (
+    DEFAULT_N_BOOT,
+    MIN_N_BOOT,
+    RATE_METRICS,
+    percentile_intervals,
+    rates_on_resamples,
+)
 
-#: Bootstrap resamples used by default.  25 shows how wide an interval is, not its ends to two
-#: decimals; for a report pass ``n_boot=1000``, which is cheap: on 920 patients, 2 groups and
-#: every metric including AUC, 1000 resamples take about 0.2 s (25 take a few milliseconds).
-DEFAULT_N_BOOT = 25
+__all__ = [
+    "DEFAULT_N_BOOT",
+    "MIN_N_BOOT",
+    "OVERALL",
+    "RATE_METRICS",
+    "calibration_table",
+    "disparity_summary",
+    "group_audit_table",
+]
 
 #: Label of the whole-population row added by ``group_audit_table(..., include_overall=True)``.
 OVERALL = "overall"
-
-#: The rate metrics in table order; every one gets a ``_ci_low`` / ``_ci_high`` interval.
-RATE_METRICS = ("base_rate", "selection_rate", "accuracy", "tpr", "fpr", "fnr", "ppv", "auc")
 
 _NO_PATIENTS = "no patients in this group"
 _NO_POSITIVES = "tpr, fnr undefined: no patients with the condition (y_true = 1) in this group"
@@ -116,71 +127,7 @@ def _metric_functions(with_auc: bool) -> dict:
     return metrics
 
 
-# --- argument checking ---------------------------------------------------------------------
-
-
-def _one_dimensional(name: str, values) -> np.ndarray:
-    if isinstance(values, pd.DataFrame) and values.shape[1] == 1:
-        values = values.iloc[:, 0]
-    array = np.asarray(values, dtype=object) if isinstance(values, list) else np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(
-            f"{name} should be one value per patient (a 1-D list, array or Series); "
-            f"got something of shape {array.shape}."
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} is empty: there are no patients to audit.")
-    return array
-
-
-def _check_no_missing(name: str, array: np.ndarray) -> None:
-    missing = pd.isna(array)
-    if missing.any():
-        raise ValueError(
-            f"{name} has {int(missing.sum())} missing value(s) (NaN/None), first at position "
-            f"{int(np.flatnonzero(missing)[0])}; remove or fill those patients first."
-        )
-
-
-def _is_zero_or_one(value) -> bool:
-    return isinstance(value, (numbers.Real, np.bool_)) and value in (0, 1)
-
-
-def _binary_labels(name: str, values) -> np.ndarray:
-    array = _one_dimensional(name, values)
-    _check_no_missing(name, array)
-    found = pd.unique(array)
-    if not all(_is_zero_or_one(v) for v in found):
-        shown = ", ".join(repr(v) for v in sorted(found.tolist(), key=str)[:10])
-        hint = ""
-        if name == "y_pred" and all(isinstance(v, numbers.Real) for v in found):
-            hint = " If these are probabilities, threshold them for y_pred and pass them as y_score."
-        raise ValueError(
-            f"{name} should contain only 0 and 1 (or False and True); found the values {shown}."
-            + hint
-        )
-    return array.astype(int)
-
-
-def _scores(values) -> np.ndarray:
-    array = np.asarray(values, dtype=object) if isinstance(values, list) else np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 2:
-        raise ValueError(
-            "y_score should be one score per patient; got two columns, as predict_proba "
-            "returns. Pass the probability of the condition: model.predict_proba(X)[:, 1]."
-        )
-    array = _one_dimensional("y_score", array)
-    _check_no_missing("y_score", array)
-    try:
-        array = array.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"y_score should be numbers (a probability or any real-valued risk score); "
-            f"found values such as {array[0]!r}."
-        ) from None
-    if not np.isfinite(array).all():
-        raise ValueError("y_score contains infinite values; every score must be a finite number.")
-    return array
+# --- building the table --------------------------------------------------------------------
 
 
 def _sensitive_frame(sensitive_features) -> pd.DataFrame:
@@ -202,41 +149,18 @@ def _sensitive_frame(sensitive_features) -> pd.DataFrame:
         if array.ndim == 2:
             frame = pd.DataFrame(array, columns=[f"group_{i}" for i in range(array.shape[1])])
         else:
-            frame = pd.Series(_one_dimensional("sensitive_features", array), name="group")
-            frame = frame.to_frame()
+            frame = pd.Series(check.check_one_dimensional(array, "sensitive_features"), name="group").to_frame()
     if len(frame) == 0:
         raise ValueError("sensitive_features is empty: there are no patients to audit.")
     for column in frame.columns:
-        _check_no_missing(f"sensitive_features column {column!r}", frame[column].to_numpy())
+        check.check_no_missing(frame[column].to_numpy(), f"sensitive_features column {column!r}")
     return frame
 
 
-def _check_lengths(**arrays) -> None:
-    lengths = {name: len(a) for name, a in arrays.items() if a is not None}
-    if len(set(lengths.values())) > 1:
-        described = ", ".join(f"{name} has {length}" for name, length in lengths.items())
-        raise ValueError(f"Every input needs one value per patient, but {described} values.")
-
-
-def _check_settings(min_group_size, n_boot, confidence_level, random_state) -> None:
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, numbers.Integral):
-        raise TypeError(f"min_group_size should be a whole number; got {min_group_size!r}.")
-    if min_group_size < 1:
-        raise ValueError(f"min_group_size should be at least 1; got {min_group_size}.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 0:
-        raise ValueError(f"n_boot should be a whole number of resamples, 0 (no intervals) or more; got {n_boot!r}.")
-    if not isinstance(confidence_level, numbers.Real) or not 0 < confidence_level < 1:
-        raise ValueError(
-            f"confidence_level should be a number strictly between 0 and 1, such as 0.95; "
-            f"got {confidence_level!r}."
-        )
-    valid_seed = random_state is None or isinstance(random_state, np.random.RandomState)
-    valid_seed |= isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
-    if not valid_seed:
-        raise TypeError(f"random_state should be a whole number or None; got {random_state!r}.")
-
-
-# --- building the table --------------------------------------------------------------------
+def _group_codes(features: pd.DataFrame, groups: pd.Index) -> np.ndarray:
+    """Each patient's position in ``groups`` (the table's rows)."""
+    keys = features.iloc[:, 0] if groups.nlevels == 1 else pd.MultiIndex.from_frame(features)
+    return groups.get_indexer(keys)
 
 
 def _all_groups(features: pd.DataFrame) -> pd.Index:
@@ -265,18 +189,16 @@ def _undefined_reasons(row: pd.Series) -> str:
     return "; ".join(reasons)
 
 
-def _assemble(point: pd.DataFrame, min_group_size: int, low=None, high=None):
+def _assemble(point: pd.DataFrame, min_group_size: int, samples: dict | None = None, confidence_level=0.95):
     table = pd.DataFrame(index=point.index)
     table["n"] = point["n"].fillna(0).astype(int)
     for metric in [m for m in RATE_METRICS if m in point.columns]:
         estimate = point[metric].astype(float)
         table[metric] = estimate
-        if low is None:  # n_boot=0: point estimates only
+        if samples is None:  # n_boot=0: point estimates only
             continue
-        # Percentile intervals of a small or skewed group can exclude the estimate itself;
-        # widening to include it is conservative and keeps "low <= estimate <= high" true.
-        table[f"{metric}_ci_low"] = np.minimum(low[metric].astype(float), estimate)
-        table[f"{metric}_ci_high"] = np.maximum(high[metric].astype(float), estimate)
+        low, high = percentile_intervals(samples[metric], estimate.to_numpy(), confidence_level)
+        table[f"{metric}_ci_low"], table[f"{metric}_ci_high"] = low, high
     table["small_group"] = table["n"] < min_group_size
     table["undefined"] = table.apply(_undefined_reasons, axis=1).astype(object)
     return table
@@ -306,135 +228,18 @@ def _with_overall_row(by_group: pd.DataFrame, overall: pd.Series) -> pd.DataFram
     return extended
 
 
-# --- bootstrap intervals -------------------------------------------------------------------
-# fairlearn's MetricFrame(n_boot=...) calls every metric function on every resample and group,
-# 30-90 ms per resample on the heart data (scikit-learn's input checks dominate).  Every rate in
-# the table is a ratio of confusion counts, and AUC is a count of (positive, negative) pairs, so
-# all resamples are counted at once with np.bincount instead.  Undefined is NaN throughout (a
-# 0 / 0 division), which is how a resample is later left out of a group's interval.
-
-#: Resamples are drawn and counted in chunks of about this many cells (resamples x patients,
-#: or resamples x groups x score levels x 2 for AUC), so memory stays under ~50 MB however
-#: large the data or ``n_boot``.
-_CHUNK_CELLS = 1_000_000
-
-
-def _resample_chunks(n_patients: int, n_boot: int, random_state, cells_per_resample: int):
-    """Yield the resamples' row numbers (drawn with replacement), a few resamples at a time.
-
-    A generator's consecutive draws continue one stream, so the chunks stacked are exactly
-    ``default_rng(random_state).integers(0, n_patients, size=(n_boot, n_patients))``, the draw
-    group_audit_table's docstring states.
-    """
-    rng = np.random.default_rng(random_state)
-    per_chunk = max(1, _CHUNK_CELLS // cells_per_resample)
-    for start in range(0, n_boot, per_chunk):
-        yield rng.integers(0, n_patients, size=(min(per_chunk, n_boot - start), n_patients))
-
-
-def _group_codes(features: pd.DataFrame, groups: pd.Index) -> np.ndarray:
-    """Each patient's position in ``groups`` (the table's rows)."""
-    keys = features.iloc[:, 0] if groups.nlevels == 1 else pd.MultiIndex.from_frame(features)
-    return groups.get_indexer(keys)
-
-
-def _auc_cells(y_true, scores, codes) -> tuple[np.ndarray, int]:
-    """Each patient's (group, score level, outcome) cell, and the number of distinct scores."""
-    levels = np.unique(scores, return_inverse=True)[1].ravel()  # level 0 = lowest score
-    n_levels = int(levels.max()) + 1
-    return (codes * n_levels + levels) * 2 + y_true, n_levels
-
-
-def _count_per_resample(cells: np.ndarray, n_cells: int, idx: np.ndarray) -> np.ndarray:
-    """How many rows of each cell (0 .. n_cells - 1) every resample holds: (len(idx), n_cells)."""
-    # One bincount for all resamples: resample b's cells are shifted to b * n_cells onwards.
-    keys = cells[idx] + n_cells * np.arange(len(idx))[:, None]
-    return np.bincount(keys.ravel(), minlength=len(idx) * n_cells).reshape(len(idx), n_cells)
-
-
-def _add_overall(counts: np.ndarray, include_overall: bool) -> np.ndarray:
-    # counts has groups on axis 1; the whole population's counts are their sum.
-    if not include_overall:
-        return counts
-    return np.concatenate([counts, counts.sum(axis=1, keepdims=True)], axis=1)
-
-
-def _rates_from_counts(counts: np.ndarray) -> dict:
-    """The rate metrics from confusion counts ordered (tn, fp, fn, tp) on the last axis."""
-    tn, fp, fn, tp = np.moveaxis(counts.astype(float), -1, 0)
-    n = tn + fp + fn + tp
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 = NaN: undefined
-        return {
-            "base_rate": (tp + fn) / n,
-            "selection_rate": (tp + fp) / n,
-            "accuracy": (tp + tn) / n,
-            "tpr": tp / (tp + fn),
-            "fpr": fp / (fp + tn),
-            "fnr": fn / (tp + fn),
-            "ppv": tp / (tp + fp),
-        }
-
-
-def _auc_from_counts(counts: np.ndarray) -> np.ndarray:
-    """AUC from counts of (negatives, positives) at each score level, lowest score first.
-
-    AUC is the share of (positive, negative) pairs in which the positive scores higher, ties
-    counted half (Mann-Whitney); scikit-learn's ``roc_auc_score`` equals it.
-    """
-    negatives, positives = counts[..., 0], counts[..., 1]
-    negatives_below = np.cumsum(negatives, axis=-1) - negatives
-    wins = (positives * (negatives_below + negatives / 2)).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # one class only: 0 / 0 = NaN
-        return wins / (positives.sum(axis=-1) * negatives.sum(axis=-1))
-
-
-def _metrics_on(idx, confusion_cells, auc_cells, n_groups, n_levels, include_overall) -> dict:
-    """Every metric on the resamples ``idx``: {metric: array (len(idx), n_rows)}."""
-    counts = _count_per_resample(confusion_cells, n_groups * 4, idx).reshape(len(idx), n_groups, 4)
-    metrics = _rates_from_counts(_add_overall(counts, include_overall))
-    if auc_cells is not None:
-        counts = _count_per_resample(auc_cells, n_groups * n_levels * 2, idx)
-        counts = counts.reshape(len(idx), n_groups, n_levels, 2)
-        metrics["auc"] = _auc_from_counts(_add_overall(counts, include_overall))
-    return metrics
-
-
-def _bootstrap_samples(y_true, y_pred, scores, codes, n_groups, n_boot, random_state, include_overall):
-    """Every metric on every resample: {metric: array (n_boot, n_rows)}, NaN where undefined."""
-    confusion_cells = codes * 4 + 2 * y_true + y_pred  # group, then tn / fp / fn / tp
-    auc_cells, n_levels = (None, 0) if scores is None else _auc_cells(y_true, scores, codes)
-    cells_per_resample = max(len(y_true), n_groups * n_levels * 2)
-    parts = [
-        _metrics_on(idx, confusion_cells, auc_cells, n_groups, n_levels, include_overall)
-        for idx in _resample_chunks(len(y_true), n_boot, random_state, cells_per_resample)
-    ]
-    return {metric: np.concatenate([part[metric] for part in parts]) for metric in parts[0]}
-
-
-def _percentile_intervals(samples: dict, rows: pd.Index, confidence_level):
-    """Low and high percentile per row and metric, leaving out the resamples where it is NaN."""
-    alpha = (1 - float(confidence_level)) / 2
-    with warnings.catch_warnings():
-        # A row with no defined resample gets a NaN interval; numpy's all-NaN warning is not news.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ends = {m: np.nanquantile(s, [alpha, 1 - alpha], axis=0) for m, s in samples.items()}
-    low = pd.DataFrame({m: e[0] for m, e in ends.items()}, index=rows)
-    high = pd.DataFrame({m: e[1] for m, e in ends.items()}, index=rows)
-    return low, high
-
-
 def group_audit_table(
-    y_true,
-    y_pred,
-    sensitive_features,
-    y_score=None,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     *,
-    min_group_size=30,
-    n_boot=DEFAULT_N_BOOT,
-    confidence_level=0.95,
-    random_state=0,
-    include_overall=False,
-):
+    sensitive_features: ArrayLike | pd.DataFrame | dict,
+    y_score: ArrayLike | None = None,
+    min_group_size: int = 30,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence_level: float = 0.95,
+    random_state: int | None = 0,
+    include_overall: bool = False,
+) -> pd.DataFrame:
     """Per-group performance of a binary classifier, with bootstrap confidence intervals.
 
     Parameters
@@ -453,15 +258,13 @@ def group_audit_table(
         ``decision_function`` output are fine.  Without it the ``auc`` columns are omitted.
     min_group_size : int, default 30
         Groups with fewer patients are flagged in ``small_group``; their rates are noisy.
-    n_boot : int, default DEFAULT_N_BOOT (25)
-        Number of bootstrap resamples of the whole data set.  The default shows roughly how
-        wide an interval is; use 1000 or more for intervals you will report (about 0.2 s for
-        ~1000 patients).
-        ``n_boot=0`` gives point estimates only, without the ``_ci_low`` / ``_ci_high``
-        columns (fast: for monitoring many periods).
+    n_boot : int, default 1000
+        Number of bootstrap resamples of the whole data set: 0 (point estimates only, without
+        the ``_ci_low`` / ``_ci_high`` columns; fast, e.g. for monitoring many periods) or at
+        least :data:`MIN_N_BOOT` (500).  1000 resamples of ~1000 patients take about 0.2 s.
     confidence_level : float, default 0.95
         Coverage of the intervals; 0.95 gives the 2.5 % and 97.5 % percentiles.
-    random_state : int, numpy RandomState or None, default 0
+    random_state : int or None, default 0
         Seed for the resampling, passed to :func:`numpy.random.default_rng`.  The same integer
         gives identical intervals; None gives different intervals on every call.
     include_overall : bool, default False
@@ -484,12 +287,12 @@ def group_audit_table(
     *Empty groups*: every category of a categorical feature, and every combination of
     intersected features, gets a row, even with no patients; it has ``n = 0``, NaN metrics and
     ``undefined = "no patients in this group"``, so a missing subgroup is visible, not hidden.
-    *Intervals* are percentile bootstrap intervals.  The patients are resampled with
-    replacement from the whole sample (not within each group, so a group's size varies as it
-    would in a new sample), ``n_boot`` times; the resamples' row numbers are
-    ``numpy.random.default_rng(random_state).integers(0, n_patients, size=(n_boot, n_patients))``,
-    one resample per row.  On each resample every metric is computed per group (and for the
-    overall row on all its patients), and the ``(1 - confidence_level) / 2`` and
+    *Intervals* are the course's percentile bootstrap intervals (``course_utils._bootstrap``).
+    The patients are resampled with replacement from the whole sample (not within each group,
+    so a group's size varies as it would in a new sample), ``n_boot`` times; the resamples' row
+    numbers are ``numpy.random.default_rng(random_state).integers(0, n_patients, size=(n_boot,
+    n_patients))``, one resample per row.  On each resample every metric is computed per group
+    (and for the overall row on all its patients), and the ``(1 - confidence_level) / 2`` and
     ``(1 + confidence_level) / 2`` quantiles are taken (:func:`numpy.quantile`, linear
     interpolation), leaving out resamples in which the metric is undefined for that group.
     This is the resampling of fairlearn's ``MetricFrame(n_boot=...)``, done with counts for all
@@ -497,7 +300,7 @@ def group_audit_table(
     Where a percentile interval would exclude the point estimate (possible for tiny or skewed
     groups) it is widened to include it, so ``ci_low <= value <= ci_high`` whenever there is
     an interval.  The interval is NaN when the metric is undefined for the group, or (tiny
-    groups, few resamples) when no resample had it defined.  ``n`` has no interval.
+    groups) when no resample had it defined.  ``n`` has no interval.
 
     Examples
     --------
@@ -506,7 +309,7 @@ def group_audit_table(
     >>> y_pred = [1, 0, 0, 0, 1, 0, 1, 1]
     >>> y_score = [0.9, 0.2, 0.4, 0.1, 0.7, 0.3, 0.8, 0.6]
     >>> sex = pd.Categorical(["F"] * 4 + ["M"] * 4, categories=["F", "M", "X"])
-    >>> table = group_audit_table(y_true, y_pred, sex, y_score, n_boot=10, include_overall=True)
+    >>> table = group_audit_table(y_true, y_pred, sensitive_features=sex, y_score=y_score, include_overall=True)
     >>> table[["n", "base_rate", "tpr", "fpr", "auc"]]  # doctest: +NORMALIZE_WHITESPACE
              n  base_rate   tpr   fpr    auc
     group
@@ -518,13 +321,21 @@ def group_audit_table(
     'no patients in this group'
     >>> bool((table["tpr_ci_low"] <= table["tpr"]).loc[["F", "M"]].all())
     True
+    >>> group_audit_table(y_true, y_pred, sensitive_features=sex, n_boot=30)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot should be 0 (point estimates, no intervals) or a whole number of resamples of at least 500 (fewer give interval ends that change from seed to seed); got 30.
     """
-    _check_settings(min_group_size, n_boot, confidence_level, random_state)
-    y_true = _binary_labels("y_true", y_true)
-    y_pred = _binary_labels("y_pred", y_pred)
-    scores = None if y_score is None else _scores(y_score)
+    min_group_size = check.check_whole_number(min_group_size, "min_group_size", low=1)
+    n_boot = check.check_n_boot(n_boot)
+    confidence_level = check.check_confidence_level(confidence_level)
+    random_state = check.check_random_state(random_state)
+    include_overall = check.check_bool(include_overall, "include_overall")
+    y_true = check.check_binary_labels(y_true, "y_true")
+    y_pred = check.check_binary_labels(y_pred, "y_pred")
+    scores = None if y_score is None else check.check_scores(y_score, "y_score")
     features = _sensitive_frame(sensitive_features)
-    _check_lengths(y_true=y_true, y_pred=y_pred, sensitive_features=features, y_score=scores)
+    check.check_same_length(y_true=y_true, y_pred=y_pred, sensitive_features=features, y_score=scores)
 
     frame = _metric_frame(y_true, y_pred, features, scores)
     groups = _all_groups(features)
@@ -533,11 +344,11 @@ def group_audit_table(
         point = _with_overall_row(point, frame.overall)
     if not n_boot:  # point estimates only
         return _assemble(point, min_group_size)
-    samples = _bootstrap_samples(
-        y_true, y_pred, scores, _group_codes(features, groups), len(groups), int(n_boot), random_state,
-        include_overall,
+    samples = rates_on_resamples(
+        y_true, y_pred, _group_codes(features, groups), len(groups), y_score=scores, n_boot=n_boot,
+        random_state=random_state, include_overall=include_overall,
     )
-    return _assemble(point, min_group_size, *_percentile_intervals(samples, point.index, confidence_level))
+    return _assemble(point, min_group_size, samples, confidence_level)
 
 
 # --- comparing groups ----------------------------------------------------------------------
@@ -585,7 +396,7 @@ def _is_group(index: pd.Index, reference) -> bool:
         return False
 
 
-def disparity_summary(audit_table, reference, metrics=None):
+def disparity_summary(audit_table: pd.DataFrame, reference: Hashable, metrics: list[str] | None = None) -> pd.DataFrame:
     """Compare every group with a reference group, metric by metric.
 
     Parameters
@@ -649,3 +460,75 @@ def disparity_summary(audit_table, reference, metrics=None):
     # reference group, so this is plain pandas arithmetic on the audit table.
     rows = {m: _one_metric_disparity(audit_table[m].astype(float), reference) for m in metrics}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+
+# --- calibration ---------------------------------------------------------------------------
+
+#: Binning strategies of :func:`sklearn.calibration.calibration_curve`.
+_STRATEGIES = ("quantile", "uniform")
+
+
+def calibration_table(y_true: ArrayLike, y_score: ArrayLike, *, sensitive_features: ArrayLike, n_bins: int = 4,
+                      strategy: str = "quantile") -> pd.DataFrame:
+    """Mean predicted risk against the observed rate in each risk bin, group by group.
+
+    A calibrated model's observed rate equals its mean predicted risk in every bin.  The bins
+    and both columns come from scikit-learn's :func:`~sklearn.calibration.calibration_curve`,
+    applied to each group's patients; :func:`course_utils.plots.plot_calibration_by_group`
+    draws the table.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1, shape (n_patients,)
+        The outcome of each patient.
+    y_score : array-like of float in [0, 1], shape (n_patients,)
+        The model's predicted probability of the outcome.
+    sensitive_features : Series, 1-D array or list
+        The group of each patient; a Series' name names the index level (else ``"group"``).
+    n_bins : int, default 4
+        Bins per group, at least 2.  With few patients per group use few bins.
+    strategy : {"quantile", "uniform"}, default "quantile"
+        ``"quantile"`` puts the same number of a group's patients in each bin; ``"uniform"``
+        cuts [0, 1] into equal widths.  Empty bins are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (group, bin number from 0), with ``mean_predicted`` (mean predicted risk in
+        the bin), ``observed`` (share of the bin's patients with the outcome) and
+        ``group_size`` (patients in the group, the same on each of its rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 1] * 20)
+    >>> score = np.linspace(0.05, 0.95, 40)
+    >>> table = calibration_table(y, score, sensitive_features=np.array(["Female", "Male"] * 20), n_bins=2)
+    >>> table.round(3)  # doctest: +NORMALIZE_WHITESPACE
+                mean_predicted  observed  group_size
+    group  bin
+    Female 0             0.258       0.0          20
+           1             0.719       0.0          20
+    Male   0             0.281       1.0          20
+           1             0.742       1.0          20
+    """
+    from sklearn.calibration import calibration_curve
+
+    y_true = check.check_binary_labels(y_true, "y_true")
+    scores = check.check_scores(y_score, "y_score")
+    if (scores < 0).any() or (scores > 1).any():
+        raise ValueError("y_score should hold probabilities between 0 and 1 (predict_proba(X)[:, 1]).")
+    features = _sensitive_frame(sensitive_features)
+    if features.shape[1] != 1:
+        raise ValueError(f"sensitive_features should be one value per patient (one column); got {features.shape[1]} columns.")
+    n_bins = check.check_whole_number(n_bins, "n_bins", low=2)
+    check.check_choice(strategy, "strategy", _STRATEGIES)
+    check.check_same_length(y_true=y_true, y_score=scores, sensitive_features=features)
+    groups = features.iloc[:, 0].to_numpy()
+    parts = {}
+    for group in sorted(pd.unique(groups), key=str):
+        mine = groups == group
+        observed, predicted = calibration_curve(y_true[mine], scores[mine], n_bins=n_bins, strategy=strategy)
+        parts[group] = pd.DataFrame({"mean_predicted": predicted, "observed": observed,
+                                     "group_size": int(mine.sum())}).rename_axis("bin")
+    return pd.concat(parts, names=[features.columns[0], "bin"])

@@ -4,7 +4,7 @@ A model that was fair at validation can drift in production: the population chan
 data are recorded changes.  This module runs the monitoring loop of notebook 03:
 
 simulate_deployment   score a cohort period by period with a model and a fixed threshold, as production would
-metrics_by_period     per period x group: n, share, selection rate, TPR/FNR/FPR, PPV... with bootstrap intervals
+metrics_by_period     per period x group: n, share, selection rate, TPR/FNR/FPR, PPV... with intervals
 EscalationRule        one written-down trigger: metric, comparison, threshold, minimum group size,
                       consecutive periods, severity, who is notified and what happens
 load_rules            rules from a YAML file, YAML text, a dict or a list, validated with clear errors
@@ -33,8 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from importlib import resources
@@ -42,8 +40,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
+from course_utils import _validation as check
+from course_utils._bootstrap import DEFAULT_N_BOOT
 from course_utils.metrics import group_audit_table
+from course_utils.representation import proportion_interval
 
 __all__ = [
     "COMPARISONS",
@@ -72,23 +74,12 @@ SEVERITIES = ("info", "warning", "critical")
 #: The example rules of notebook 03 (package data).
 DEFAULT_RULES_PATH = Path(str(resources.files("course_utils") / "templates" / "escalation_rules.yaml"))
 
-ALERT, INSUFFICIENT = "alert", "insufficient data"
+_ALERT, _INSUFFICIENT = "alert", "insufficient data"
 _RESULT_COLUMNS = ("rule", "group", "value", "threshold", "status", "consecutive", "severity", "notify",
                    "action", "reason")
 
 
 # --- deployment ----------------------------------------------------------------------------
-
-
-def _check_frame(df, name, columns):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} should be a pandas DataFrame; got {type(df).__name__}.")
-    if len(df) == 0:
-        raise ValueError(f"{name} has no rows.")
-    absent = [c for c in columns if c not in df.columns]
-    if absent:
-        raise ValueError(f"{name} has no column {', '.join(map(repr, absent))}; "
-                         f"its columns are {', '.join(map(str, df.columns))}.")
 
 
 def _score(model, X):
@@ -100,31 +91,32 @@ def _score(model, X):
                     f"got {type(model).__name__}.")
 
 
-def simulate_deployment(model, cohort, features, *, threshold=None, flag_share=0.10, period_col="month"):
-    """Score a cohort period by period with a fixed threshold, as a deployed model would.
+def simulate_deployment(model: BaseEstimator, data: pd.DataFrame, *, feature_cols: list[str], period_col: str,
+                        threshold: float | None = None, flag_share: float = 0.10) -> pd.DataFrame:
+    """Score patients period by period with a fixed threshold, as a deployed model would.
 
     Parameters
     ----------
     model : fitted classifier
         Anything with ``predict_proba`` (the score is the probability of class 1) or
         ``decision_function``, e.g. a scikit-learn pipeline trained before deployment.
-    cohort : pandas.DataFrame
+    data : pandas.DataFrame
         The deployment population, e.g. ``make_readmission_cohort(drift=DEFAULT_DRIFT)``.
-    features : list of str
+    feature_cols : list of str
         The columns the model was trained on.
+    period_col : str
+        Column holding the period of each row, e.g. ``"month"``.
     threshold : float, optional
         Score at or above which a patient is flagged for care management.  It is fixed at go-live
         and never re-tuned during the simulation.  Default: the ``1 - flag_share`` quantile of the
         scores of the first period (the go-live month).
     flag_share : float, default 0.10
         Share of patients to flag in the first period when ``threshold`` is not given.
-    period_col : str, default "month"
-        Column holding the period of each row.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``cohort`` with ``risk_score`` (float) and ``flagged`` (0/1) added.
+        A copy of ``data`` with ``risk_score`` (float) and ``flagged`` (0/1) added.
         ``.attrs["threshold"]`` holds the threshold used.
 
     Examples
@@ -132,27 +124,29 @@ def simulate_deployment(model, cohort, features, *, threshold=None, flag_share=0
     >>> from sklearn.linear_model import LogisticRegression
     >>> from course_utils.cohort import make_readmission_cohort, DEFAULT_DRIFT
     >>> features = ["chronic_conditions", "prior_utilisation"]
-    >>> train = make_readmission_cohort(n=5000, seed=1)
+    >>> train = make_readmission_cohort(n=5000, random_state=1)
     >>> model = LogisticRegression().fit(train[features], train["readmitted_30d"])
-    >>> year = simulate_deployment(model, make_readmission_cohort(n=5000, drift=DEFAULT_DRIFT), features)
+    >>> year = simulate_deployment(model, make_readmission_cohort(n=5000, drift=DEFAULT_DRIFT),
+    ...                            feature_cols=features, period_col="month")
     >>> year.groupby("month")["flagged"].mean().round(2).iloc[[0, 6, 9]].tolist()
     [0.1, 0.13, 0.06]
     """
-    if isinstance(features, str) or not isinstance(features, Sequence) or not features:
-        raise TypeError(f"features should be a list of column names; got {features!r}.")
-    _check_frame(cohort, "cohort", [period_col, *features])
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
-                                  or not math.isfinite(threshold)):
-        raise TypeError(f"threshold should be a number (a score cut-off) or None; got {threshold!r}.")
-    if isinstance(flag_share, bool) or not isinstance(flag_share, numbers.Real) or not 0 < flag_share < 1:
-        raise ValueError(f"flag_share should be a share strictly between 0 and 1, such as 0.1; got {flag_share!r}.")
-    result = cohort.copy()
+    feature_cols = check.check_column_list(feature_cols, "feature_cols")
+    if not feature_cols:
+        raise ValueError("feature_cols is empty: give the columns the model was trained on.")
+    check.check_dataframe(data, "data", columns=feature_cols)
+    period_col = check.check_column(data, period_col, "period_col")
+    if threshold is not None:
+        threshold = check.check_real(threshold, "threshold")
+    flag_share = check.check_real(flag_share, "flag_share", low=0, high=1, low_open=True, high_open=True,
+                                  example="0.1")
+    result = data.copy()
     periods = np.sort(result[period_col].unique())
     scores = pd.Series(np.nan, index=result.index)
     # Period by period, as production sees the data: nothing from a later month is used earlier.
     for period in periods:
         rows = result[period_col] == period
-        scores[rows] = _score(model, result.loc[rows, list(features)])
+        scores[rows] = _score(model, result.loc[rows, feature_cols])
         if threshold is None:
             threshold = float(np.quantile(scores[rows], 1 - flag_share))
     result["risk_score"] = scores.astype(float)
@@ -164,15 +158,20 @@ def simulate_deployment(model, cohort, features, *, threshold=None, flag_share=0
 # --- metrics per period --------------------------------------------------------------------
 
 
-def _period_table(part, groups, y_true, y_pred, y_score, min_group_size, n_boot, confidence_level, random_state):
+def _period_table(part, group_col, outcome_col, prediction_col, score_col, min_group_size, n_boot,
+                  confidence_level, random_state):
     table = group_audit_table(
-        part[y_true].to_numpy(), part[y_pred].to_numpy(),
-        pd.Series(pd.Categorical(part[groups].to_numpy(), categories=_levels(part[groups]))),
-        None if y_score is None else part[y_score].to_numpy(),
+        part[outcome_col].to_numpy(), part[prediction_col].to_numpy(),
+        sensitive_features=pd.Series(pd.Categorical(part[group_col].to_numpy(), categories=_levels(part[group_col]))),
+        y_score=None if score_col is None else part[score_col].to_numpy(),
         min_group_size=min_group_size, n_boot=n_boot, confidence_level=confidence_level,
         random_state=random_state,
     )
     table.insert(1, "share", table["n"] / len(part))
+    if n_boot:
+        low, high = proportion_interval(table["n"], np.full(len(table), len(part)), confidence_level=confidence_level)
+        table.insert(2, "share_ci_low", low)
+        table.insert(3, "share_ci_high", high)
     return table
 
 
@@ -183,30 +182,33 @@ def _levels(column):
     return sorted(column.dropna().unique().tolist(), key=str)
 
 
-def metrics_by_period(df, period_col="month", group_col="race", *, y_true="readmitted_30d", y_pred="flagged",
-                      y_score=None, min_group_size=30, n_boot=10, confidence_level=0.95, random_state=0,
-                      progress=True):
+def metrics_by_period(data: pd.DataFrame, *, period_col: str, group_col: str, outcome_col: str, prediction_col: str,
+                      score_col: str | None = None, min_group_size: int = 30, n_boot: int = DEFAULT_N_BOOT,
+                      confidence_level: float = 0.95, random_state: int | None = 0,
+                      progress: bool = True) -> pd.DataFrame:
     """Group audit table for every period: the fairness metrics a monitoring dashboard shows.
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    data : pandas.DataFrame
         One row per patient with a period, a group, the outcome and the model's decision, e.g. the
         output of :func:`simulate_deployment`.
-    period_col, group_col : str, default "month", "race"
-        Columns holding the period and the group of each row.
-    y_true, y_pred : str, default "readmitted_30d", "flagged"
-        Columns holding the true outcome and the decision (0/1).
-    y_score : str, optional
+    period_col, group_col : str
+        Columns holding the period and the group of each row, e.g. ``"month"`` and ``"race"``.
+    outcome_col, prediction_col : str
+        Columns holding the true outcome and the decision (0/1), e.g. ``"readmitted_30d"`` and
+        ``"flagged"``.
+    score_col : str, optional
         Column of risk scores, for an ``auc`` column.
     min_group_size : int, default 30
         Groups smaller than this in a period get ``small_group = True``.
-    n_boot : int, default 10
-        Bootstrap resamples per period for the ``_ci_low`` / ``_ci_high`` intervals (each costs
-        about 75 ms on 1,700 patients).  ``0`` gives point estimates without interval columns.
+    n_boot : int, default 1000
+        Bootstrap resamples per period for the ``_ci_low`` / ``_ci_high`` intervals
+        (:func:`~course_utils.metrics.group_audit_table`'s): 0 (point estimates only, fast: enough
+        for evaluating rules) or at least 500.
     confidence_level : float, default 0.95
         Coverage of the intervals.
-    random_state : int, default 0
+    random_state : int or None, default 0
         Seed of the resampling.
     progress : bool, default True
         Show a progress bar over the periods (tqdm, on stderr).  Use False where output must be
@@ -217,14 +219,16 @@ def metrics_by_period(df, period_col="month", group_col="race", *, y_true="readm
     pandas.DataFrame
         Indexed by (period, group), every group in every period (``n = 0`` where absent).  Columns
         as :func:`~course_utils.metrics.group_audit_table`, plus ``share``: the group's share of
-        the period's patients.
+        the period's patients, with (when ``n_boot`` > 0) a Wilson interval ``share_ci_low`` /
+        ``share_ci_high`` (:func:`~course_utils.representation.proportion_interval`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"month": [0] * 4 + [1] * 4, "race": ["White", "Black"] * 4,
     ...                    "readmitted_30d": [1, 1, 0, 0, 1, 1, 0, 0], "flagged": [1, 0, 0, 0, 1, 1, 0, 1]})
-    >>> table = metrics_by_period(df, n_boot=0, progress=False)
+    >>> table = metrics_by_period(df, period_col="month", group_col="race", outcome_col="readmitted_30d",
+    ...                           prediction_col="flagged", n_boot=0, progress=False)
     >>> table[["n", "share", "selection_rate", "fnr"]]  # doctest: +NORMALIZE_WHITESPACE
                  n  share  selection_rate  fnr
     month race
@@ -233,36 +237,25 @@ def metrics_by_period(df, period_col="month", group_col="race", *, y_true="readm
     1     Black  2    0.5             1.0  0.0
           White  2    0.5             0.5  0.0
     """
-    _check_frame(df, "df", [period_col, group_col, y_true, y_pred] + ([] if y_score is None else [y_score]))
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 0:
-        raise ValueError(f"n_boot should be a whole number of resamples, 0 or more; got {n_boot!r}.")
+    check.check_dataframe(data, "data")
+    names = {"period_col": period_col, "group_col": group_col, "outcome_col": outcome_col,
+             "prediction_col": prediction_col, **({} if score_col is None else {"score_col": score_col})}
+    for argument, column in names.items():
+        check.check_column(data, column, argument)
+    n_boot = check.check_n_boot(n_boot)
+    progress = check.check_bool(progress, "progress")
     from tqdm.auto import tqdm  # imported here: only this function needs it
 
-    data = df.copy()
-    data[group_col] = pd.Categorical(data[group_col], categories=_levels(df[group_col]))
+    data = data.copy()
+    data[group_col] = pd.Categorical(data[group_col], categories=_levels(data[group_col]))
     tables = {}
     for period, part in tqdm(data.groupby(period_col, sort=True), desc="periods", disable=not progress, leave=False):
-        tables[period] = _period_table(part, group_col, y_true, y_pred, y_score, min_group_size, int(n_boot),
+        tables[period] = _period_table(part, group_col, outcome_col, prediction_col, score_col, min_group_size, n_boot,
                                        confidence_level, random_state)
-    result = pd.concat(tables, names=[period_col, group_col])
-    return result
+    return pd.concat(tables, names=[period_col, group_col])
 
 
 # --- escalation rules ----------------------------------------------------------------------
-
-
-def _text(value, name, required=True):
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} should be text (say it in words); got {value!r}.")
-    return value
-
-
-def _choice(value, name, options):
-    if value not in options:
-        raise ValueError(f"{name} should be one of {', '.join(map(repr, options))}; got {value!r}.")
-    return value
 
 
 @dataclass(frozen=True)
@@ -324,31 +317,27 @@ class EscalationRule:
     severity: str = "warning"
 
     def __post_init__(self):
-        _text(self.name, "name")
-        _choice(self.metric, "metric", MONITORED_METRICS)
-        _text(self.group, "group")
-        _choice(self.comparison, "comparison", COMPARISONS)
-        _choice(self.direction, "direction", DIRECTIONS)
-        _choice(self.severity, "severity", SEVERITIES)
-        _text(self.notify, "notify")
-        _text(self.action, "action")
+        check.check_text(self.name, "name")
+        check.check_choice(self.metric, "metric", MONITORED_METRICS)
+        check.check_text(self.group, "group")
+        check.check_choice(self.comparison, "comparison", COMPARISONS)
+        check.check_choice(self.direction, "direction", DIRECTIONS)
+        check.check_choice(self.severity, "severity", SEVERITIES)
+        check.check_text(self.notify, "notify")
+        check.check_text(self.action, "action")
         if self.comparison == "value":
             if self.reference is not None:
                 raise ValueError(f"reference is only used with comparison 'difference' or 'ratio'; "
                                  f"got reference={self.reference!r} with comparison 'value'.")
         else:
-            _text(self.reference, f"reference (needed for comparison {self.comparison!r})")
+            check.check_text(self.reference, f"reference (needed for comparison {self.comparison!r})")
             if self.reference == self.group:
                 raise ValueError(f"reference should be another group than group; both are {self.group!r}.")
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, numbers.Real) \
-                or not math.isfinite(self.threshold):
-            raise ValueError(f"threshold should be a number; got {self.threshold!r}.")
-        for name, low in (("min_group_size", 1), ("consecutive", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{name} should be a whole number, {low} or more; got {value!r}.")
+        check.check_real(self.threshold, "threshold")
+        check.check_whole_number(self.min_group_size, "min_group_size", low=1)
+        check.check_whole_number(self.consecutive, "consecutive", low=1)
 
-    def describe(self):
+    def describe(self) -> str:
         """The rule in one sentence."""
         compared = {"value": f"{self.metric} of {self.group}",
                     "difference": f"{self.metric} of {self.group} minus {self.reference}",
@@ -374,11 +363,11 @@ def _rule_from_mapping(spec, where):
         raise ValueError(f"{where}: missing setting(s) {', '.join(missing)}.")
     try:
         return EscalationRule(**spec)
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: {error}") from None
 
 
-def load_rules(source=None):
+def load_rules(source: str | Path | Mapping | Sequence | None = None) -> list[EscalationRule]:
     """Read escalation rules from YAML (a file or text), a dict or a list, checking every rule.
 
     Parameters
@@ -436,7 +425,7 @@ def load_rules(source=None):
     for i, spec in enumerate(source):
         try:
             rules.append(spec if isinstance(spec, EscalationRule) else _rule_from_mapping(spec, f"rules[{i}]"))
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             problems.append(str(error))
     # Names are compared over every rule given, valid or not: a duplicate is a problem either way.
     names = [spec.name if isinstance(spec, EscalationRule) else spec.get("name")
@@ -506,18 +495,18 @@ def _evaluate_one(rule, period_metrics, period_name):
                 "severity": rule.severity, "notify": rule.notify, "action": rule.action}
         if value is None:
             streak = 0  # an unmeasured period breaks a run
-            rows_out.append({**base, "value": np.nan, "status": INSUFFICIENT, "consecutive": 0, "reason": reason})
+            rows_out.append({**base, "value": np.nan, "status": _INSUFFICIENT, "consecutive": 0, "reason": reason})
             continue
         breached = value > rule.threshold if rule.direction == "above" else value < rule.threshold
         streak = streak + 1 if breached else 0
-        status = ALERT if streak >= rule.consecutive else ("breach" if breached else "ok")
+        status = _ALERT if streak >= rule.consecutive else ("breach" if breached else "ok")
         reason = (f"{rule.direction} {rule.threshold:g} for {streak} period(s) in a row" if breached
                   else f"within the limit ({rule.direction} {rule.threshold:g} would breach)")
         rows_out.append({**base, "value": value, "status": status, "consecutive": streak, "reason": reason})
     return rows_out
 
 
-def evaluate_rules(period_metrics, rules, *, include_all=False):
+def evaluate_rules(period_metrics: pd.DataFrame, rules: str | Path | Mapping | Sequence, *, include_all: bool = False) -> pd.DataFrame:
     """Apply escalation rules to per-period metrics: which rule fires in which period.
 
     Parameters
@@ -561,14 +550,14 @@ def evaluate_rules(period_metrics, rules, *, include_all=False):
         rows += _evaluate_one(rule, period_metrics, period_name)
     result = pd.DataFrame(rows, columns=[period_name, *_RESULT_COLUMNS])
     if not include_all:
-        result = result[result["status"].isin([ALERT, INSUFFICIENT])]
+        result = result[result["status"].isin([_ALERT, _INSUFFICIENT])]
     order = {rule.name: i for i, rule in enumerate(rules)}
     result = result.sort_values([period_name, "rule"], key=lambda s: s.map(order) if s.name == "rule" else s,
                                 kind="stable")
     return result.reset_index(drop=True)
 
 
-def rule_as_dict(rule):
+def rule_as_dict(rule: EscalationRule) -> dict:
     """A rule as a plain dict (for YAML or JSON), the inverse of :func:`load_rules` on one rule.
 
     Examples
@@ -583,10 +572,11 @@ def rule_as_dict(rule):
 def _alerts(rules, period_metrics):
     rules = load_rules(rules)
     alerts = evaluate_rules(period_metrics, rules)
-    return rules, alerts[alerts["status"] == ALERT]
+    return rules, alerts[alerts["status"] == _ALERT]
 
 
-def first_alert_months(rules, period_metrics, names=None):
+def first_alert_months(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame,
+                       names: Sequence[str] | None = None) -> dict | None:
     """The first period in which each rule raised an alert (-1: never); None when ``rules`` is None.
 
     Parameters
@@ -614,7 +604,7 @@ def first_alert_months(rules, period_metrics, names=None):
     return named or months
 
 
-def false_alarms(rules, period_metrics, before):
+def false_alarms(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame, before: int) -> int | None:
     """How many alerts the rules raise in periods before ``before`` (None when ``rules`` is None)."""
     if rules is None:
         return None

@@ -8,18 +8,23 @@ ramp of one hue for age bands, and a few neutrals for text, axes and reference l
 vermillion, men blue, each hospital its own colour, Black and White patients reddish purple and
 sky blue.  Look a colour up with :func:`group_colour`.
 
-plot_group_counts           patients per category of one column, bars split by group (counts by site and sex)
+plot_group_counts           patients per level of one column, bars split by group (counts by site and sex)
 plot_group_rates            rates per group with their confidence intervals (prevalence, accuracy, FNR, FPR)
 plot_distribution_by_group  a measurement's distribution per group, as shares so unequal groups compare
-plot_category_shares        a category's share within each group, with binomial intervals
+plot_category_shares        a category's share within each group, with its interval
 plot_calibration_by_group   predicted risk against observed rate, per group
-plot_rate_by_level          a 0/1 outcome's rate at each level of a column (e.g. at equal need), per group
+plot_rate_by_level          a rate at each level of a column (e.g. at equal need), per group, with intervals
 plot_metric_by_period       a monitored metric per period and group, with intervals and marked events
 plot_tradeoff               performance against disparity for a grid of settings, with the Pareto front
 
-Every function draws on ``ax`` (a new figure if None), gives the axes a title and labelled x and y
-axes, and returns the axes; end the notebook cell with ``plt.show()`` and follow it with a
-Markdown caption that says in words what the figure shows.
+The figures draw the tables they are given and compute no statistics: counts come from
+:func:`course_utils.representation.representation_table`, rates and their intervals from
+:mod:`course_utils.representation`, :mod:`course_utils.metrics` or
+:func:`course_utils.monitoring.metrics_by_period`.  Where a figure shows intervals it draws the
+table's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, so a figure and its table never
+disagree.  Every function draws on ``ax`` (a new figure if None), gives the axes a title and
+labelled x and y axes, and returns the axes; end the notebook cell with ``plt.show()`` and follow
+it with a Markdown caption that says in words what the figure shows.
 
 Examples
 --------
@@ -32,9 +37,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
+
+from course_utils import _validation as check
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "OKABE_ITO",
@@ -125,8 +137,9 @@ AXIS_LABELS = {
     "sex": "sex",
     "age_band": "age band (years)",
     "chest_pain": "chest-pain type",
-    "prevalence": "prevalence of heart disease",
-    "base_rate": "prevalence of heart disease",
+    "prevalence": "prevalence (share with the condition)",
+    "base_rate": "base rate (share with the condition)",
+    "share": "share of the period's patients",
     "accuracy": "accuracy",
     "fnr": "false-negative rate (missed disease)",
     "fpr": "false-positive rate (false alarms)",
@@ -149,7 +162,7 @@ _METRIC_TICKS = {
 }
 
 
-def group_colour(group):
+def group_colour(group: Hashable) -> str:
     """The course's fixed colour for a group label.
 
     Parameters
@@ -192,12 +205,29 @@ def _axes(ax, figsize=(6.4, 3.8)):
 
 
 def _check_frame(data, columns, argument="data"):
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{argument} should be a pandas DataFrame; got {type(data).__name__}.")
-    absent = [c for c in columns if c not in data.columns]
+    check.check_dataframe(data, argument, columns=columns, what="a pandas DataFrame")
+
+
+def _check_intervals(table, metric, argument="table"):
+    """The estimate and its interval columns, with a hint when the interval columns are missing."""
+    columns = [metric, f"{metric}_ci_low", f"{metric}_ci_high"]
+    check.check_dataframe(table, argument, what="a pandas DataFrame")
+    absent = [c for c in columns if c not in table.columns]
     if absent:
-        raise ValueError(f"{argument} has no column {', '.join(map(repr, absent))}; "
-                         f"its columns are {', '.join(map(str, data.columns))}.")
+        raise ValueError(f"{argument} has no column {', '.join(map(repr, absent))}: the figure draws the intervals "
+                         f"it is given. Compute them first (e.g. with n_boot > 0); its columns are "
+                         f"{', '.join(map(str, table.columns))}.")
+
+
+def _two_levels(table, group_col, argument):
+    """(group level, other level) of a table indexed by two levels, one of them ``group_col``."""
+    if not isinstance(table.index, pd.MultiIndex) or table.index.nlevels != 2:
+        raise ValueError(f"{argument} should be indexed by two levels, one of them the group.")
+    if group_col not in table.index.names:
+        raise ValueError(f"{argument} has no index level {group_col!r}; its levels are "
+                         f"{', '.join(map(str, table.index.names))}.")
+    other = [name for name in table.index.names if name != group_col][0]
+    return group_col, other
 
 
 def _levels(column):
@@ -206,17 +236,16 @@ def _levels(column):
     return sorted(column.dropna().unique().tolist(), key=str)
 
 
-def plot_group_counts(data, x="site", group="sex", *, ax=None, title=None):
-    """Bar chart of patient counts: one cluster per level of ``x``, one bar per group.
+def plot_group_counts(counts: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Bar chart of patient counts: one cluster per level of the first index level, one bar per group.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per patient.
-    x : str, default "site"
-        Column whose levels form the clusters.
-    group : str, default "sex"
-        Column whose levels form the bars (coloured with :func:`group_colour`).
+    counts : pandas.DataFrame
+        Indexed by (level, group) with an ``n`` column, as made by
+        :func:`course_utils.representation.representation_table` with ``within_col``: the
+        ``within_col`` levels form the clusters, the ``group_col`` levels the bars (coloured with
+        :func:`group_colour`).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -227,21 +256,25 @@ def plot_group_counts(data, x="site", group="sex", *, ax=None, title=None):
     Examples
     --------
     >>> from course_utils.data import load_heart
-    >>> ax = plot_group_counts(load_heart())
+    >>> from course_utils.representation import representation_table
+    >>> ax = plot_group_counts(representation_table(load_heart(), group_col="sex", within_col="site"))
     >>> [float(bar.get_height()) for bar in ax.patches][:4]
     [97.0, 81.0, 10.0, 6.0]
     """
-    _check_frame(data, [x, group])
-    counts = data.groupby([x, group], observed=True).size().unstack(group, fill_value=0)
-    counts = counts.reindex(index=_levels(data[x]), columns=_levels(data[group]), fill_value=0)
+    _check_frame(counts, ["n"], argument="counts")
+    if not isinstance(counts.index, pd.MultiIndex) or counts.index.nlevels != 2:
+        raise ValueError("counts should be indexed by (level, group), as representation_table(data, group_col=..., "
+                         "within_col=...) makes it.")
+    x, group = counts.index.names
+    wide = counts["n"].unstack(group, fill_value=0)
     ax = _axes(ax)
-    width = 0.8 / len(counts.columns)
-    positions = np.arange(len(counts.index))
-    for i, name in enumerate(counts.columns):
-        bars = ax.bar(positions + (i - (len(counts.columns) - 1) / 2) * width, counts[name].to_numpy(dtype=float),
+    width = 0.8 / len(wide.columns)
+    positions = np.arange(len(wide.index))
+    for i, name in enumerate(wide.columns):
+        bars = ax.bar(positions + (i - (len(wide.columns) - 1) / 2) * width, wide[name].to_numpy(dtype=float),
                       width, label=str(name), color=group_colour(name))
         ax.bar_label(bars, fontsize=8)
-    ax.set_xticks(positions, [str(level) for level in counts.index])
+    ax.set_xticks(positions, [str(level) for level in wide.index])
     ax.set_xlabel(_label(x))
     ax.set_ylabel("patients (count)")
     ax.legend(title=_label(group))
@@ -249,7 +282,8 @@ def plot_group_counts(data, x="site", group="sex", *, ax=None, title=None):
     return ax
 
 
-def plot_group_rates(table, metrics, *, ax=None, title=None, ylabel="rate (proportion)", xlabel=None, label_suffix=""):
+def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax: Axes | None = None, title: str | None = None,
+                     ylabel: str = "rate (proportion)", xlabel: str | None = None, label_suffix: str = "") -> Axes:
     """Rates per group as bars with confidence-interval error bars.
 
     Parameters
@@ -283,14 +317,13 @@ def plot_group_rates(table, metrics, *, ax=None, title=None, ylabel="rate (propo
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['Female (n=194)', 'Male (n=726)']
     """
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table should be a DataFrame of rates per group; got {type(table).__name__}.")
+    check.check_dataframe(table, "table", what="a DataFrame of rates per group")
     if isinstance(table.index, pd.MultiIndex):
         raise ValueError("table has one row per intersection (a MultiIndex); plot one level at a time, "
                          "e.g. table.xs('Female', level='sex').")
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    needed = [col for m in metrics for col in (m, f"{m}_ci_low", f"{m}_ci_high")]
-    _check_frame(table, needed, argument="table")
+    for metric in metrics:
+        _check_intervals(table, metric)
     ax = _axes(ax)
     width = 0.8 / len(table.index)
     positions = np.arange(len(metrics))
@@ -316,7 +349,8 @@ def plot_group_rates(table, metrics, *, ax=None, title=None, ylabel="rate (propo
     return ax
 
 
-def plot_distribution_by_group(data, column, group="sex", *, bins=30, ax=None, title=None):
+def plot_distribution_by_group(data: pd.DataFrame, *, value_col: str, group_col: str, bins: int = 30, ax: Axes | None = None,
+                               title: str | None = None) -> Axes:
     """Histogram of a measurement per group, as the share of each group's patients per bin.
 
     Shares (not counts) make a group of 194 comparable with one of 726.  Missing values are left
@@ -325,9 +359,11 @@ def plot_distribution_by_group(data, column, group="sex", *, bins=30, ax=None, t
     Parameters
     ----------
     data : pandas.DataFrame
-    column : str
+        One row per patient.
+    value_col : str
         A numeric column, e.g. ``"cholesterol"``.
-    group : str, default "sex"
+    group_col : str
+        The column whose groups get a line each, e.g. ``"sex"``.
     bins : int, default 30
         Number of equal-width bins over the range of all groups.
     ax : matplotlib Axes, optional
@@ -340,16 +376,16 @@ def plot_distribution_by_group(data, column, group="sex", *, bins=30, ax=None, t
     Examples
     --------
     >>> from course_utils.data import load_heart
-    >>> ax = plot_distribution_by_group(load_heart(), "age", bins=10)
+    >>> ax = plot_distribution_by_group(load_heart(), value_col="age", group_col="sex", bins=10)
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('age (years)', 'share of the group’s patients')
     """
-    _check_frame(data, [column, group])
+    _check_frame(data, [value_col, group_col])
+    column, group = value_col, group_col
     if not pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column]):
         raise TypeError(f"column {column!r} is not a measurement (numbers); for categories use "
                         "plot_category_shares.")
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise ValueError(f"bins should be a whole number, 1 or more; got {bins!r}.")
+    bins = check.check_whole_number(bins, "bins", low=1)
     values = data[column].dropna()
     if values.empty:
         raise ValueError(f"column {column!r} has no values to plot (all missing).")
@@ -369,18 +405,17 @@ def plot_distribution_by_group(data, column, group="sex", *, bins=30, ax=None, t
     return ax
 
 
-def plot_category_shares(data, column, group="sex", *, ax=None, title=None, confidence_level=0.95):
-    """Share of each category within each group, with Wilson intervals as error bars.
+def plot_category_shares(table: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Share of each category within each group, with the interval the table gives, as error bars.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-    column : str
-        A categorical column, e.g. ``"chest_pain"``.
-    group : str, default "sex"
+    table : pandas.DataFrame
+        Indexed by (group, category) with ``share``, ``share_ci_low``, ``share_ci_high`` and ``n``
+        (the group's patients), as made by
+        :func:`course_utils.representation.category_share_table`.
     ax : matplotlib Axes, optional
     title : str, optional
-    confidence_level : float, default 0.95
 
     Returns
     -------
@@ -389,31 +424,28 @@ def plot_category_shares(data, column, group="sex", *, ax=None, title=None, conf
     Examples
     --------
     >>> from course_utils.data import load_heart
-    >>> ax = plot_category_shares(load_heart(), "chest_pain")
+    >>> from course_utils.representation import category_share_table
+    >>> ax = plot_category_shares(category_share_table(load_heart(), group_col="sex", category_col="chest_pain"))
     >>> round(float(ax.patches[1].get_height()), 3)  # women with atypical angina
     0.314
     """
-    _check_frame(data, [column, group])
-    if pd.api.types.is_float_dtype(data[column]):
-        raise TypeError(f"column {column!r} holds measurements; use plot_distribution_by_group for it.")
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level should be strictly between 0 and 1; got {confidence_level!r}.")
-    categories = _levels(data[column])
+    _check_intervals(table, "share")
+    _check_frame(table, ["n"], argument="table")
+    if not isinstance(table.index, pd.MultiIndex) or table.index.nlevels != 2:
+        raise ValueError("table should be indexed by (group, category), as category_share_table makes it.")
+    group, column = table.index.names
+    groups = list(table.index.get_level_values(0).unique())
+    categories = list(table.index.get_level_values(1).unique())
     ax = _axes(ax)
-    groups = _levels(data[group])
     width = 0.8 / len(groups)
     positions = np.arange(len(categories))
     for i, name in enumerate(groups):
-        member = data.loc[data[group] == name, column].dropna()
-        total = len(member)
-        counts = [int((member == c).sum()) for c in categories]
-        shares = np.array([k / total for k in counts])
-        intervals = [binomtest(k, total).proportion_ci(confidence_level=confidence_level, method="wilson")
-                     for k in counts]
-        errors = np.array([[s - ci.low for s, ci in zip(shares, intervals)],
-                           [ci.high - s for s, ci in zip(shares, intervals)]])
+        rows = table.xs(name, level=0).reindex(categories)
+        shares = rows["share"].to_numpy(float)
+        errors = np.vstack([shares - rows["share_ci_low"].to_numpy(float), rows["share_ci_high"].to_numpy(float) - shares])
         ax.bar(positions + (i - (len(groups) - 1) / 2) * width, shares, width, yerr=errors, capsize=3,
-               color=group_colour(name), label=f"{name} (n={total})", error_kw={"elinewidth": 1, "ecolor": NEUTRALS["black"]})
+               color=group_colour(name), label=f"{name} (n={int(rows['n'].max())})",
+               error_kw={"elinewidth": 1, "ecolor": NEUTRALS["black"]})
     ax.set_xticks(positions, [str(c) for c in categories])
     ax.set_xlabel(_label(column))
     ax.set_ylabel("share of the group’s patients")
@@ -423,47 +455,19 @@ def plot_category_shares(data, column, group="sex", *, ax=None, title=None, conf
     return ax
 
 
-def _check_same_length(**arrays):
-    lengths = {name: len(values) for name, values in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError("these should have one entry per patient, but their lengths differ: "
-                         + ", ".join(f"{name} has {n}" for name, n in lengths.items()) + ".")
-
-
-def _wilson(successes, totals, confidence_level=0.95):
-    """Wilson intervals for counts; NaN where a total is 0 (no patients: no interval)."""
-    low, high = [], []
-    for k, n in zip(successes, totals):
-        if not np.isfinite(k) or not np.isfinite(n) or n < 1:
-            low.append(np.nan)
-            high.append(np.nan)
-            continue
-        ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence_level, method="wilson")
-        low.append(ci.low)
-        high.append(ci.high)
-    return np.array(low, dtype=float), np.array(high, dtype=float)
-
-
-def plot_calibration_by_group(y_true, y_score, groups, *, n_bins=4, strategy="quantile", outcome="disease",
-                              ax=None, title=None):
+def plot_calibration_by_group(table: pd.DataFrame, *, outcome_label: str, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Calibration curve per group: mean predicted risk in each bin against the observed rate.
 
-    A calibrated model's points lie on the diagonal.  With few patients per group, use few bins
-    (``strategy="quantile"`` puts the same number of patients in each bin).
+    A calibrated model's points lie on the diagonal.
 
     Parameters
     ----------
-    y_true : array-like of 0/1
-        The outcome of each patient.
-    y_score : array-like of float
-        The model's predicted probability of the outcome.
-    groups : pandas.Series or array-like
-        The group of each patient (coloured with :func:`group_colour`); a Series' name titles the legend.
-    n_bins : int, default 4
-        Bins per group (scikit-learn's ``calibration_curve``).
-    strategy : {"quantile", "uniform"}, default "quantile"
-    outcome : str, default "disease"
-        The outcome in words, for the axis labels.
+    table : pandas.DataFrame
+        Indexed by (group, bin) with ``mean_predicted``, ``observed`` and ``group_size``, as made
+        by :func:`course_utils.metrics.calibration_table`; groups are coloured with
+        :func:`group_colour`.
+    outcome_label : str
+        The outcome in words, for the axis labels, e.g. ``"disease"``.
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -474,55 +478,54 @@ def plot_calibration_by_group(y_true, y_score, groups, *, n_bins=4, strategy="qu
     Examples
     --------
     >>> import numpy as np
+    >>> from course_utils.metrics import calibration_table
     >>> y = np.array([0, 1] * 20)
     >>> score = np.linspace(0.05, 0.95, 40)
-    >>> ax = plot_calibration_by_group(y, score, np.array(["Female", "Male"] * 20), n_bins=2)
+    >>> table = calibration_table(y, score, sensitive_features=np.array(["Female", "Male"] * 20), n_bins=2)
+    >>> ax = plot_calibration_by_group(table, outcome_label="disease")
     >>> [line.get_label() for line in ax.get_lines()]
     ['Female (n = 20)', 'Male (n = 20)', 'perfect calibration']
     """
-    from sklearn.calibration import calibration_curve
-
-    y_true, y_score = np.asarray(y_true), np.asarray(y_score, dtype=float)
-    name = getattr(groups, "name", None)
-    groups = np.asarray(groups)
-    _check_same_length(y_true=y_true, y_score=y_score, groups=groups)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins should be a whole number, 2 or more; got {n_bins!r}.")
-    if np.isnan(y_score).any() or (y_score < 0).any() or (y_score > 1).any():
-        raise ValueError("y_score should hold probabilities between 0 and 1, with no missing values.")
+    _check_frame(table, ["mean_predicted", "observed", "group_size"], argument="table")
+    check.check_text(outcome_label, "outcome_label")
+    if not isinstance(table.index, pd.MultiIndex) or table.index.nlevels != 2:
+        raise ValueError("table should be indexed by (group, bin), as calibration_table makes it.")
+    name = table.index.names[0]
     ax = _axes(ax, figsize=(5.5, 4.5))
-    for group in sorted(pd.unique(groups), key=str):
-        mine = groups == group
-        observed, predicted = calibration_curve(y_true[mine], y_score[mine], n_bins=n_bins, strategy=strategy)
-        ax.plot(predicted, observed, marker="o", color=group_colour(group), label=f"{group} (n = {mine.sum()})")
+    for group in table.index.get_level_values(0).unique():
+        rows = table.xs(group, level=0)
+        ax.plot(rows["mean_predicted"], rows["observed"], marker="o", color=group_colour(group),
+                label=f"{group} (n = {int(rows['group_size'].iloc[0])})")
     ax.plot([0, 1], [0, 1], linestyle=":", color=NEUTRALS["dark grey"], label="perfect calibration")
-    ax.set_xlabel(f"mean predicted risk in the bin (probability of {outcome})")
-    ax.set_ylabel(f"observed share with {outcome} in the bin")
-    ax.legend(title=_label(name) if name else None, frameon=False)
-    ax.set_title(title or f"Calibration by {_label(name) if name else 'group'} ({n_bins} bins per group)")
+    ax.set_xlabel(f"mean predicted risk in the bin (probability of {outcome_label})")
+    ax.set_ylabel(f"observed share with {outcome_label} in the bin")
+    label = _label(name) if name and name != "group" else None
+    ax.legend(title=label, frameon=False)
+    n_bins = int(table.groupby(level=0).size().max())
+    ax.set_title(title or f"Calibration by {label or 'group'} ({n_bins} bins per group)")
     return ax
 
 
-def plot_rate_by_level(data, x, rate, group="race", *, groups=None, intervals=True, confidence_level=0.95,
-                       ax=None, title=None, xlabel=None, ylabel=None):
-    """The rate of a 0/1 column at each level of ``x``, one line per group, with Wilson intervals.
+def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, groups: list | None = None, ax: Axes | None = None,
+                       title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> Axes:
+    """A rate at each level of a column, one line per group, with the intervals the table gives.
 
     Comparing groups *at equal levels* of a variable (e.g. the number of chronic conditions)
     separates how a model treats them from how the groups differ in that variable.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-    x : str
-        The column on the x axis (ordered levels, e.g. a count).
-    rate : str
-        A 0/1 or True/False column; its mean at each level is plotted.
-    group : str, default "race"
+    table : pandas.DataFrame
+        Indexed by (level, group) -- the level on the x axis, in either order -- with ``metric``,
+        ``<metric>_ci_low`` and ``<metric>_ci_high``, e.g.
+        ``prevalence_table(data, group_cols=["conditions", "race"], outcome_col="enrolled")``.
+        Rows with an undefined rate (no patients) are not drawn.
+    metric : str
+        The rate column, e.g. ``"prevalence"``.
+    group_col : str
+        The index level holding the group.
     groups : list, optional
-        The groups to draw, in order (default: every group in the data).
-    intervals : bool, default True
-        Draw a Wilson interval around each rate.
-    confidence_level : float, default 0.95
+        The groups to draw, in order (default: every group in the table).
     ax : matplotlib Axes, optional
     title, xlabel, ylabel : str, optional
 
@@ -533,84 +536,58 @@ def plot_rate_by_level(data, x, rate, group="race", *, groups=None, intervals=Tr
     Examples
     --------
     >>> import pandas as pd
+    >>> from course_utils.representation import prevalence_table
     >>> df = pd.DataFrame({"need": [1, 1, 1, 1, 2, 2, 2, 2] * 2, "race": ["Black"] * 8 + ["White"] * 8,
     ...                    "enrolled": [0, 0, 0, 1, 1, 1, 0, 1] + [0, 1, 1, 1, 1, 1, 1, 1]})
-    >>> ax = plot_rate_by_level(df, "need", "enrolled")
+    >>> table = prevalence_table(df, group_cols=["need", "race"], outcome_col="enrolled")
+    >>> ax = plot_rate_by_level(table, "prevalence", group_col="race")
     >>> {bars.get_label(): bars.lines[0].get_ydata().tolist() for bars in ax.containers}
     {'Black': [0.25, 0.75], 'White': [0.75, 1.0]}
     """
-    _check_frame(data, [x, rate, group])
-    values = data[rate]
-    if not (pd.api.types.is_bool_dtype(values) or set(pd.unique(values.dropna())) <= {0, 1}):
-        raise ValueError(f"column {rate!r} should hold 0/1 or True/False values, one per patient.")
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level should be strictly between 0 and 1; got {confidence_level!r}.")
-    chosen = _levels(data[group]) if groups is None else list(groups)
+    _check_intervals(table, metric)
+    group_col, x = _two_levels(table, group_col, "table")
+    chosen = list(table.index.get_level_values(group_col).unique()) if groups is None else list(groups)
     ax = _axes(ax)
     for name in chosen:
-        member = data[data[group] == name]
-        if member.empty:
-            raise ValueError(f"group {name!r} has no rows in column {group!r}.")
-        summary = member.groupby(x, observed=True)[rate].agg(["sum", "count", "mean"]).sort_index()
-        yerr = None
-        if intervals:
-            low, high = _wilson(summary["sum"].to_numpy(float), summary["count"].to_numpy(float), confidence_level)
-            yerr = np.vstack([summary["mean"] - low, high - summary["mean"]])
-        ax.errorbar(summary.index.to_numpy(), summary["mean"].to_numpy(float), yerr=yerr, marker="o", capsize=3,
+        if name not in table.index.get_level_values(group_col):
+            raise ValueError(f"group {name!r} is not in the table's {group_col!r} level.")
+        rows = table.xs(name, level=group_col).sort_index()
+        rows = rows[rows[metric].notna()]
+        values = rows[metric].to_numpy(float)
+        yerr = np.vstack([values - rows[f"{metric}_ci_low"].to_numpy(float),
+                          rows[f"{metric}_ci_high"].to_numpy(float) - values])
+        ax.errorbar(rows.index.to_numpy(), values, yerr=yerr, marker="o", capsize=3,
                     color=group_colour(name), label=str(name))
     xlabel = xlabel or _label(x)
-    ylabel = ylabel or f"share with {_label(rate)}"
+    ylabel = ylabel or _label(metric)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(title=_label(group))
+    ax.legend(title=_label(group_col))
     ax.set_title(title or f"{ylabel[:1].upper()}{ylabel[1:]} by {xlabel}")
     return ax
 
 
-# How each monitored rate is counted, so its interval can be computed from the per-period table:
-# (successes, patients) as functions of the table's columns.
-def _positives(rows):
-    return (rows["base_rate"] * rows["n"]).round()
-
-
-def _flagged(rows):
-    return (rows["selection_rate"] * rows["n"]).round()
-
-
-_PERIOD_COUNTS = {
-    "share": None,  # the group's patients out of the period's patients; handled separately
-    "base_rate": lambda rows: (_positives(rows), rows["n"]),
-    "selection_rate": lambda rows: (_flagged(rows), rows["n"]),
-    "accuracy": lambda rows: ((rows["accuracy"] * rows["n"]).round(), rows["n"]),
-    "tpr": lambda rows: ((rows["tpr"] * _positives(rows)).round(), _positives(rows)),
-    "fnr": lambda rows: ((rows["fnr"] * _positives(rows)).round(), _positives(rows)),
-    "fpr": lambda rows: ((rows["fpr"] * (rows["n"] - _positives(rows))).round(), rows["n"] - _positives(rows)),
-    "ppv": lambda rows: ((rows["ppv"] * _flagged(rows)).round(), _flagged(rows)),
-}
-
-_PERIOD_LABELS = {"month": "month of the deployment year"}
-
-
-def plot_metric_by_period(period_metrics, metric, *, group_col="race", groups=None, events=None,
-                          confidence_level=0.95, ax=None, title=None, ylabel=None):
-    """One monitored metric per period, a line per group with Wilson intervals, events marked.
+def plot_metric_by_period(period_metrics: pd.DataFrame, metric: str, *, group_col: str, groups: list | None = None,
+                          events: dict | None = None, ax: Axes | None = None, title: str | None = None, xlabel: str | None = None,
+                          ylabel: str | None = None) -> Axes:
+    """One monitored metric per period, a line per group with the table's intervals, events marked.
 
     Parameters
     ----------
     period_metrics : pandas.DataFrame
-        Indexed by (period, group), as made by :func:`course_utils.monitoring.metrics_by_period`,
-        with ``n`` and the metric's columns (``base_rate`` for FNR/TPR/FPR, ``selection_rate`` for PPV).
+        Indexed by (period, group), as made by :func:`course_utils.monitoring.metrics_by_period`
+        with ``n_boot`` > 0, with the metric's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns.
     metric : str
-        One of ``share``, ``base_rate``, ``selection_rate``, ``accuracy``, ``tpr``, ``fnr``, ``fpr``, ``ppv``.
-    group_col : str, default "race"
+        A column of ``period_metrics``, e.g. ``"share"``, ``"selection_rate"`` or ``"fnr"``.
+    group_col : str
         The index level holding the group.
     groups : list, optional
         The groups to draw, in order (default: every group).
     events : dict, optional
         ``{period: "what happened"}``: a dashed line is drawn just before each such period, labelled.
-    confidence_level : float, default 0.95
     ax : matplotlib Axes, optional
-    title, ylabel : str, optional
+    title, xlabel, ylabel : str, optional
+        ``xlabel`` defaults to the period level's name.
 
     Returns
     -------
@@ -619,47 +596,34 @@ def plot_metric_by_period(period_metrics, metric, *, group_col="race", groups=No
     Examples
     --------
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"n": [100, 300, 100, 300], "selection_rate": [0.2, 0.1, 0.02, 0.1]},
+    >>> table = pd.DataFrame({"selection_rate": [0.2, 0.1, 0.02, 0.1], "selection_rate_ci_low": [0.13, 0.07, 0.0, 0.07],
+    ...                       "selection_rate_ci_high": [0.28, 0.14, 0.06, 0.14]},
     ...                      index=pd.MultiIndex.from_product([[0, 1], ["Black", "White"]], names=["month", "race"]))
-    >>> ax = plot_metric_by_period(table, "selection_rate", events={1: "coding change"})
+    >>> ax = plot_metric_by_period(table, "selection_rate", group_col="race", events={1: "coding change"})
     >>> ax.get_xlabel(), ax.containers[0].lines[0].get_ydata().round(2).tolist()
-    ('month of the deployment year', [0.2, 0.02])
+    ('month', [0.2, 0.02])
     """
     if not isinstance(period_metrics, pd.DataFrame) or not isinstance(period_metrics.index, pd.MultiIndex):
         raise TypeError("period_metrics should be the table from metrics_by_period: a DataFrame indexed by "
                         "(period, group).")
-    if metric not in _PERIOD_COUNTS:
-        raise ValueError(f"metric should be one of {', '.join(_PERIOD_COUNTS)}; got {metric!r}.")
-    if group_col not in period_metrics.index.names:
-        raise ValueError(f"period_metrics has no index level {group_col!r}; its levels are "
-                         f"{', '.join(map(str, period_metrics.index.names))}.")
-    needed = {"share": ["n"], "ppv": ["n", "ppv", "selection_rate"]}.get(metric, ["n", metric])
-    if metric in ("tpr", "fnr", "fpr"):
-        needed.append("base_rate")
-    _check_frame(period_metrics, needed, argument="period_metrics")
-    period_col = [name for name in period_metrics.index.names if name != group_col][0]
+    _check_intervals(period_metrics, metric, argument="period_metrics")
+    group_col, period_col = _two_levels(period_metrics, group_col, "period_metrics")
     chosen = list(period_metrics.index.get_level_values(group_col).unique()) if groups is None else list(groups)
     ax = _axes(ax)
     for name in chosen:
         rows = period_metrics.xs(name, level=group_col)
-        if metric == "share":
-            totals = period_metrics.groupby(level=period_col)["n"].sum().reindex(rows.index)
-            successes, values = rows["n"], rows["n"] / totals
-        else:
-            successes, totals = _PERIOD_COUNTS[metric](rows)
-            values = rows[metric]
-        values = values.to_numpy(float)
-        low, high = _wilson(successes.to_numpy(float), totals.to_numpy(float), confidence_level)
-        ax.errorbar(rows.index.to_numpy(), values, yerr=np.vstack([values - low, high - values]), marker="o",
-                    capsize=3, color=group_colour(name), label=str(name))
+        values = rows[metric].to_numpy(float)
+        yerr = np.vstack([values - rows[f"{metric}_ci_low"].to_numpy(float),
+                          rows[f"{metric}_ci_high"].to_numpy(float) - values])
+        ax.errorbar(rows.index.to_numpy(), values, yerr=yerr, marker="o", capsize=3, color=group_colour(name),
+                    label=str(name))
     for period, what in (events or {}).items():
         ax.axvline(period - 0.5, color=NEUTRALS["dark grey"], linestyle="--", linewidth=1)
         ax.annotate(what, xy=(period - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(-3, -4),
                     textcoords="offset points", rotation=90, ha="right", va="top", fontsize=8,
                     color=NEUTRALS["dark grey"])
     ylabel = ylabel or _label(metric)
-    xlabel = _PERIOD_LABELS.get(period_col, str(period_col))
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel or str(period_col))
     ax.set_ylabel(ylabel)
     ax.legend(title=_label(group_col))
     ax.set_title(title or f"{ylabel[:1].upper()}{ylabel[1:]}, by {period_col}")
@@ -675,7 +639,8 @@ def _error_bars(rows, column, centre):
     return np.nan_to_num(np.vstack([lower, upper]))
 
 
-def plot_tradeoff(df, front, *, maximise="auc", minimise="fnr_gap", ax=None, title=None, xlabel=None, ylabel=None):
+def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc", minimise: str = "fnr_gap", ax: Axes | None = None,
+                  title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> Axes:
     """Every setting as a point with its intervals, coloured and marked by method, and the front as a line.
 
     The drawing behind :func:`course_utils.tradeoff.plot_pareto`, which computes the front and the

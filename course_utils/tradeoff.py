@@ -1,7 +1,7 @@
-"""Weigh performance against disparity: evaluate a grid of mitigations, find and draw the Pareto front.
+"""Weigh performance against disparity: evaluate a grid of models, find and draw the Pareto front.
 
-evaluate_grid            fit every (method, knob) for every seed; held-out AUC, accuracy, FNR per
-                         group and FNR gap, with bootstrap intervals for AUC and FNR gap
+evaluate_grid            fit every setting (an unfitted estimator) for every seed; held-out AUC,
+                         accuracy, FNR per group and FNR gap, with bootstrap intervals for AUC and FNR gap
 pareto_front             the rows no other row beats on both AUC and FNR gap
 plot_pareto              all points with their intervals, the front drawn as a line
 select_point             the row a stated rule picks ("highest AUC with gap <= 0.05", ...)
@@ -26,29 +26,32 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import numbers
+import inspect
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, false_negative_rate
-from scipy.stats import rankdata
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from course_utils.mitigation import make_mitigator
-from course_utils.plots import METHOD_COLOURS, plot_tradeoff  # the course's colours live in plots
+from course_utils import _validation as check
+from course_utils._bootstrap import DEFAULT_N_BOOT, percentile_intervals, rates_on_resamples
+from course_utils.plots import plot_tradeoff
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
-    "METHOD_COLOURS",
     "RULES",
     "evaluate_grid",
+    "missed_diagnoses_per_1000",
     "pareto_front",
     "plot_pareto",
     "select_point",
-    "missed_diagnoses_per_1000",
 ]
-
-# Methods whose fitted model depends on the seed (the others are fitted once per knob).
-_SEED_DEPENDENT = {"adversarial"}
 
 # Bounds in select_point are compared with this slack, so that 0.88 - 0.02 admits an AUC of 0.86.
 _ROUNDING = 1e-12
@@ -66,74 +69,50 @@ _AXIS_LABELS = {
 # --------------------------------------------------------------------------- evaluating a grid
 
 
-def _grid_pairs(grid):
-    """(method, knob) pairs from a dict {method: [knobs]} or an iterable of pairs, checked early."""
-    if isinstance(grid, dict):
-        pairs = []
-        for method, knobs in grid.items():
-            if knobs is None or isinstance(knobs, numbers.Real):
-                knobs = [knobs]
-            pairs.extend((method, knob) for knob in knobs)
-    else:
-        try:
-            pairs = [tuple(pair) for pair in grid]
-        except TypeError:
-            raise TypeError(
-                "methods_and_knobs should be a dict {method: [knob, ...]} or a list of (method, knob) "
-                f"pairs; got {type(grid).__name__}."
-            ) from None
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError("methods_and_knobs should be a list of (method, knob) pairs, two items each.")
-    if not pairs:
-        raise ValueError("methods_and_knobs is empty: give at least one (method, knob) pair.")
-    # Build each model once now, so a typo fails before a long loop, not in the middle of it.
-    return [(method, make_mitigator(method, knob).knob) for method, knob in pairs]
+def _check_settings(settings):
+    """The (method, value, estimator) triples, checked before anything is fitted."""
+    try:
+        triples = [tuple(item) for item in settings]
+    except TypeError:
+        raise TypeError("settings should be a list of (method, value, estimator) triples, e.g. "
+                        f"[('baseline', None, model)]; got {type(settings).__name__}.") from None
+    if not triples:
+        raise ValueError("settings is empty: give at least one (method, value, estimator) triple.")
+    for i, triple in enumerate(triples):
+        if len(triple) != 3:
+            raise ValueError(f"settings[{i}] should be a (method, value, estimator) triple; got {len(triple)} items.")
+        method, value, estimator = triple
+        check.check_text(method, f"settings[{i}] method")
+        if value is not None:
+            check.check_real(value, f"settings[{i}] value")
+        if not all(hasattr(estimator, name) for name in ("fit", "predict", "predict_proba", "get_params")):
+            raise TypeError(f"settings[{i}] estimator should be an unfitted scikit-learn classifier with "
+                            f"predict_proba; got {type(estimator).__name__}.")
+    return triples
 
 
 def _seed_list(seeds):
-    seeds = [seeds] if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool) else list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
-        raise TypeError(f"seeds should be a whole number or a non-empty list of whole numbers; got {seeds!r}.")
-    return [int(s) for s in seeds]
+    seeds = list(seeds) if isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes)) else [seeds]
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed, e.g. [0].")
+    return [check.check_random_state(seed, "seeds") for seed in seeds]
+
+
+def _takes_sensitive_features(method) -> bool:
+    return "sensitive_features" in inspect.signature(method).parameters
+
+
+def _fit_and_predict(estimator, X_train, y_train, s_train, X_test, s_test):
+    """Scores and decisions on the held-out patients; the group goes only to estimators that take it."""
+    train_groups = {"sensitive_features": s_train} if _takes_sensitive_features(estimator.fit) else {}
+    test_groups = {"sensitive_features": s_test} if _takes_sensitive_features(estimator.predict) else {}
+    estimator.fit(X_train, y_train, **train_groups)
+    return estimator.predict_proba(X_test, **test_groups)[:, 1], estimator.predict(X_test, **test_groups)
 
 
 def _fnr_or_nan(y_true, y_pred):
     # fairlearn returns a silent 0.0 for a group with no patients with disease; undefined is NaN.
     return false_negative_rate(y_true, y_pred, pos_label=1) if np.any(np.asarray(y_true) == 1) else np.nan
-
-
-def _bootstrap_auc_and_gap(y, score, pred, group_codes, n_boot, rng):
-    """AUC and FNR gap on ``n_boot`` resamples of the patients (rows drawn with replacement).
-
-    fairlearn's ``MetricFrame(n_boot=...)`` does the same resampling, but took ~29 ms per
-    resample here for AUC, accuracy and FNR (scikit-learn's input checks dominate), i.e. ~6 s
-    per grid point at 200 resamples; this vectorised version takes ~30 ms for all 200.  It uses
-    the textbook formulas (AUC as the Mann-Whitney rank statistic with ties counted half, FNR as
-    missed / with disease), and tests/test_tradeoff.py checks that on the unresampled data they
-    equal scikit-learn's ``roc_auc_score`` and fairlearn's ``false_negative_rate``.
-    """
-    idx = rng.integers(0, len(y), size=(n_boot, len(y)))
-    yb, sb, pb, gb = y[idx], score[idx], pred[idx], group_codes[idx]
-    positives = yb == 1
-    n_pos, n_neg = positives.sum(axis=1), (~positives).sum(axis=1)
-    ranks = rankdata(sb, axis=1)  # average ranks for ties
-    with np.errstate(divide="ignore", invalid="ignore"):
-        auc = ((ranks * positives).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-        missed = positives & (pb == 0)
-        fnr = [(missed & (gb == g)).sum(axis=1) / (positives & (gb == g)).sum(axis=1) for g in (0, 1)]
-    auc[(n_pos == 0) | (n_neg == 0)] = np.nan
-    return auc, np.abs(fnr[0] - fnr[1])
-
-
-def _interval(samples, point, confidence_level):
-    alpha = (1 - confidence_level) / 2
-    if np.isnan(point) or np.all(np.isnan(samples)):
-        return np.nan, np.nan
-    low, high = np.nanquantile(samples, [alpha, 1 - alpha])
-    # A gap near 0 has a skewed bootstrap distribution (|difference| cannot go below 0), so the
-    # percentile interval can miss the estimate; widen it to include the estimate, as
-    # course_utils.metrics.group_audit_table does.
-    return float(min(low, point)), float(max(high, point))
 
 
 def _evaluate_one(y, score, pred, sensitive, groups, n_boot, confidence_level, random_state):
@@ -148,38 +127,51 @@ def _evaluate_one(y, score, pred, sensitive, groups, n_boot, confidence_level, r
         # either group's FNR is undefined.
         "fnr_gap": float(abs(fnr_by_group.iloc[0] - fnr_by_group.iloc[1])),
     }
-    codes = (np.asarray(sensitive) == groups[1]).astype(int)
-    auc_samples, gap_samples = _bootstrap_auc_and_gap(
-        y, score, pred, codes, n_boot, np.random.default_rng(random_state)
-    )
-    row["auc_ci_low"], row["auc_ci_high"] = _interval(auc_samples, row["auc"], confidence_level)
-    row["fnr_gap_ci_low"], row["fnr_gap_ci_high"] = _interval(gap_samples, row["fnr_gap"], confidence_level)
+    if n_boot:
+        # The course's bootstrap: rows 0 and 1 are the groups, row 2 everyone (for the overall AUC).
+        codes = (np.asarray(sensitive) == groups[1]).astype(int)
+        samples = rates_on_resamples(y, pred, codes, 2, y_score=score, n_boot=n_boot, random_state=random_state,
+                                     include_overall=True)
+        gap_samples = np.abs(samples["fnr"][:, 0] - samples["fnr"][:, 1])
+        row["auc_ci_low"], row["auc_ci_high"] = map(float, percentile_intervals(samples["auc"][:, 2], row["auc"],
+                                                                                confidence_level))
+        row["fnr_gap_ci_low"], row["fnr_gap_ci_high"] = map(float, percentile_intervals(gap_samples, row["fnr_gap"],
+                                                                                        confidence_level))
     return row
 
 
-def evaluate_grid(methods_and_knobs, seeds, X_train, y_train, s_train, X_test, y_test, s_test, *,
-                  privileged="Male", n_boot=200, confidence_level=0.95, random_state=0, progress=True):
-    """Fit every mitigation setting for every seed and measure it on held-out patients.
+def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X_train: pd.DataFrame, y_train: ArrayLike,
+                  X_test: pd.DataFrame, y_test: ArrayLike, *, sensitive_features_train: ArrayLike,
+                  sensitive_features_test: ArrayLike, seeds: int | Sequence[int] = 0, n_boot: int = DEFAULT_N_BOOT,
+                  confidence_level: float = 0.95, random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
+    """Fit every setting for every seed and measure it on held-out patients.
 
     Parameters
     ----------
-    methods_and_knobs : dict or list of (method, knob)
-        E.g. ``{"baseline": [None], "reweighing": [0.5, 1.0], "threshold": [0.02, 0.1]}``, or
-        ``[("baseline", None), ("adversarial", 0.1)]``.  Methods and knob ranges as in
-        :func:`course_utils.mitigation.make_mitigator`; all are checked before anything is fitted.
-    seeds : int or list of int
-        Model seeds; each setting is fitted once per seed (only the adversarial model is random;
-        the others give the same row for every seed).
-    X_train, y_train, s_train : DataFrame, 0/1 labels, groups
-        Training patients: features, outcome, sensitive feature (two groups).
-    X_test, y_test, s_test : DataFrame, 0/1 labels, groups
+    settings : list of (method, value, estimator)
+        One triple per setting: a label for the method (``"reweighing"``; the figures colour
+        by it), the value of the parameter being swept (a number, or None for a setting without
+        one, such as the baseline) and an *unfitted* scikit-learn classifier with
+        ``predict_proba``.  Estimators whose ``fit`` and ``predict`` take ``sensitive_features``
+        (the :mod:`course_utils.mitigation` estimators) get the groups; plain ones (e.g.
+        :func:`course_utils.models.make_baseline_model`) do not.  Each is cloned, never fitted
+        in place.  E.g. ``[("baseline", None, baseline), ("reweighing", 0.5,
+        ReweighingClassifier(baseline, strength=0.5, privileged_group="Male"))]``.
+    X_train, y_train : DataFrame, 0/1 labels
+        Training patients: features and outcome.
+    X_test, y_test : DataFrame, 0/1 labels
         Held-out patients the metrics are computed on.
-    privileged : object, default "Male"
-        The privileged group's value in ``s_train`` / ``s_test``.
-    n_boot : int, default 200
-        Bootstrap resamples of the held-out patients for the intervals.
+    sensitive_features_train, sensitive_features_test : array-like
+        Each training / held-out patient's group; exactly two groups.
+    seeds : int or list of int, default 0
+        Model seeds.  A setting whose estimator has a ``random_state`` parameter is fitted once
+        per seed with ``random_state=seed``; any other setting (its model does not depend on a
+        seed) is fitted once and its row repeated for every seed.
+    n_boot : int, default 1000
+        Bootstrap resamples of the held-out patients for the intervals: 0 (no interval columns)
+        or at least 500.
     confidence_level : float, default 0.95
-    random_state : int, default 0
+    random_state : int or None, default 0
         Seed of the bootstrap.  Every row uses the same resamples, so rows are compared on
         the same patients.
     progress : bool, default True
@@ -188,78 +180,100 @@ def evaluate_grid(methods_and_knobs, seeds, X_train, y_train, s_train, X_test, y
     Returns
     -------
     pandas.DataFrame
-        One row per (method, knob, seed): ``method``, ``knob`` (NaN for the baseline),
-        ``seed``, ``auc`` with ``auc_ci_low`` / ``auc_ci_high``, ``accuracy``, ``fnr`` (all
-        patients), ``fnr_<group>`` for each group, ``fnr_gap`` with ``fnr_gap_ci_low`` /
-        ``fnr_gap_ci_high``.  Scores for AUC come from ``predict_proba``, decisions for
-        accuracy and FNR from ``predict``.
+        One row per (setting, seed): ``method``, ``value`` (NaN where None), ``seed``, ``auc``
+        with ``auc_ci_low`` / ``auc_ci_high``, ``accuracy``, ``fnr`` (all patients),
+        ``fnr_<group>`` for each group (in sorted order), ``fnr_gap`` with ``fnr_gap_ci_low`` /
+        ``fnr_gap_ci_high``.  Scores for AUC come from ``predict_proba``, decisions for accuracy
+        and FNR from ``predict``.
 
     Notes
     -----
-    Intervals are percentile bootstrap intervals: held-out patients are resampled with
-    replacement, resamples in which a metric is undefined are left out, and an interval that
-    would exclude its estimate (possible for a gap near 0) is widened to include it.
-    Only ``"adversarial"`` depends on the seed; the other methods are fitted once per knob
-    and their row is repeated for every seed (saving ~1 s per seed for ``"threshold"``).  With ~12 women with
-    disease in a 25 % held-out split of the heart data, one woman moves her group's FNR by
-    8 points, so expect wide FNR-gap intervals.
+    Intervals are the course's percentile bootstrap intervals (``course_utils._bootstrap``):
+    held-out patients are resampled with replacement, resamples in which a metric is undefined
+    are left out, and an interval that would exclude its estimate (possible for a gap near 0)
+    is widened to include it.  With ~12 women with disease in a 25 % held-out split of the heart
+    data, one woman moves her group's FNR by 8 points, so expect wide FNR-gap intervals.
+    The same sweep asked again in a session (same settings, seeds and data) is not refitted.
 
     Examples
     --------
     >>> from sklearn.model_selection import train_test_split
     >>> from course_utils.data import load_heart
+    >>> from course_utils.mitigation import ReweighingClassifier
+    >>> from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
     >>> heart = load_heart()
     >>> train, test = train_test_split(heart, test_size=0.25, random_state=0, stratify=heart["disease"])
-    >>> table = evaluate_grid({"baseline": None, "reweighing": [1.0]}, seeds=0,
-    ...                       X_train=train, y_train=train["disease"], s_train=train["sex"],
-    ...                       X_test=test, y_test=test["disease"], s_test=test["sex"],
-    ...                       n_boot=50, progress=False)
-    >>> table[["method", "auc", "fnr_Female", "fnr_Male", "fnr_gap"]].round(3)
-           method    auc  fnr_Female  fnr_Male  fnr_gap
-    0    baseline  0.904       0.077     0.167    0.090
-    1  reweighing  0.874       0.077     0.219    0.142
+    >>> baseline = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    >>> settings = [("baseline", None, baseline),
+    ...             ("reweighing", 1.0, ReweighingClassifier(baseline, strength=1.0, privileged_group="Male"))]
+    >>> table = evaluate_grid(settings, train, train["disease"], test, test["disease"],
+    ...                       sensitive_features_train=train["sex"], sensitive_features_test=test["sex"],
+    ...                       progress=False)
+    >>> table[["method", "value", "auc", "fnr_Female", "fnr_Male", "fnr_gap"]].round(3)
+           method  value    auc  fnr_Female  fnr_Male  fnr_gap
+    0    baseline    NaN  0.904       0.077     0.167    0.090
+    1  reweighing    1.0  0.874       0.077     0.219    0.142
     """
-    pairs = _grid_pairs(methods_and_knobs)
+    triples = _check_settings(settings)
     seeds = _seed_list(seeds)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 10:
-        raise ValueError(f"n_boot should be a whole number of resamples, at least 10; got {n_boot!r}.")
-    if not isinstance(confidence_level, numbers.Real) or not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level should be between 0 and 1 (e.g. 0.95); got {confidence_level!r}.")
-    y_test_array = np.asarray(y_test).astype(int)
-    s_test_array = np.asarray(s_test)
-    if len(y_test_array) != len(X_test) or len(s_test_array) != len(X_test):
-        raise ValueError(
-            "X_test, y_test and s_test need one entry per held-out patient, but the lengths differ: "
-            f"{len(X_test)}, {len(y_test_array)}, {len(s_test_array)}."
-        )
-    groups = sorted(pd.unique(np.asarray(s_train)).tolist(), key=lambda g: (g == privileged, str(g)))
+    n_boot = check.check_n_boot(n_boot)
+    confidence_level = check.check_confidence_level(confidence_level)
+    random_state = check.check_random_state(random_state)
+    check.check_dataframe(X_train, "X_train")
+    check.check_dataframe(X_test, "X_test")
+    y_train_array = check.check_binary_labels(y_train, "y_train", both_classes=True)
+    y_test_array = check.check_binary_labels(y_test, "y_test")
+    s_train = check.check_groups(sensitive_features_train, "sensitive_features_train")
+    s_test = check.check_groups(sensitive_features_test, "sensitive_features_test")
+    check.check_same_length(X_train=X_train, y_train=y_train_array, sensitive_features_train=s_train)
+    check.check_same_length(X_test=X_test, y_test=y_test_array, sensitive_features_test=s_test)
+    groups = sorted(pd.unique(s_test).tolist(), key=str)
+    if len(groups) != 2:
+        raise ValueError(f"sensitive_features_test should have exactly two groups, for an FNR gap; found {len(groups)}: "
+                         f"{[str(g) for g in groups]}.")
 
-    # The same sweep asked twice in one session (a notebook cell, then its check) is fitted once.
-    memo_key = (tuple(pairs), tuple(seeds), privileged, int(n_boot), float(confidence_level), random_state,
-                _fingerprint(X_train, y_train, s_train, X_test, y_test, s_test))
+    memo_key = (tuple((method, value, _params_key(estimator)) for method, value, estimator in triples), tuple(seeds),
+                n_boot, confidence_level, random_state,
+                _fingerprint(X_train, y_train_array, s_train, X_test, y_test_array, s_test))
     if memo_key in _SWEEPS:
         return _SWEEPS[memo_key].copy()
-    jobs = [(method, knob, seed) for method, knob in pairs for seed in seeds]
+    jobs = [(i, seed) for i in range(len(triples)) for seed in seeds]
     if progress:
         from tqdm.auto import tqdm
 
         jobs = tqdm(jobs, desc="fitting models", unit="model")
     rows, done = [], {}
-    for method, knob, seed in jobs:
-        key = (method, knob, seed if method in _SEED_DEPENDENT else None)
+    for i, seed in jobs:
+        method, value, estimator = triples[i]
+        seeded = "random_state" in estimator.get_params(deep=False)
+        key = (i, seed if seeded else None)
         if key not in done:
-            model = make_mitigator(method, knob, privileged=privileged, random_state=seed)
-            model.fit(X_train, y_train, s_train)
-            score = model.predict_proba(X_test, s_test)[:, 1]
-            pred = model.predict(X_test, s_test)
-            done[key] = _evaluate_one(y_test_array, score, pred, s_test_array, groups, n_boot,
-                                      confidence_level, random_state)
-        metrics = done[key]
-        rows.append({"method": method, "knob": np.nan if knob is None else knob, "seed": seed, **metrics})
-    columns = ["method", "knob", "seed", "auc", "auc_ci_low", "auc_ci_high", "accuracy", "fnr",
-               *[f"fnr_{g}" for g in groups], "fnr_gap", "fnr_gap_ci_low", "fnr_gap_ci_high"]
+            model = clone(estimator)
+            if seeded:
+                model.set_params(random_state=seed)
+            score, pred = _fit_and_predict(model, X_train, y_train_array, s_train, X_test, s_test)
+            done[key] = _evaluate_one(y_test_array, np.asarray(score, dtype=float), np.asarray(pred).astype(int),
+                                      s_test, groups, n_boot, confidence_level, random_state)
+        rows.append({"method": method, "value": np.nan if value is None else float(value), "seed": seed, **done[key]})
+    intervals = n_boot > 0
+    columns = ["method", "value", "seed", "auc", *(["auc_ci_low", "auc_ci_high"] if intervals else []), "accuracy",
+               "fnr", *[f"fnr_{g}" for g in groups], "fnr_gap",
+               *(["fnr_gap_ci_low", "fnr_gap_ci_high"] if intervals else [])]
     _SWEEPS[memo_key] = pd.DataFrame(rows, columns=columns)
     return _SWEEPS[memo_key].copy()
+
+
+def _params_key(value):
+    """A hashable description of an estimator's parameters, nested estimators included."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        params = value.get_params(deep=False)
+        return (type(value).__module__, type(value).__qualname__,
+                tuple((name, _params_key(params[name])) for name in sorted(params)))
+    if isinstance(value, (list, tuple)):
+        return tuple(_params_key(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _params_key(value[key])) for key in sorted(value))
+    return repr(value)
 
 
 #: Results of earlier sweeps in this session, by their exact inputs (see evaluate_grid).
@@ -279,14 +293,10 @@ def _fingerprint(*datasets):
 
 
 def _check_columns(df, *columns):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df should be the DataFrame from evaluate_grid; got {type(df).__name__}.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"df has no column {missing[0]!r}; columns are {list(df.columns)}.")
+    check.check_dataframe(df, "df", columns=columns, allow_empty=True, what="the DataFrame from evaluate_grid")
 
 
-def pareto_front(df, maximise="auc", minimise="fnr_gap"):
+def pareto_front(df: pd.DataFrame, maximise: str = "auc", minimise: str = "fnr_gap") -> pd.DataFrame:
     """The rows that no other row beats on both objectives (the Pareto front).
 
     A row is *dominated* if another row is at least as good on both objectives and strictly
@@ -344,7 +354,8 @@ def pareto_front(df, maximise="auc", minimise="fnr_gap"):
 # --------------------------------------------------------------------------- plotting
 
 
-def plot_pareto(df, front=None, *, maximise="auc", minimise="fnr_gap", ax=None, title=None):
+def plot_pareto(df: pd.DataFrame, front: pd.DataFrame | None = None, *, maximise: str = "auc",
+                minimise: str = "fnr_gap", ax: Axes | None = None, title: str | None = None) -> Axes:
     """Draw every row as a point with its interval, coloured by method, and the Pareto front.
 
     The colours and markers are the course's (:data:`course_utils.plots.METHOD_COLOURS`); the
@@ -387,7 +398,8 @@ def plot_pareto(df, front=None, *, maximise="auc", minimise="fnr_gap", ax=None, 
 # --------------------------------------------------------------------------- choosing a point
 
 
-def select_point(df, rule, limit, *, performance="auc", disparity="fnr_gap"):
+def select_point(df: pd.DataFrame, rule: str, limit: float, *, performance: str = "auc",
+                 disparity: str = "fnr_gap") -> pd.Series:
     """The row a stated rule picks.
 
     Parameters
@@ -429,10 +441,8 @@ def select_point(df, rule, limit, *, performance="auc", disparity="fnr_gap"):
     ...
     ValueError: no row has fnr_gap <= 0.005; the smallest fnr_gap in the table is 0.01.
     """
-    if rule not in RULES:
-        raise ValueError(f"rule should be one of {list(RULES)}; got {rule!r}.")
-    if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not limit >= 0:
-        raise ValueError(f"limit should be a number >= 0; got {limit!r}.")
+    check.check_choice(rule, "rule", RULES)
+    limit = check.check_real(limit, "limit", low=0)
     _check_columns(df, performance, disparity)
     values = df[[performance, disparity]].apply(pd.to_numeric, errors="coerce").dropna()
     if values.empty:
@@ -455,7 +465,7 @@ def select_point(df, rule, limit, *, performance="auc", disparity="fnr_gap"):
 # --------------------------------------------------------------------------- clinical terms
 
 
-def missed_diagnoses_per_1000(point, baseline, groups=None):
+def missed_diagnoses_per_1000(point: pd.Series, baseline: pd.Series, groups: list | None = None) -> pd.DataFrame:
     """Missed diagnoses per 1,000 patients with disease, by group: a chosen point against the baseline.
 
     A false-negative rate (FNR) of 0.25 means 250 of every 1,000 patients with disease are

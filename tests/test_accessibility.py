@@ -24,7 +24,7 @@ from matplotlib.markers import MarkerStyle  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from course_utils import plots, representation, tradeoff  # noqa: E402
+from course_utils import metrics, plots, representation, tradeoff  # noqa: E402
 from course_utils.instructor import release  # noqa: E402
 
 SOLUTIONS = release.solution_paths()
@@ -93,9 +93,11 @@ def heart():
 
 @pytest.fixture(scope="module")
 def out_of_fold(heart):
+    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
     from course_utils.models import out_of_fold_predictions
 
-    return out_of_fold_predictions(heart, n_splits=5, random_state=0)
+    model = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    return out_of_fold_predictions(heart, model, outcome_col="disease", n_splits=5, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +105,8 @@ def audit(heart, out_of_fold):
     from course_utils.metrics import group_audit_table
 
     def by(column):
-        return group_audit_table(out_of_fold["y_true"], out_of_fold["y_pred"], heart[column], out_of_fold["y_score"],
-                                 n_boot=20, random_state=0)
+        return group_audit_table(out_of_fold["y_true"], out_of_fold["y_pred"], sensitive_features=heart[column],
+                                 y_score=out_of_fold["y_score"], random_state=0)
     return by
 
 
@@ -112,7 +114,7 @@ def audit(heart, out_of_fold):
 def cohort():
     from course_utils.cohort import make_readmission_cohort
 
-    return make_readmission_cohort(n=6000, seed=0)
+    return make_readmission_cohort(n=6000, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -123,50 +125,64 @@ def period_metrics():
     from course_utils.monitoring import metrics_by_period, simulate_deployment
 
     features = ["chronic_conditions", "prior_utilisation"]
-    train = make_readmission_cohort(n=5000, seed=1)
+    train = make_readmission_cohort(n=5000, random_state=1)
     model = LogisticRegression().fit(train[features], train["readmitted_30d"])
-    year = simulate_deployment(model, make_readmission_cohort(n=6000, seed=2, drift=DEFAULT_DRIFT), features)
-    return metrics_by_period(year, n_boot=0, progress=False)
+    year = simulate_deployment(model, make_readmission_cohort(n=6000, random_state=2, drift=DEFAULT_DRIFT),
+                               feature_cols=features, period_col="month")
+    return metrics_by_period(year, period_col="month", group_col="race", outcome_col="readmitted_30d",
+                             prediction_col="flagged", progress=False)
 
 
 @pytest.fixture(scope="module")
 def grid(heart):
     from sklearn.model_selection import train_test_split
 
+    from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
+    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
     from course_utils.tradeoff import evaluate_grid
 
     strata = heart["disease"].astype(str) + heart["sex"].astype(str)
     train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
-    return evaluate_grid({"baseline": None, "reweighing": [1.0], "adversarial": [0.1], "threshold": [0.05]},
-                         seeds=[0], X_train=train, y_train=train["disease"], s_train=train["sex"], X_test=test,
-                         y_test=test["disease"], s_test=test["sex"], n_boot=20, progress=False)
+    baseline = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    settings = [
+        ("baseline", None, baseline),
+        ("reweighing", 1.0, ReweighingClassifier(baseline, strength=1.0, privileged_group="Male")),
+        ("adversarial", 0.1, AdversarialDebiasingClassifier(preprocessor=baseline[:-1], privileged_group="Male")),
+        ("threshold", 0.05, RejectOptionClassifier(baseline, max_fnr_gap=0.05, privileged_group="Male")),
+    ]
+    return evaluate_grid(settings, train, train["disease"], test, test["disease"],
+                         sensitive_features_train=train["sex"], sensitive_features_test=test["sex"], progress=False)
 
 
 # (id, "module.function", how to draw it from the fixtures above)
 FIGURES = [
-    ("counts-by-site-and-sex", "plots.plot_group_counts", lambda f: plots.plot_group_counts(f("heart"))),
-    ("counts-by-age-band-and-site", "plots.plot_group_counts",
-     lambda f: plots.plot_group_counts(f("heart"), x="age_band", group="site")),
-    ("prevalence-by-sex", "plots.plot_group_rates",
-     lambda f: plots.plot_group_rates(representation.prevalence_table(f("heart"), "sex"), "prevalence")),
+    ("counts-by-site-and-sex", "plots.plot_group_counts", lambda f: plots.plot_group_counts(
+        representation.representation_table(f("heart"), group_col="sex", within_col="site"))),
+    ("counts-by-age-band-and-site", "plots.plot_group_counts", lambda f: plots.plot_group_counts(
+        representation.representation_table(f("heart"), group_col="site", within_col="age_band"))),
+    ("prevalence-by-sex", "plots.plot_group_rates", lambda f: plots.plot_group_rates(
+        representation.prevalence_table(f("heart"), group_cols="sex", outcome_col="disease"), "prevalence")),
     ("error-rates-by-sex", "plots.plot_group_rates",
      lambda f: plots.plot_group_rates(f("audit")("sex"), ["accuracy", "fnr", "fpr"])),
     ("error-rates-by-age-band", "plots.plot_group_rates",
      lambda f: plots.plot_group_rates(f("audit")("age_band"), ["fnr", "fpr"])),
     ("cholesterol-by-sex", "plots.plot_distribution_by_group",
-     lambda f: plots.plot_distribution_by_group(f("heart"), "cholesterol")),
+     lambda f: plots.plot_distribution_by_group(f("heart"), value_col="cholesterol", group_col="sex")),
     ("age-by-site", "plots.plot_distribution_by_group",
-     lambda f: plots.plot_distribution_by_group(f("heart"), "age", group="site")),
-    ("chest-pain-by-sex", "plots.plot_category_shares", lambda f: plots.plot_category_shares(f("heart"), "chest_pain")),
+     lambda f: plots.plot_distribution_by_group(f("heart"), value_col="age", group_col="site")),
+    ("chest-pain-by-sex", "plots.plot_category_shares", lambda f: plots.plot_category_shares(
+        representation.category_share_table(f("heart"), group_col="sex", category_col="chest_pain"))),
     ("calibration-by-sex", "plots.plot_calibration_by_group", lambda f: plots.plot_calibration_by_group(
-        f("out_of_fold")["y_true"], f("out_of_fold")["y_score"], f("heart")["sex"])),
+        metrics.calibration_table(f("out_of_fold")["y_true"], f("out_of_fold")["y_score"],
+                                  sensitive_features=f("heart")["sex"]), outcome_label="disease")),
     ("readmission-by-need-and-race", "plots.plot_rate_by_level", lambda f: plots.plot_rate_by_level(
-        f("cohort").assign(conditions=f("cohort")["chronic_conditions"].clip(upper=10)), "conditions",
-        "readmitted_30d", group="race")),
-    ("monitored-share", "plots.plot_metric_by_period",
-     lambda f: plots.plot_metric_by_period(f("period_metrics"), "share", events={6: "population shift"})),
-    ("monitored-fnr", "plots.plot_metric_by_period",
-     lambda f: plots.plot_metric_by_period(f("period_metrics"), "fnr", groups=["White", "Black"])),
+        representation.prevalence_table(f("cohort").assign(conditions=f("cohort")["chronic_conditions"].clip(upper=10)),
+                                        group_cols=["conditions", "race"], outcome_col="readmitted_30d"),
+        "prevalence", group_col="race")),
+    ("monitored-share", "plots.plot_metric_by_period", lambda f: plots.plot_metric_by_period(
+        f("period_metrics"), "share", group_col="race", events={6: "population shift"})),
+    ("monitored-fnr", "plots.plot_metric_by_period", lambda f: plots.plot_metric_by_period(
+        f("period_metrics"), "fnr", group_col="race", groups=["White", "Black"])),
     ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), tradeoff.pareto_front(f("grid")))),
     ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),
     ("pareto-unknown-method", "tradeoff.plot_pareto",
@@ -241,9 +257,10 @@ def test_the_palette_is_okabe_ito_a_ramp_and_neutrals_only():
     assert plots.PALETTE == {c.upper() for c in [*plots.OKABE_ITO.values(), *plots.AGE_BAND_RAMP,
                                                  *plots.NEUTRALS.values()]}
     assert set(plots.GROUP_COLOURS.values()) | set(plots.METHOD_COLOURS.values()) <= plots.PALETTE
-    from course_utils.mitigation import METHODS
+    from course_utils.exercises.questions.debiasing import GRID
 
-    assert tuple(plots.METHOD_COLOURS) == METHODS  # one colour per method, in the order the course teaches them
+    # one colour per method label of notebook 02's sweep, in the order the course teaches them
+    assert tuple(plots.METHOD_COLOURS) == tuple(GRID)
 
 
 def test_the_colour_check_catches_a_colour_outside_the_palette():

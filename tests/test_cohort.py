@@ -75,13 +75,13 @@ def test_describe_cohort_columns_lists_every_column():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_readmission_rate_is_about_eleven_percent(seed):
-    frame = cohort_module.make_readmission_cohort(seed=seed)
+    frame = cohort_module.make_readmission_cohort(random_state=seed)
     assert abs(frame["readmitted_30d"].astype(float).mean() - READMISSION_RATE) <= READMISSION_TOL
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_race_shares_match_diabetes_130(seed):
-    shares = make_readmission_cohort(seed=seed)["race"].astype(str).value_counts(normalize=True)
+    shares = make_readmission_cohort(random_state=seed)["race"].astype(str).value_counts(normalize=True)
     for race, target in RACE_TARGETS.items():
         assert abs(shares[race] - target) <= RACE_TOL, (race, shares[race])
 
@@ -152,8 +152,8 @@ def test_cost_label_under_selects_black_patients_at_equal_need(cohort):
 
 
 def test_same_seed_gives_identical_frame_and_other_seed_differs(cohort):
-    pd.testing.assert_frame_equal(make_readmission_cohort(seed=0), cohort)
-    other = make_readmission_cohort(seed=1)
+    pd.testing.assert_frame_equal(make_readmission_cohort(random_state=0), cohort)
+    other = make_readmission_cohort(random_state=1)
     assert not other.equals(cohort)
     assert other["cost"].sum() != cohort["cost"].sum()
 
@@ -193,8 +193,9 @@ def test_default_drift_combines_both_at_their_months(cohort):
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"n": 0}, ValueError, "n should be at least 100; got 0"),
     ({"n": "many"}, TypeError, "n should be a whole number; got 'many'"),
-    ({"seed": -1}, ValueError, "seed should be at least 0"),
-    ({"seed": 1.5}, TypeError, "seed should be a whole number"),
+    ({"random_state": -1}, ValueError, "random_state should be a whole number of at least 0 (a seed) or None; got -1"),
+    ({"random_state": 1.5}, TypeError, "random_state should be a whole number of at least 0"),
+    ({"seed": 0}, TypeError, "unexpected keyword argument 'seed'"),
     ({"months": 0}, ValueError, "months should be at least 1"),
     ({"drift": "yes"}, TypeError, "drift should be a dict; got str"),
     ({"drift": {"popultion_shift": {}}}, ValueError, "unknown setting(s) 'popultion_shift'"),

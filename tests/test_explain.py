@@ -16,7 +16,7 @@ NUMERIC, CATEGORICAL = ["chronic_conditions", "prior_utilisation"], ["age_band",
 
 @pytest.fixture(scope="module")
 def fitted():
-    data = make_readmission_cohort(n=3000, seed=3)
+    data = make_readmission_cohort(n=3000, random_state=3)
     X = data[NUMERIC + CATEGORICAL]
     model = make_pipeline(
         ColumnTransformer([("numeric", StandardScaler(), NUMERIC), ("categorical", OneHotEncoder(), CATEGORICAL)]),
@@ -55,7 +55,8 @@ def test_a_numeric_contribution_is_coefficient_times_distance_from_the_mean(fitt
 def test_the_sentences_name_the_largest_contributions_with_their_direction(fitted):
     model, X = fitted
     sick = X.index[X["chronic_conditions"] == X["chronic_conditions"].max()][0]
-    text = explain_patient(model, X, X.loc[[sick]], top=2, labels={"chronic_conditions": "chronic illnesses"})
+    text = explain_patient(model, X, X.loc[[sick]], outcome_label="readmission within 30 days", top=2,
+                           labels={"chronic_conditions": "chronic illnesses"})
     lines = text.splitlines()
     assert lines[0].startswith("Estimated risk of readmission within 30 days: ") and "the average patient" in lines[0]
     assert len(lines) == 3 and lines[1].startswith("- chronic illnesses: ") and "raises the risk" in lines[1]
@@ -76,8 +77,10 @@ def test_bad_input_gets_a_clear_message(fitted):
         patient_contributions(model, X, X.iloc[:2])
     with pytest.raises(ValueError, match="no value for 'payer'"):
         patient_contributions(model, X, X.iloc[[0]].drop(columns="payer"))
-    with pytest.raises(ValueError, match="top should be a whole number"):
-        explain_patient(model, X, X.iloc[[0]], top=0)
+    with pytest.raises(ValueError, match="top should be at least 1; got 0"):
+        explain_patient(model, X, X.iloc[[0]], outcome_label="readmission", top=0)
+    with pytest.raises(TypeError, match="outcome_label"):
+        explain_patient(model, X, X.iloc[[0]])
     unfitted = make_pipeline(StandardScaler(), LogisticRegression())
     with pytest.raises(ValueError, match="not fitted"):
         patient_contributions(unfitted, X[NUMERIC], X[NUMERIC].iloc[[0]])

@@ -200,10 +200,10 @@ def test_template_path_rejects_unknown_names():
 
 @pytest.fixture(scope="module")
 def audit():
-    cohort = make_readmission_cohort(n=3000, seed=4)
+    cohort = make_readmission_cohort(n=3000, random_state=4)
     flagged = (cohort["chronic_conditions"] >= 5).astype(int)
-    return group_audit_table(cohort["readmitted_30d"], flagged, cohort["race"], cohort["chronic_conditions"],
-                             n_boot=5, random_state=0)
+    return group_audit_table(cohort["readmitted_30d"], flagged, sensitive_features=cohort["race"],
+                             y_score=cohort["chronic_conditions"], random_state=0)
 
 
 def card_results(audit):
@@ -289,10 +289,10 @@ def test_render_arguments_are_checked(audit):
 
 
 def test_datasheet_composition_equals_the_data():
-    cohort = make_readmission_cohort(n=4000, seed=2)
+    cohort = make_readmission_cohort(n=4000, random_state=2)
     info = {key: f"About {key}." for key in DATASHEET_SECTIONS if key != "composition"}
     info["title"] = "Datasheet: synthetic readmission cohort"
-    sheet = render_datasheet(cohort, info, group_cols=("race", "payer"), outcome="readmitted_30d")
+    sheet = render_datasheet(cohort, info, group_cols=("race", "payer"), outcome_col="readmitted_30d")
     for heading in DATASHEET_SECTIONS.values():
         assert f"\n## {heading}\n" in sheet
     assert f"{len(cohort)} rows and {cohort.shape[1]} columns." in sheet
@@ -313,9 +313,11 @@ def test_datasheet_composition_equals_the_data():
 def test_datasheet_html_escapes_and_checks_arguments():
     frame = pd.DataFrame({"race": ["<b>A</b>", "B & C"], "y": [1, 0]})
     info = {key: "text" for key in DATASHEET_SECTIONS if key != "composition"}
-    page = render_datasheet(frame, info, fmt="html", group_cols="race", outcome="y")
+    page = render_datasheet(frame, info, fmt="html", group_cols="race", outcome_col="y")
     assert "<b>A</b>" not in page and "&lt;b&gt;A&lt;/b&gt;" in page and "B &amp; C" in page
     with pytest.raises(ValueError, match="data has no column 'sex'"):
         render_datasheet(frame, info, group_cols=["sex"])
     with pytest.raises(ValueError, match="missing section\\(s\\) 'uses'"):
         render_datasheet(frame, {k: v for k, v in info.items() if k != "uses"}, group_cols="race")
+    with pytest.raises(TypeError, match="group_cols"):
+        render_datasheet(frame, info)  # no default group columns: say which

@@ -33,7 +33,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course_utils import metrics as metrics_module
+from course_utils import _bootstrap, _validation
 from course_utils.metrics import OVERALL, disparity_summary, group_audit_table
 
 # The shipped copy is preferred; the wheel copy lets this file run before data/ is populated.
@@ -76,9 +76,24 @@ def heart(heart_csv):
 
 @pytest.fixture(scope="module")
 def heart_table(heart):
-    return group_audit_table(
-        heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"], n_boot=10
-    )
+    return group_audit_table(heart["y_true"], heart["y_pred"], sensitive_features=heart["sex"], y_score=heart["y_score"])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def few_resamples_allowed():
+    """Let these tests check the bootstrap's arithmetic on a few resamples.
+
+    The public rule (0, or at least MIN_N_BOOT resamples) is tested in tests/test_validation.py; a
+    plain reference loop over hundreds of resamples would take minutes.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_validation, "MIN_N_BOOT", 1)
+        yield
+
+
+def audit(y_true, y_pred, groups, y_score=None, **settings):
+    """group_audit_table with the groups and scores by keyword, as its signature asks."""
+    return group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=y_score, **settings)
 
 
 # --- independent references --------------------------------------------------------------
@@ -257,8 +272,7 @@ def test_intersections_equal_filtering_by_hand(heart):
     frame = heart["frame"]
     age_band = pd.cut(frame["age"], [0, 45, 60, 200], labels=["<45", "45-60", "60+"])
     features = pd.DataFrame({"sex": frame["sex"], "age_band": age_band})
-    table = group_audit_table(
-        heart["y_true"], heart["y_pred"], features, heart["y_score"], n_boot=2, min_group_size=100
+    table = group_audit_table(heart["y_true"], heart["y_pred"], sensitive_features=features, y_score=heart["y_score"], n_boot=2, min_group_size=100
     )
     assert table.index.names == ["sex", "age_band"]
     assert len(table) == 2 * 3
@@ -293,7 +307,7 @@ patients = st.lists(
 @given(patients)
 def test_random_cases_match_aif360_and_counts(rows):
     groups, y_true, y_pred, y_score = (np.array(col) for col in zip(*rows))
-    table = group_audit_table(y_true, y_pred, groups, y_score, n_boot=1)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=y_score, n_boot=1)
     assert sorted(table.index) == sorted(set(groups.tolist()))
     for group in table.index:
         mask = groups == group
@@ -313,7 +327,7 @@ def test_random_cases_match_aif360_and_counts(rows):
 @given(patients)
 def test_every_nan_metric_is_explained(rows):
     groups, y_true, y_pred, y_score = (np.array(col) for col in zip(*rows))
-    table = group_audit_table(y_true, y_pred, groups, y_score, n_boot=1)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=y_score, n_boot=1)
     for group, row in table.iterrows():
         undefined = [m for m in METRICS + ["auc"] if np.isnan(row[m])]
         for metric in undefined:
@@ -325,7 +339,7 @@ def test_every_nan_metric_is_explained(rows):
 @given(patients, st.integers(0, 2**31 - 1))
 def test_intervals_are_ordered_and_contain_the_estimate(rows, seed):
     groups, y_true, y_pred, y_score = (np.array(col) for col in zip(*rows))
-    table = group_audit_table(y_true, y_pred, groups, y_score, n_boot=5, random_state=seed)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=y_score, n_boot=5, random_state=seed)
     for metric in METRICS + ["auc"]:
         low, value, high = table[f"{metric}_ci_low"], table[metric], table[f"{metric}_ci_high"]
         estimable = low.notna()
@@ -344,21 +358,20 @@ def ci_columns(table):
 
 def test_same_random_state_gives_identical_intervals(heart):
     args = (heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"])
-    first = group_audit_table(*args, n_boot=5, random_state=7)
-    second = group_audit_table(*args, n_boot=5, random_state=7)
+    first = audit(*args, n_boot=5, random_state=7)
+    second = audit(*args, n_boot=5, random_state=7)
     pd.testing.assert_frame_equal(ci_columns(first), ci_columns(second))
 
 
 def test_different_random_state_gives_different_intervals(heart):
     args = (heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"])
-    first = group_audit_table(*args, n_boot=5, random_state=7)
-    second = group_audit_table(*args, n_boot=5, random_state=8)
+    first = audit(*args, n_boot=5, random_state=7)
+    second = audit(*args, n_boot=5, random_state=8)
     assert not ci_columns(first).equals(ci_columns(second))
 
 
 def test_intervals_equal_a_plain_loop_over_the_documented_resamples(heart):
-    table = group_audit_table(
-        heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"], n_boot=60, random_state=0,
+    table = group_audit_table(heart["y_true"], heart["y_pred"], sensitive_features=heart["sex"], y_score=heart["y_score"], n_boot=60, random_state=0,
         include_overall=True,
     )
     expected = reference_intervals(
@@ -368,7 +381,7 @@ def test_intervals_equal_a_plain_loop_over_the_documented_resamples(heart):
     assert_same_intervals(table, expected)
 
 
-def test_intersection_intervals_equal_the_plain_loop_with_a_randomstate_seed(heart):
+def test_intersection_intervals_equal_the_plain_loop_at_a_90_percent_level(heart):
     # Small intersections (a few dozen patients) have resamples with an undefined metric.
     frame = heart["frame"]
     features = pd.DataFrame({
@@ -376,13 +389,10 @@ def test_intersection_intervals_equal_the_plain_loop_with_a_randomstate_seed(hea
         "age_band": pd.cut(frame["age"], [0, 40, 55, 65, 200], labels=["<40", "40-54", "55-64", "65+"]),
     })
     args = (heart["y_true"], heart["y_pred"], features, heart["y_score"])
-    table = group_audit_table(
-        *args, n_boot=40, random_state=np.random.RandomState(3), confidence_level=0.9,
-        include_overall=True,
+    table = audit(
+        *args, n_boot=40, random_state=3, confidence_level=0.9, include_overall=True,
     )
-    expected = reference_intervals(
-        *args, table.index, n_boot=40, random_state=np.random.RandomState(3), confidence_level=0.9
-    )
+    expected = reference_intervals(*args, table.index, n_boot=40, random_state=3, confidence_level=0.9)
     assert_same_intervals(table, expected)
 
 
@@ -391,7 +401,7 @@ def test_intersection_intervals_equal_the_plain_loop_with_a_randomstate_seed(hea
 def test_random_case_intervals_equal_the_plain_loop(rows, seed):
     # Tiny groups: groups absent from a resample, undefined metrics, tied scores, empty intervals.
     groups, y_true, y_pred, y_score = (np.array(col) for col in zip(*rows))
-    table = group_audit_table(
+    table = audit(
         y_true, y_pred, groups, y_score, n_boot=15, random_state=seed, include_overall=True
     )
     expected = reference_intervals(y_true, y_pred, groups, y_score, table.index, n_boot=15, random_state=seed)
@@ -401,9 +411,9 @@ def test_random_case_intervals_equal_the_plain_loop(rows, seed):
 def test_resamples_drawn_chunk_by_chunk_are_still_the_documented_draw(heart, monkeypatch):
     # Large data or many resamples are drawn and counted a few resamples at a time; force one
     # resample per chunk and check the intervals still match the single documented draw.
-    monkeypatch.setattr(metrics_module, "_CHUNK_CELLS", 1)
+    monkeypatch.setattr(_bootstrap, "_CHUNK_CELLS", 1)
     args = (heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"])
-    table = group_audit_table(*args, n_boot=25, random_state=5, include_overall=True)
+    table = audit(*args, n_boot=25, random_state=5, include_overall=True)
     assert_same_intervals(table, reference_intervals(*args, table.index, n_boot=25, random_state=5))
 
 
@@ -414,7 +424,7 @@ def test_percentile_interval_that_misses_the_estimate_is_widened_to_it():
     raw = reference_intervals(y_true, y_pred, groups, None, ["a"], n_boot=5, random_state=19, widen=False)
     estimate = accuracy_score(y_true[:4], y_pred[:4])
     assert raw.loc["a", "accuracy_ci_high"] < estimate  # the precondition this test is about
-    table = group_audit_table(y_true, y_pred, groups, n_boot=5, random_state=19)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, n_boot=5, random_state=19)
     assert table.loc["a", "accuracy_ci_low"] == raw.loc["a", "accuracy_ci_low"]
     assert table.loc["a", "accuracy_ci_high"] == estimate
 
@@ -427,7 +437,7 @@ def test_no_resample_with_the_group_gives_nan_intervals_and_keeps_the_reasons():
     y_true[0], y_pred[0] = 1, 0
     groups = np.array(["tiny"] + ["big"] * 199)
     assert 0 not in np.random.default_rng(1).integers(0, 200, size=(1, 200))  # the precondition
-    table = group_audit_table(y_true, y_pred, groups, n_boot=1, random_state=1)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, n_boot=1, random_state=1)
     row = table.loc["tiny"]
     assert row["accuracy"] == 0.0 and row["tpr"] == 0.0
     assert row[[c for c in table.columns if c.endswith(("_ci_low", "_ci_high"))]].isna().all()
@@ -444,7 +454,7 @@ def test_overall_interval_leaves_out_undefined_resamples_like_any_group():
     # TPR is undefined there.  fairlearn's overall interval was NaN as soon as one resample
     # was undefined; here the overall row follows the same rule as the groups.
     y_true, y_pred, groups = [1] + [0] * 9, [1, 1] + [0] * 8, ["a"] * 5 + ["b"] * 5
-    table = group_audit_table(y_true, y_pred, groups, n_boot=20, random_state=0, include_overall=True)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, n_boot=20, random_state=0, include_overall=True)
     expected = reference_intervals(y_true, y_pred, groups, None, table.index, n_boot=20, random_state=0)
     assert_same_intervals(table, expected)
     assert table.loc[OVERALL, "tpr_ci_low"] == table.loc[OVERALL, "tpr_ci_high"] == 1.0
@@ -459,7 +469,7 @@ def test_intervals_are_comparable_with_fairlearns_bootstrap(heart):
     # ones 0.19 s; the interval is 3.92 s wide, so 0.2 x width is about four standard errors.
     # FNR and accuracy are the intervals notebook 01 prints (AUC would double the ~6 s fairlearn
     # takes here; the plain-loop tests already tie AUC to scikit-learn's roc_auc_score).
-    table = group_audit_table(heart["y_true"], heart["y_pred"], heart["sex"], n_boot=400, random_state=0)
+    table = group_audit_table(heart["y_true"], heart["y_pred"], sensitive_features=heart["sex"], n_boot=400, random_state=0)
     frame = MetricFrame(
         metrics={"fnr": false_negative_rate, "accuracy": accuracy_score},
         y_true=heart["y_true"], y_pred=heart["y_pred"], sensitive_features=heart["sex"],
@@ -478,8 +488,8 @@ def test_four_times_the_patients_halves_the_interval(heart):
     # The same patients four times over: the same rates, and bootstrap standard errors 1/sqrt(4).
     times = 4
     args = (heart["y_true"], heart["y_pred"], heart["sex"].to_numpy(), heart["y_score"])
-    once = group_audit_table(*args, n_boot=300, random_state=0)
-    repeated = group_audit_table(*(np.tile(a, times) for a in args), n_boot=300, random_state=0)
+    once = audit(*args, n_boot=300, random_state=0)
+    repeated = audit(*(np.tile(a, times) for a in args), n_boot=300, random_state=0)
     for metric in METRICS + ["auc"]:
         ratio = (repeated[f"{metric}_ci_high"] - repeated[f"{metric}_ci_low"]) / (
             once[f"{metric}_ci_high"] - once[f"{metric}_ci_low"]
@@ -499,7 +509,7 @@ def test_95_percent_intervals_cover_the_true_rate_in_most_samples():
         y_true = rng.integers(0, 2, 400)
         missed = rng.random(400) < np.where(groups == "a", true_fnr["a"], true_fnr["b"])
         y_pred = np.where(y_true == 1, ~missed, rng.random(400) < 0.2).astype(int)
-        table = group_audit_table(y_true, y_pred, groups, n_boot=200, random_state=sample)
+        table = group_audit_table(y_true, y_pred, sensitive_features=groups, n_boot=200, random_state=sample)
         for group, fnr in true_fnr.items():
             covered += table.loc[group, "fnr_ci_low"] <= fnr <= table.loc[group, "fnr_ci_high"]
     assert covered >= 68, covered
@@ -507,8 +517,8 @@ def test_95_percent_intervals_cover_the_true_rate_in_most_samples():
 
 def test_narrower_confidence_level_gives_nested_intervals(heart):
     args = (heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"])
-    wide = group_audit_table(*args, n_boot=10, confidence_level=0.95)
-    narrow = group_audit_table(*args, n_boot=10, confidence_level=0.5)
+    wide = audit(*args, n_boot=10, confidence_level=0.95)
+    narrow = audit(*args, n_boot=10, confidence_level=0.5)
     for metric in METRICS + ["auc"]:
         assert (wide[f"{metric}_ci_low"] <= narrow[f"{metric}_ci_low"]).all()
         assert (narrow[f"{metric}_ci_high"] <= wide[f"{metric}_ci_high"]).all()
@@ -522,7 +532,7 @@ def test_group_without_positives_has_undefined_tpr_fnr_and_auc():
     y_true = [1, 0, 1, 0, 0, 0]
     y_pred = [1, 0, 0, 1, 0, 1]
     groups = ["a", "a", "a", "b", "b", "b"]
-    table = group_audit_table(y_true, y_pred, groups, [0.9, 0.1, 0.4, 0.8, 0.2, 0.7], n_boot=3)
+    table = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=[0.9, 0.1, 0.4, 0.8, 0.2, 0.7], n_boot=3)
     row = table.loc["b"]
     assert np.isnan(row["tpr"]) and np.isnan(row["fnr"]) and np.isnan(row["auc"])
     assert np.isnan(row["tpr_ci_low"]) and np.isnan(row["auc_ci_high"])
@@ -533,7 +543,7 @@ def test_group_without_positives_has_undefined_tpr_fnr_and_auc():
 
 
 def test_group_without_negatives_has_undefined_fpr():
-    table = group_audit_table([1, 1, 0, 1], [1, 0, 0, 1], ["a", "a", "b", "b"], n_boot=2)
+    table = group_audit_table([1, 1, 0, 1], [1, 0, 0, 1], sensitive_features=["a", "a", "b", "b"], n_boot=2)
     assert np.isnan(table.loc["a", "fpr"])
     assert table.loc["a", "tpr"] == 0.5
     assert "fpr undefined: no patients without the condition (y_true = 0)" in table.loc["a", "undefined"]
@@ -545,14 +555,14 @@ def test_nobody_flagged_gives_undefined_ppv_not_zero():
         warnings.simplefilter("ignore")
         # The silent 0 the table must not repeat:
         assert precision_score(y_true[:2], y_pred[:2]) == 0.0
-    table = group_audit_table(y_true, y_pred, ["a", "a", "b", "b"], n_boot=2)
+    table = group_audit_table(y_true, y_pred, sensitive_features=["a", "a", "b", "b"], n_boot=2)
     assert np.isnan(table.loc["a", "ppv"])
     assert table.loc["a", "undefined"] == "ppv undefined: the model flagged nobody (y_pred = 1) in this group"
 
 
 def test_empty_category_gets_a_row_with_n_zero():
     sex = pd.Series(pd.Categorical(["F", "M", "F", "M"], categories=["F", "M", "X"]), name="sex")
-    table = group_audit_table([1, 0, 0, 1], [1, 0, 1, 1], sex, [0.8, 0.1, 0.6, 0.7], n_boot=2)
+    table = group_audit_table([1, 0, 0, 1], [1, 0, 1, 1], sensitive_features=sex, y_score=[0.8, 0.1, 0.6, 0.7], n_boot=2)
     assert list(table.index) == ["F", "M", "X"]
     row = table.loc["X"]
     assert row["n"] == 0 and row["small_group"]
@@ -562,15 +572,14 @@ def test_empty_category_gets_a_row_with_n_zero():
 
 def test_empty_intersection_gets_a_row_with_n_zero():
     features = pd.DataFrame({"sex": ["F", "F", "M", "M"], "age": ["old", "young", "old", "old"]})
-    table = group_audit_table([1, 0, 1, 0], [1, 0, 0, 0], features, n_boot=2)
+    table = group_audit_table([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=features, n_boot=2)
     assert table.loc[("M", "young"), "n"] == 0
     assert table.loc[("M", "young"), "undefined"] == "no patients in this group"
     assert table.loc[("M", "old"), "n"] == 2
 
 
 def test_overall_row_matches_whole_population(heart):
-    table = group_audit_table(
-        heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"], n_boot=2,
+    table = group_audit_table(heart["y_true"], heart["y_pred"], sensitive_features=heart["sex"], y_score=heart["y_score"], n_boot=2,
         include_overall=True,
     )
     overall = table.loc[OVERALL]
@@ -582,25 +591,25 @@ def test_overall_row_matches_whole_population(heart):
 
 def test_overall_row_on_intersections_and_name_clash():
     features = pd.DataFrame({"sex": ["F", "M", "F", "M"], "site": ["x", "x", "y", "y"]})
-    table = group_audit_table([1, 0, 0, 1], [1, 0, 1, 1], features, n_boot=2, include_overall=True)
+    table = group_audit_table([1, 0, 0, 1], [1, 0, 1, 1], sensitive_features=features, n_boot=2, include_overall=True)
     assert table.index[-1] == (OVERALL, OVERALL)
     assert table.loc[(OVERALL, OVERALL), "n"] == 4
     assert table.loc[(OVERALL, OVERALL), "selection_rate"] == 0.75
     with pytest.raises(ValueError, match="already called 'overall'"):
-        group_audit_table([1, 0], [1, 0], ["overall", "other"], n_boot=2, include_overall=True)
+        group_audit_table([1, 0], [1, 0], sensitive_features=["overall", "other"], n_boot=2, include_overall=True)
 
 
 def test_scores_outside_zero_one_are_accepted_because_auc_uses_ranks(heart):
     log_odds = np.log(heart["y_score"] / (1 - heart["y_score"]))
     args = (heart["y_true"], heart["y_pred"], heart["sex"])
-    by_probability = group_audit_table(*args, heart["y_score"], n_boot=1)
-    by_log_odds = group_audit_table(*args, log_odds, n_boot=1)
+    by_probability = audit(*args, heart["y_score"], n_boot=1)
+    by_log_odds = audit(*args, log_odds, n_boot=1)
     assert log_odds.min() < 0
     pd.testing.assert_series_equal(by_probability["auc"], by_log_odds["auc"])
 
 
 def test_bool_labels_and_list_features_are_accepted():
-    table = group_audit_table([True, False, True, False], [True, True, False, False], ["a"] * 4, n_boot=2)
+    table = group_audit_table([True, False, True, False], [True, True, False, False], sensitive_features=["a"] * 4, n_boot=2)
     assert table.loc["a", "tpr"] == 0.5 and table.index.name == "group"
 
 
@@ -623,9 +632,10 @@ def test_bool_labels_and_list_features_are_accepted():
         ({"sensitive_features": ["a", None, "b"]}, "sensitive_features column 'group' has 1 missing"),
         ({"y_true": [], "y_pred": [], "sensitive_features": []}, "y_true is empty"),
         ({"min_group_size": 0}, "min_group_size should be at least 1; got 0"),
-        ({"confidence_level": 1.0}, "confidence_level should be a number strictly between 0 and 1"),
+        ({"confidence_level": 1.0}, "confidence_level should be strictly between 0 and 1, such as 0.95; got 1.0"),
         ({"confidence_level": 0}, "got 0"),
-        ({"n_boot": -1}, "n_boot should be a whole number of resamples, 0 (no intervals) or more; got -1"),
+        ({"n_boot": -1}, "n_boot should be 0 (point estimates, no intervals) or a whole number of resamples"),
+        ({"random_state": -3}, "random_state should be a whole number of at least 0 (a seed) or None; got -3"),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, message):
@@ -642,8 +652,8 @@ def test_n_boot_zero_gives_the_same_point_estimates_without_intervals():
     rng = np.random.default_rng(3)
     y_true, y_pred = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
     groups, scores = rng.choice(["a", "b", "c"], 200), rng.random(200)
-    quick = group_audit_table(y_true, y_pred, groups, scores, n_boot=0, include_overall=True)
-    full = group_audit_table(y_true, y_pred, groups, scores, n_boot=5, include_overall=True)
+    quick = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=scores, n_boot=0, include_overall=True)
+    full = group_audit_table(y_true, y_pred, sensitive_features=groups, y_score=scores, n_boot=5, include_overall=True)
     assert not any(column.endswith(("_ci_low", "_ci_high")) for column in quick.columns)
     pd.testing.assert_frame_equal(quick, full[quick.columns])
 
@@ -703,7 +713,7 @@ def test_disparity_summary_unknown_metric_is_rejected(hand_table):
 
 def test_disparity_summary_on_intersections_takes_a_tuple():
     features = pd.DataFrame({"sex": ["F", "F", "M", "M"] * 2, "age": ["old", "young"] * 4})
-    table = group_audit_table([1, 0, 1, 0, 1, 1, 0, 0], [1, 0, 0, 0, 1, 1, 1, 0], features, n_boot=2)
+    table = group_audit_table([1, 0, 1, 0, 1, 1, 0, 0], [1, 0, 0, 0, 1, 1, 1, 0], sensitive_features=features, n_boot=2)
     summary = disparity_summary(table, reference=("F", "old"), metrics=["selection_rate"])
     # By hand, selection rates: (F, old) 1.0, (F, young) 0.5, (M, old) 0.5, (M, young) 0.0.
     row = summary.loc["selection_rate"]

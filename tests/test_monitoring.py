@@ -33,7 +33,7 @@ SHARE_RULE, RATIO_RULE, FNR_RULE = (rule.name for rule in load_rules(DEFAULT_RUL
 @lru_cache(maxsize=1)
 def readmission_model():
     """The model validated before go-live: trained on a drift-free year of other patients."""
-    train = make_readmission_cohort(seed=101)
+    train = make_readmission_cohort(random_state=101)
     encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["age_band", "sex", "payer"]),
                                      remainder="passthrough")
     model = make_pipeline(encode, LogisticRegression(max_iter=1000)).fit(train[FEATURES], train["readmitted_30d"])
@@ -44,9 +44,14 @@ def readmission_model():
 @lru_cache(maxsize=None)
 def deployment_year(seed, drift=True):
     model, threshold = readmission_model()
-    cohort = make_readmission_cohort(seed=seed, drift=DEFAULT_DRIFT if drift else None)
-    year = simulate_deployment(model, cohort, FEATURES, threshold=threshold)
-    return year, metrics_by_period(year, n_boot=0, progress=False)
+    cohort = make_readmission_cohort(random_state=seed, drift=DEFAULT_DRIFT if drift else None)
+    year = simulate_deployment(model, cohort, feature_cols=FEATURES, period_col="month", threshold=threshold)
+    return year, by_month(year, n_boot=0)
+
+
+def by_month(year, **settings):
+    return metrics_by_period(year, period_col="month", group_col="race", outcome_col="readmitted_30d",
+                             prediction_col="flagged", progress=False, **settings)
 
 
 def alert_months(alerts, rule):
@@ -119,8 +124,15 @@ def test_metrics_by_period_intervals_and_absent_groups():
         "readmitted_30d": [1, 0, 0, 1] * 20,
         "flagged": [1, 1, 0, 0] * 20,
     })
-    table = metrics_by_period(df, n_boot=3, progress=False)
-    assert {"selection_rate_ci_low", "fnr_ci_high"} <= set(table.columns)
+    table = by_month(df)
+    assert {"selection_rate_ci_low", "fnr_ci_high", "share_ci_low", "share_ci_high"} <= set(table.columns)
+    assert list(table.columns[:4]) == ["n", "share", "share_ci_low", "share_ci_high"]
+    from scipy.stats import binomtest
+    wilson = binomtest(20, 40).proportion_ci(method="wilson")
+    assert (table.loc[(0, "Black"), "share_ci_low"], table.loc[(0, "Black"), "share_ci_high"]) == pytest.approx(
+        (wilson.low, wilson.high))
+    defined = table["selection_rate"].notna()
+    assert (table.loc[defined, "selection_rate_ci_low"] <= table.loc[defined, "selection_rate"]).all()
     # Black patients are absent in month 1: a visible row with n = 0, not a missing row.
     assert table.loc[(1, "Black"), "n"] == 0 and table.loc[(1, "Black"), "undefined"] == "no patients in this group"
 
@@ -240,13 +252,13 @@ def test_default_rules_load_and_describe_themselves():
     ({"direction": "over"}, "direction should be one of 'above', 'below'; got 'over'"),
     ({"threshold": "high"}, "threshold should be a number; got 'high'"),
     ({"threshold": float("nan")}, "threshold should be a number; got nan"),
-    ({"min_group_size": 0}, "min_group_size should be a whole number, 1 or more; got 0"),
-    ({"consecutive": 1.5}, "consecutive should be a whole number, 1 or more; got 1.5"),
+    ({"min_group_size": 0}, "min_group_size should be at least 1; got 0"),
+    ({"consecutive": 1.5}, "consecutive should be a whole number; got 1.5"),
     ({"severity": "urgent"}, "severity should be one of 'info', 'warning', 'critical'; got 'urgent'"),
     ({"notify": ""}, "notify should be text (say it in words); got ''"),
 ])
 def test_bad_rule_settings_get_clear_errors(changes, message):
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises((TypeError, ValueError)) as caught:
         rule(**changes)
     assert message in str(caught.value)
 
@@ -288,14 +300,25 @@ def test_evaluate_rules_checks_its_inputs():
 
 def test_simulate_deployment_checks_its_inputs():
     model, _ = readmission_model()
-    cohort = make_readmission_cohort(n=500, seed=3)
-    first_month = simulate_deployment(model, cohort, FEATURES, flag_share=0.2)
+    cohort = make_readmission_cohort(n=500, random_state=3)
+    first_month = simulate_deployment(model, cohort, feature_cols=FEATURES, period_col="month", flag_share=0.2)
     assert first_month.loc[first_month["month"] == 0, "flagged"].mean() == pytest.approx(0.2, abs=0.03)
-    with pytest.raises(ValueError, match="cohort has no column 'weight'"):
-        simulate_deployment(model, cohort, ["weight"])
-    with pytest.raises(TypeError, match="features should be a list of column names"):
-        simulate_deployment(model, cohort, "age_band")
-    with pytest.raises(ValueError, match="flag_share should be a share strictly between 0 and 1"):
-        simulate_deployment(model, cohort, FEATURES, flag_share=10)
+    with pytest.raises(ValueError, match="data has no column 'weight'"):
+        simulate_deployment(model, cohort, feature_cols=["weight"], period_col="month")
+    with pytest.raises(TypeError, match="feature_cols should be a list of column names"):
+        simulate_deployment(model, cohort, feature_cols="age_band", period_col="month")
+    with pytest.raises(ValueError, match="data has no column 'week'"):
+        simulate_deployment(model, cohort, feature_cols=FEATURES, period_col="week")
+    with pytest.raises(ValueError, match="flag_share should be strictly between 0 and 1, such as 0.1; got 10"):
+        simulate_deployment(model, cohort, feature_cols=FEATURES, period_col="month", flag_share=10)
     with pytest.raises(TypeError, match="predict_proba or decision_function"):
-        simulate_deployment(object(), cohort, FEATURES)
+        simulate_deployment(object(), cohort, feature_cols=FEATURES, period_col="month")
+
+
+def test_metrics_by_period_names_every_column_it_needs():
+    year, _ = deployment_year(0)
+    with pytest.raises(TypeError, match="period_col"):
+        metrics_by_period(year, group_col="race", outcome_col="readmitted_30d", prediction_col="flagged")
+    with pytest.raises(ValueError, match="data has no column 'readmitted'"):
+        metrics_by_period(year, period_col="month", group_col="race", outcome_col="readmitted",
+                          prediction_col="flagged", progress=False)

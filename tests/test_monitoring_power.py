@@ -26,7 +26,7 @@ CODING_MONTH = DEFAULT_DRIFT["coding_change"]["month"]
 @pytest.fixture(scope="module")
 def model_and_threshold():
     """The model validated before go-live on a drift-free year; it flags the top 10 %."""
-    train = make_readmission_cohort(seed=101)
+    train = make_readmission_cohort(random_state=101)
     encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["age_band", "sex", "payer"]),
                                      remainder="passthrough")
     model = make_pipeline(encode, LogisticRegression(max_iter=1000)).fit(train[FEATURES], train["readmitted_30d"])
@@ -47,7 +47,7 @@ def period_metrics_by_hand(year):
 
 
 def first_alerts(model, threshold, seed, drift):
-    year = make_readmission_cohort(seed=seed, drift=DEFAULT_DRIFT if drift else None)
+    year = make_readmission_cohort(random_state=seed, drift=DEFAULT_DRIFT if drift else None)
     year["flagged"] = (model.predict_proba(year[FEATURES])[:, 1] >= threshold).astype(int)
     alerts = evaluate_rules(period_metrics_by_hand(year), load_rules())
     alerts = alerts[alerts["status"] == "alert"]
@@ -78,7 +78,7 @@ def test_detection_and_false_alarm_rates(model_and_threshold):
 def test_rules_do_not_fire_on_a_group_below_the_minimum_size(model_and_threshold):
     """A tiny group's noisy rates give "insufficient data", never an alert."""
     model, threshold = model_and_threshold
-    year = make_readmission_cohort(n=2000, seed=7)  # about 10 "Other" patients a month
+    year = make_readmission_cohort(n=2000, random_state=7)  # about 10 "Other" patients a month
     year["flagged"] = (model.predict_proba(year[FEATURES])[:, 1] >= threshold).astype(int)
     metrics = period_metrics_by_hand(year)
     assert (metrics.xs("Other", level="race")["n"] < 30).all()

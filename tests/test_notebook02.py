@@ -3,9 +3,9 @@
 Every number the notebook states (in its stored outputs and in its prose) is recomputed here from
 the raw CSV with plain pandas / numpy / scikit-learn, fairlearn's metric functions or aif360's
 ClassificationMetric -- never with the notebook's helpers (group_audit_table, evaluate_grid,
-select_point, missed_diagnoses_per_1000).  The mitigated models themselves are refitted with
-make_mitigator (they are the objects under study); their rates and the selection rule are
-recomputed independently.
+select_point, missed_diagnoses_per_1000).  The mitigated models themselves are refitted with the
+course's estimators, built as the notebook builds them (they are the objects under study); their
+rates and the selection rule are recomputed independently.
 """
 
 import re
@@ -14,13 +14,13 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from course_utils import exercises as checks
 from course_utils.instructor import release
 from course_utils.data import heart_data_path, load_heart
-from course_utils.mitigation import make_mitigator
 from course_utils.exercises.questions import QUESTIONS, debiasing
 from reference_model import baseline_features_and_model
 
@@ -92,22 +92,28 @@ def sweep(raw, split):
     heart = load_heart()
     train, test = heart.loc[train_raw.index], heart.loc[test_raw.index]
     rows = []
-    for method, knobs in debiasing.GRID.items():
-        for knob in knobs or [None]:
-            for seed in (0, 1):
-                if method != "adversarial" and seed == 1:
-                    rows.append({**rows[-1], "seed": 1})
-                    continue
-                model = make_mitigator(method, knob, random_state=seed).fit(train, train["disease"], train["sex"])
-                pred = model.predict(test, test["sex"])
-                score = model.predict_proba(test, test["sex"])[:, 1]
-                y = test["disease"].to_numpy()
-                fnr = {s: rates(y[(test["sex"] == s).to_numpy()], pred[(test["sex"] == s).to_numpy()])["fnr"]
-                       for s in SEXES}
-                rows.append({"setting": method if knob is None else f"{method} {knob:g}", "seed": seed,
-                             "auc": roc_auc_score(y, score), "accuracy": (pred == y).mean(),
-                             "fnr": 1 - pred[y == 1].mean(), "fnr_Female": fnr["Female"], "fnr_Male": fnr["Male"],
-                             "fnr_gap": abs(fnr["Female"] - fnr["Male"]), "pred": pred})
+    for method, knob, estimator in debiasing.sweep_settings():
+        for seed in (0, 1):
+            if method != "adversarial" and seed == 1:
+                rows.append({**rows[-1], "seed": 1})
+                continue
+            model = clone(estimator)
+            if method == "adversarial":
+                model.set_params(random_state=seed)
+            if method == "baseline":
+                model.fit(train, train["disease"])
+                pred, score = model.predict(test), model.predict_proba(test)[:, 1]
+            else:
+                model.fit(train, train["disease"], sensitive_features=train["sex"])
+                pred = model.predict(test, sensitive_features=test["sex"])
+                score = model.predict_proba(test, sensitive_features=test["sex"])[:, 1]
+            y = test["disease"].to_numpy()
+            fnr = {s: rates(y[(test["sex"] == s).to_numpy()], pred[(test["sex"] == s).to_numpy()])["fnr"]
+                   for s in SEXES}
+            rows.append({"setting": method if knob is None else f"{method} {knob:g}", "seed": seed,
+                         "auc": roc_auc_score(y, score), "accuracy": (pred == y).mean(),
+                         "fnr": 1 - pred[y == 1].mean(), "fnr_Female": fnr["Female"], "fnr_Male": fnr["Male"],
+                         "fnr_gap": abs(fnr["Female"] - fnr["Male"]), "pred": pred})
     return pd.DataFrame(rows)
 
 

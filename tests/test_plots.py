@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from course_utils.data import AGE_BANDS, SITES, load_heart  # noqa: E402
+from course_utils.metrics import calibration_table  # noqa: E402
 from course_utils.plots import (  # noqa: E402
     GROUP_COLOURS,
     OKABE_ITO,
@@ -23,6 +24,7 @@ from course_utils.plots import (  # noqa: E402
     plot_metric_by_period,
     plot_rate_by_level,
 )
+from course_utils.representation import category_share_table, prevalence_table, representation_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_unknown_group_colour_names_the_known_groups():
 
 
 def test_counts_figure_uses_group_colours_and_labels_units(heart):
-    ax = plot_group_counts(heart)
+    ax = plot_group_counts(representation_table(heart, group_col="sex", within_col="site"))
     heights = [float(p.get_height()) for p in ax.patches]
     expected = pd.crosstab(heart["sex"], heart["site"]).to_numpy().ravel().astype(float).tolist()
     assert heights == expected
@@ -83,7 +85,7 @@ def test_rates_figure_draws_the_intervals(heart):
 
 def test_distribution_figure_shows_shares_and_the_zero_spike():
     as_recorded = load_heart(cholesterol_zero_as_missing=False)
-    ax = plot_distribution_by_group(as_recorded, "cholesterol", bins=40)
+    ax = plot_distribution_by_group(as_recorded, value_col="cholesterol", group_col="sex", bins=40)
     assert ax.get_xlabel() == "serum cholesterol (mg/dl)"
     male_patch = ax.patches[1]
     first_bin_height = male_patch.get_path().vertices[:, 1].max()
@@ -91,25 +93,36 @@ def test_distribution_figure_shows_shares_and_the_zero_spike():
     assert first_bin_height == pytest.approx(zeros)  # the tallest bar is the spike of zeros
 
 
-def test_category_shares_have_binomial_error_bars(heart):
-    ax = plot_category_shares(heart, "chest_pain")
+def test_category_shares_draw_the_tables_intervals(heart):
+    table = category_share_table(heart, group_col="sex", category_col="chest_pain")
+    ax = plot_category_shares(table)
     women = heart[heart["sex"] == "Female"]["chest_pain"]
     assert float(ax.patches[0].get_height()) == pytest.approx((women == "typical angina").mean())
     assert len(ax.collections) == 2  # one set of error bars per group
+    segment = ax.collections[0].get_segments()[0]
+    row = table.loc[("Female", "typical angina")]
+    assert segment[:, 1].tolist() == pytest.approx([row["share_ci_low"], row["share_ci_high"]])
     assert ax.get_ylim() == (0, 1)
 
 
 @pytest.mark.parametrize("call, error, phrase", [
-    (lambda h: plot_group_counts(h, x="hospital"), ValueError, "no column 'hospital'"),
+    (lambda h: plot_group_counts(representation_table(h, group_col="sex")), ValueError,
+     "indexed by \\(level, group\\)"),
     (lambda h: plot_group_counts([1]), TypeError, "DataFrame"),
     (lambda h: plot_group_rates(rates_table(), "auc"), ValueError, "no column 'auc'"),
     (lambda h: plot_group_rates(rates_table().values, "fnr"), TypeError, "DataFrame of rates per group"),
     (lambda h: plot_group_rates(pd.concat({"a": rates_table()}), "fnr"), ValueError, "MultiIndex"),
-    (lambda h: plot_distribution_by_group(h, "chest_pain"), TypeError, "plot_category_shares"),
-    (lambda h: plot_distribution_by_group(h, "age", bins=0), ValueError, "bins"),
-    (lambda h: plot_distribution_by_group(h.assign(age=np.nan), "age"), ValueError, "all missing"),
-    (lambda h: plot_category_shares(h, "cholesterol"), TypeError, "plot_distribution_by_group"),
-    (lambda h: plot_group_counts(h.assign(sex="Unrecorded")), ValueError, "no colour for group 'Unrecorded'"),
+    (lambda h: plot_group_rates(rates_table().drop(columns="fnr_ci_high"), "fnr"), ValueError,
+     "no column 'fnr_ci_high': the figure draws the intervals it is given"),
+    (lambda h: plot_distribution_by_group(h, value_col="chest_pain", group_col="sex"), TypeError,
+     "plot_category_shares"),
+    (lambda h: plot_distribution_by_group(h, value_col="age", group_col="sex", bins=0), ValueError, "bins"),
+    (lambda h: plot_distribution_by_group(h.assign(age=np.nan), value_col="age", group_col="sex"), ValueError,
+     "all missing"),
+    (lambda h: plot_distribution_by_group(h, value_col="age"), TypeError, "group_col"),
+    (lambda h: plot_category_shares(h), ValueError, "no column 'share'"),
+    (lambda h: plot_group_counts(representation_table(h.assign(sex="Unrecorded"), group_col="sex", within_col="site")),
+     ValueError, "no colour for group 'Unrecorded'"),
 ])
 def test_bad_arguments_get_clear_errors(heart, call, error, phrase):
     with pytest.raises(error, match=phrase):
@@ -125,7 +138,8 @@ def test_calibration_points_are_scikit_learns_per_group(heart):
     rng = np.random.default_rng(0)
     scores = rng.uniform(0, 1, len(heart))
     y = (rng.uniform(0, 1, len(heart)) < scores).astype(int)
-    ax = plot_calibration_by_group(y, scores, heart["sex"], n_bins=5)
+    ax = plot_calibration_by_group(calibration_table(y, scores, sensitive_features=heart["sex"], n_bins=5),
+                                   outcome_label="disease")
     women = (heart["sex"] == "Female").to_numpy()
     observed, predicted = calibration_curve(y[women], scores[women], n_bins=5, strategy="quantile")
     line = ax.get_lines()[0]
@@ -134,13 +148,14 @@ def test_calibration_points_are_scikit_learns_per_group(heart):
     assert ax.get_legend().get_title().get_text() == "sex"
 
 
-def test_rate_by_level_draws_each_groups_rate_with_wilson_intervals():
+def test_rate_by_level_draws_each_groups_rate_with_the_tables_intervals():
     from scipy.stats import binomtest
 
     from course_utils.cohort import make_readmission_cohort
 
-    cohort = make_readmission_cohort(n=3000, seed=0).assign(race=lambda d: d["race"].astype(str))
-    ax = plot_rate_by_level(cohort, "payer", "readmitted_30d", group="race", groups=["Black", "White"])
+    cohort = make_readmission_cohort(n=3000, random_state=0).assign(race=lambda d: d["race"].astype(str))
+    table = prevalence_table(cohort, group_cols=["payer", "race"], outcome_col="readmitted_30d")
+    ax = plot_rate_by_level(table, "prevalence", group_col="race", groups=["Black", "White"])
     black = ax.containers[0]
     assert black.get_label() == "Black" and to_hex(black.lines[0].get_color()).upper() == group_colour("Black")
     rows = cohort[cohort["race"] == "Black"]
@@ -151,33 +166,43 @@ def test_rate_by_level_draws_each_groups_rate_with_wilson_intervals():
     assert segment[:, 1].tolist() == pytest.approx([ci.low, ci.high])
 
 
-def test_metric_by_period_counts_each_rate_on_its_own_patients():
-    from scipy.stats import binomtest
+def test_metric_by_period_draws_the_intervals_metrics_by_period_computed():
+    from course_utils.monitoring import metrics_by_period
 
-    table = pd.DataFrame({"n": [100, 300, 100, 300], "base_rate": [0.2, 0.1, 0.2, 0.1],
-                          "fnr": [0.5, 0.4, 0.9, 0.4], "selection_rate": [0.2, 0.1, 0.02, 0.1]},
-                         index=pd.MultiIndex.from_product([[0, 1], ["Black", "White"]], names=["month", "race"]))
-    ax = plot_metric_by_period(table, "fnr", events={1: "coding change"})
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"month": np.repeat([0, 1], 200), "race": rng.choice(["Black", "White"], 400),
+                       "readmitted_30d": rng.integers(0, 2, 400), "flagged": rng.integers(0, 2, 400)})
+    table = metrics_by_period(df, period_col="month", group_col="race", outcome_col="readmitted_30d",
+                              prediction_col="flagged", progress=False)
+    ax = plot_metric_by_period(table, "fnr", group_col="race", events={1: "coding change"},
+                               xlabel="month of the deployment year")
     black = ax.containers[0]
-    ci = binomtest(18, 20).proportion_ci(method="wilson")  # month 1: 18 of Black patients' 20 readmissions missed
-    assert black.lines[2][0].get_segments()[1][:, 1].tolist() == pytest.approx([ci.low, ci.high])
+    segment = black.lines[2][0].get_segments()[1][:, 1]
+    assert segment.tolist() == pytest.approx([table.loc[(1, "Black"), "fnr_ci_low"], table.loc[(1, "Black"), "fnr_ci_high"]])
     assert [t.get_text() for t in ax.texts] == ["coding change"]
-    share = plot_metric_by_period(table, "share").containers[0].lines[0].get_ydata()
-    assert share.tolist() == [0.25, 0.25]
+    assert ax.get_xlabel() == "month of the deployment year"
+    share = plot_metric_by_period(table, "share", group_col="race").containers[0].lines[0].get_ydata()
+    assert share.tolist() == pytest.approx(table.xs("Black", level="race")["share"].tolist())
 
 
 @pytest.mark.parametrize("call, error, phrase", [
-    (lambda: plot_calibration_by_group([0, 1], [0.2], ["Female", "Male"]), ValueError, "lengths differ"),
-    (lambda: plot_calibration_by_group([0, 1], [0.2, 1.5], ["Female", "Male"]), ValueError, "between 0 and 1"),
-    (lambda: plot_calibration_by_group([0, 1], [0.2, 0.5], ["Female", "Male"], n_bins=1), ValueError, "n_bins"),
-    (lambda: plot_rate_by_level(pd.DataFrame({"x": [1], "y": [3], "race": ["Black"]}), "x", "y"), ValueError, "0/1"),
-    (lambda: plot_rate_by_level(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}), "x", "y", groups=["White"]),
-     ValueError, "no rows"),
-    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr"), TypeError, "metrics_by_period"),
-    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}, index=pd.MultiIndex.from_tuples(
-        [(0, "Black")], names=["month", "race"])), "auc"), ValueError, "metric should be one of"),
-    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}, index=pd.MultiIndex.from_tuples(
-        [(0, "Black")], names=["month", "race"])), "fnr"), ValueError, "no column 'fnr', 'base_rate'"),
+    (lambda: calibration_table([0, 1], [0.2], sensitive_features=["Female", "Male"]), ValueError, "lengths differ"),
+    (lambda: calibration_table([0, 1], [0.2, 1.5], sensitive_features=["Female", "Male"]), ValueError, "between 0 and 1"),
+    (lambda: calibration_table([0, 1], [0.2, 0.5], sensitive_features=["Female", "Male"], n_bins=1), ValueError,
+     "n_bins should be at least 2"),
+    (lambda: plot_calibration_by_group(pd.DataFrame({"observed": [0.5]})), TypeError, "outcome_label"),
+    (lambda: plot_rate_by_level(pd.DataFrame({"rate": [0.5]}), "rate", group_col="race"), ValueError,
+     "no column 'rate_ci_low', 'rate_ci_high'"),
+    (lambda: plot_rate_by_level(prevalence_table(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}),
+                                                 group_cols=["x", "race"], outcome_col="y"),
+                                "prevalence", group_col="race", groups=["White"]), ValueError, "'White' is not in"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr", group_col="race"), TypeError, "metrics_by_period"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"fnr": [0.5]}, index=pd.MultiIndex.from_tuples(
+        [(0, "Black")], names=["month", "race"])), "fnr", group_col="race"), ValueError,
+     "no column 'fnr_ci_low', 'fnr_ci_high': the figure draws the intervals it is given"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"fnr": [0.5], "fnr_ci_low": [0.4], "fnr_ci_high": [0.6]},
+                                                index=pd.MultiIndex.from_tuples([(0, "Black")], names=["month", "race"])),
+                                   "fnr", group_col="sex"), ValueError, "no index level 'sex'"),
 ])
 def test_new_figures_reject_bad_arguments_clearly(call, error, phrase):
     with pytest.raises(error, match=phrase):

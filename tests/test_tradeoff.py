@@ -11,13 +11,16 @@ from fairlearn.metrics import false_negative_rate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
+from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from course_utils import tradeoff
 from course_utils.data import load_heart
+from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
+from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+from course_utils.plots import METHOD_COLOURS
 from course_utils.tradeoff import (
-    METHOD_COLOURS,
     evaluate_grid,
     missed_diagnoses_per_1000,
     pareto_front,
@@ -25,7 +28,15 @@ from course_utils.tradeoff import (
     select_point,
 )
 
-GRID = {"baseline": None, "reweighing": [0.5, 1.0], "threshold": [0.05], "adversarial": [0.1]}
+BASELINE = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+GRID = [
+    ("baseline", None, BASELINE),
+    ("reweighing", 0.5, ReweighingClassifier(BASELINE, strength=0.5, privileged_group="Male")),
+    ("reweighing", 1.0, ReweighingClassifier(BASELINE, strength=1.0, privileged_group="Male")),
+    ("threshold", 0.05, RejectOptionClassifier(BASELINE, max_fnr_gap=0.05, privileged_group="Male")),
+    ("adversarial", 0.1, AdversarialDebiasingClassifier(preprocessor=BASELINE[:-1], adversary_loss_weight=0.1,
+                                                        privileged_group="Male")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +44,13 @@ def split():
     heart = load_heart()
     strata = heart["disease"].astype(str) + heart["sex"].astype(str)
     train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
-    return dict(X_train=train, y_train=train["disease"], s_train=train["sex"],
-                X_test=test, y_test=test["disease"], s_test=test["sex"])
+    return dict(X_train=train, y_train=train["disease"], sensitive_features_train=train["sex"],
+                X_test=test, y_test=test["disease"], sensitive_features_test=test["sex"])
 
 
 @pytest.fixture(scope="module")
 def grid_table(split):
-    return evaluate_grid(GRID, [0, 1], **split, n_boot=100, progress=False)
+    return evaluate_grid(GRID, **split, seeds=[0, 1], progress=False)
 
 
 # --------------------------------------------------------------------------- evaluate_grid
@@ -48,21 +59,20 @@ def grid_table(split):
 def test_grid_has_one_row_per_setting_and_seed_with_the_documented_columns(grid_table):
     assert len(grid_table) == 5 * 2
     assert list(grid_table.columns) == [
-        "method", "knob", "seed", "auc", "auc_ci_low", "auc_ci_high", "accuracy", "fnr",
+        "method", "value", "seed", "auc", "auc_ci_low", "auc_ci_high", "accuracy", "fnr",
         "fnr_Female", "fnr_Male", "fnr_gap", "fnr_gap_ci_low", "fnr_gap_ci_high",
     ]
-    assert grid_table.loc[grid_table["method"] == "baseline", "knob"].isna().all()
-    assert grid_table.loc[grid_table["method"] == "reweighing", "knob"].tolist() == [0.5, 0.5, 1.0, 1.0]
+    assert grid_table.loc[grid_table["method"] == "baseline", "value"].isna().all()
+    assert grid_table.loc[grid_table["method"] == "reweighing", "value"].tolist() == [0.5, 0.5, 1.0, 1.0]
 
 
 def test_grid_metrics_equal_the_libraries_on_the_held_out_patients(split, grid_table):
-    from course_utils.mitigation import make_mitigator
-
     row = grid_table[(grid_table["method"] == "threshold") & (grid_table["seed"] == 0)].iloc[0]
-    model = make_mitigator("threshold", 0.05).fit(split["X_train"], split["y_train"], split["s_train"])
-    y, sex = split["y_test"].to_numpy(), split["s_test"].to_numpy()
-    pred = model.predict(split["X_test"], sex)
-    assert row["auc"] == roc_auc_score(y, model.predict_proba(split["X_test"], sex)[:, 1])
+    model = RejectOptionClassifier(BASELINE, max_fnr_gap=0.05, privileged_group="Male")
+    model.fit(split["X_train"], split["y_train"], sensitive_features=split["sensitive_features_train"])
+    y, sex = split["y_test"].to_numpy(), split["sensitive_features_test"].to_numpy()
+    pred = model.predict(split["X_test"], sensitive_features=sex)
+    assert row["auc"] == roc_auc_score(y, model.predict_proba(split["X_test"], sensitive_features=sex)[:, 1])
     female = false_negative_rate(y[sex == "Female"], pred[sex == "Female"])
     male = false_negative_rate(y[sex == "Male"], pred[sex == "Male"])
     assert (row["fnr_Female"], row["fnr_Male"]) == (female, male)
@@ -76,58 +86,62 @@ def test_grid_intervals_contain_their_point_estimates(grid_table):
         assert (grid_table[f"{metric}_ci_high"] > grid_table[f"{metric}_ci_low"]).all()
 
 
-def test_an_interval_that_would_miss_its_estimate_is_widened_to_include_it():
-    # A gap of 0.001 whose resampled gaps all lie above it (|difference| cannot go below 0).
-    samples = np.linspace(0.003, 0.25, 200)
-    low, high = tradeoff._interval(samples, 0.001, 0.95)
-    assert low == 0.001 and high == pytest.approx(np.quantile(samples, 0.975))
-    assert all(np.isnan(tradeoff._interval(np.full(50, np.nan), 0.1, 0.95)))
+def test_the_grids_intervals_are_the_course_bootstrap_on_the_held_out_patients(split, grid_table):
+    # The baseline's row, recomputed from the documented resamples with the rank formula of AUC
+    # (Mann-Whitney, ties counted half) and FNR as missed / with disease, all resamples at once.
+    model = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    model.fit(split["X_train"], split["y_train"])
+    y, sex = split["y_test"].to_numpy(), split["sensitive_features_test"].to_numpy()
+    score, pred = model.predict_proba(split["X_test"])[:, 1], model.predict(split["X_test"])
+    rows = np.random.default_rng(0).integers(0, len(y), size=(1000, len(y)))
+    yb, sb, pb, gb = y[rows], score[rows], pred[rows], sex[rows]
+    positives = yb == 1
+    n_pos, n_neg = positives.sum(axis=1), (~positives).sum(axis=1)
+    aucs = ((rankdata(sb, axis=1) * positives).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    fnr = [((positives & (pb == 0) & (gb == g)).sum(axis=1) / (positives & (gb == g)).sum(axis=1)) for g in ("Female", "Male")]
+    gaps = np.abs(fnr[0] - fnr[1])
+    assert roc_auc_score(y, score) == pytest.approx(grid_table.loc[0, "auc"])
+    row = grid_table[grid_table["method"] == "baseline"].iloc[0]
+    low, high = np.quantile(aucs, [0.025, 0.975])
+    assert (row["auc_ci_low"], row["auc_ci_high"]) == pytest.approx((min(low, row["auc"]), max(high, row["auc"])), abs=1e-12)
+    low, high = np.nanquantile(gaps, [0.025, 0.975])
+    assert (row["fnr_gap_ci_low"], row["fnr_gap_ci_high"]) == pytest.approx(
+        (min(low, row["fnr_gap"]), max(high, row["fnr_gap"])), abs=1e-12)
 
 
 def test_grid_is_reproducible_and_only_the_adversarial_rows_depend_on_the_seed(split, grid_table):
-    again = evaluate_grid({"adversarial": [0.1], "reweighing": [1.0]}, [0, 1], **split, n_boot=100, progress=False)
+    again = evaluate_grid([GRID[4], GRID[2]], **split, seeds=[0, 1], progress=False)
     pd.testing.assert_frame_equal(
         again.reset_index(drop=True),
-        grid_table[grid_table["method"].isin(["adversarial", "reweighing"]) & grid_table["knob"].isin([0.1, 1.0])]
+        grid_table[grid_table["method"].isin(["adversarial", "reweighing"]) & grid_table["value"].isin([0.1, 1.0])]
         .sort_values(["method", "seed"]).reset_index(drop=True),
     )
-    by_seed = grid_table.set_index(["method", "knob", "seed"])["auc"].unstack("seed")
+    by_seed = grid_table.set_index(["method", "value", "seed"])["auc"].unstack("seed")
     varies = (by_seed[0] != by_seed[1]).groupby(level="method").any()
     assert varies.to_dict() == {"adversarial": True, "baseline": False, "reweighing": False, "threshold": False}
 
 
-def test_bootstrap_formulas_equal_sklearn_and_fairlearn_on_the_unresampled_data():
-    rng = np.random.default_rng(1)
-    y = rng.integers(0, 2, 300)
-    score = np.round(rng.random(300), 2)  # rounded: many ties, which AUC must count as half
-    pred = (score >= 0.5).astype(int)
-    group = rng.integers(0, 2, 300)
-
-    class Identity:  # a "resampler" that draws every patient once, in order
-        @staticmethod
-        def integers(low, high, size):
-            return np.arange(high)[None, :]
-
-    auc, gap = tradeoff._bootstrap_auc_and_gap(y, score, pred, group, 1, Identity())
-    assert auc[0] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
-    fnr = [false_negative_rate(y[group == g], pred[group == g]) for g in (0, 1)]
-    assert gap[0] == pytest.approx(abs(fnr[0] - fnr[1]), abs=1e-12)
+def test_grid_refuses_a_setting_that_is_not_an_estimator_before_fitting_anything(split, monkeypatch):
+    fits = []
+    monkeypatch.setattr(tradeoff, "_fit_and_predict", lambda *a: fits.append(1))
+    with pytest.raises(TypeError, match=r"settings\[1\] estimator should be an unfitted scikit-learn classifier"):
+        evaluate_grid([GRID[0], ("fair", 1, "not a model")], **split, progress=False)
+    with pytest.raises(ValueError, match=r"settings\[0\] should be a \(method, value, estimator\) triple; got 2"):
+        evaluate_grid([("reweighing", BASELINE)], **split, progress=False)
+    assert fits == []
 
 
-def test_grid_refuses_an_unknown_method_before_fitting_anything(split):
-    with pytest.raises(ValueError, match=r"method should be one of \[.*\]; got 'fair'"):
-        evaluate_grid({"baseline": None, "fair": [1]}, 0, **split, progress=False)
-
-
-def test_grid_refuses_a_knob_outside_its_range(split):
-    with pytest.raises(ValueError, match=r"should be in the range \[0.0, 1.0\]; got 3"):
-        evaluate_grid([("reweighing", 3)], 0, **split, progress=False)
-
-
-def test_grid_refuses_mismatched_held_out_lengths(split):
+def test_grid_refuses_too_few_resamples_and_mismatched_held_out_lengths(split):
+    with pytest.raises(ValueError, match="n_boot should be 0 .* at least 500"):
+        evaluate_grid(GRID[:1], **split, n_boot=200, progress=False)
     bad = {**split, "y_test": split["y_test"].iloc[:5]}
-    with pytest.raises(ValueError, match="one entry per held-out patient, but the lengths differ"):
-        evaluate_grid({"baseline": None}, 0, **bad, progress=False)
+    with pytest.raises(ValueError, match="lengths differ: X_test has 230, y_test has 5"):
+        evaluate_grid(GRID[:1], **bad, progress=False)
+
+
+def test_grid_without_resamples_has_no_interval_columns(split):
+    table = evaluate_grid(GRID[:1], **split, n_boot=0, progress=False)
+    assert not any(column.endswith(("_ci_low", "_ci_high")) for column in table.columns)
 
 
 # --------------------------------------------------------------------------- pareto_front
@@ -204,12 +218,12 @@ def test_an_impossible_rule_says_what_the_table_offers():
 
 
 def test_an_unknown_rule_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"rule should be one of \['highest_auc_within_gap', 'smallest_gap_within_auc'\]"):
+    with pytest.raises(ValueError, match=r"rule should be one of 'highest_auc_within_gap', 'smallest_gap_within_auc'"):
         select_point(POINTS, "fairest", 0.05)
 
 
 def test_a_negative_limit_is_refused():
-    with pytest.raises(ValueError, match="limit should be a number >= 0; got -0.1"):
+    with pytest.raises(ValueError, match="limit should be at least 0; got -0.1"):
         select_point(POINTS, "highest_auc_within_gap", -0.1)
 
 
@@ -262,21 +276,20 @@ def test_plot_pareto_draws_each_method_in_its_colour_with_labelled_axes(grid_tab
 
 
 def test_a_repeated_sweep_is_fitted_once_and_returned_as_an_independent_copy(monkeypatch):
-    from course_utils import tradeoff
-
-    from course_utils.data import load_heart
-
     X = load_heart(sites="Cleveland")
     y = X["disease"]
-    args = dict(seeds=[0], X_train=X, y_train=y, s_train=X["sex"], X_test=X, y_test=y, s_test=X["sex"],
-                n_boot=10, progress=False)
+    args = dict(X_train=X, y_train=y, sensitive_features_train=X["sex"], X_test=X, y_test=y,
+                sensitive_features_test=X["sex"], seeds=[0], progress=False)
     fits = []  # one entry per model fitted and measured
     real = tradeoff._evaluate_one
     monkeypatch.setattr(tradeoff, "_evaluate_one", lambda *a, **k: fits.append(1) or real(*a, **k))
-    first = tradeoff.evaluate_grid({"baseline": None}, **args)
+    first = tradeoff.evaluate_grid(GRID[:1], **args)
     first["auc"] = -1.0  # a learner editing the result must not change the remembered sweep
-    second = tradeoff.evaluate_grid({"baseline": None}, **args)
+    rebuilt = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    second = tradeoff.evaluate_grid([("baseline", None, rebuilt)], **args)  # an equal, newly made model
     assert len(fits) == 1 and (second["auc"] > 0).all()
     changed = X.assign(age=X["age"] + 1)  # one value differs: a new sweep
-    tradeoff.evaluate_grid({"baseline": None}, **{**args, "X_train": changed})
+    tradeoff.evaluate_grid(GRID[:1], **{**args, "X_train": changed})
     assert len(fits) == 2
+    tradeoff.evaluate_grid([("baseline", None, rebuilt.set_params(classifier__C=0.5))], **args)  # another model
+    assert len(fits) == 3

@@ -64,16 +64,35 @@ def split():
     return train_test_split(data, test_size=TEST_SIZE, stratify=strata, random_state=SPLIT_SEED)
 
 
+def baseline_model():
+    """The course's baseline on the heart data's features, unfitted, as the notebook makes it."""
+    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+
+    return make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+
+
+def sweep_settings():
+    """The notebook's sweep as (method, value, estimator) triples, built as the notebook builds them."""
+    from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
+
+    baseline = baseline_model()
+    make = {
+        "baseline": lambda value: baseline,
+        "reweighing": lambda value: ReweighingClassifier(baseline, strength=value, privileged_group="Male"),
+        "adversarial": lambda value: AdversarialDebiasingClassifier(
+            preprocessor=baseline[:-1], adversary_loss_weight=value, privileged_group="Male"),
+        "threshold": lambda value: RejectOptionClassifier(baseline, max_fnr_gap=value, privileged_group="Male"),
+    }
+    return [(method, value, make[method](value)) for method, values in GRID.items() for value in (values or [None])]
+
+
 @cache
 def baseline_predictions():
     """The baseline's held-out scores and decisions (seed 0), as a DataFrame with y_true and sex."""
-    from course_utils.mitigation import make_mitigator
-
     train, test = split()
-    model = make_mitigator("baseline").fit(train, train["disease"], train["sex"])
+    model = baseline_model().fit(train, train["disease"])
     return pd.DataFrame({"y_true": test["disease"].to_numpy(), "sex": test["sex"].astype(str).to_numpy(),
-                         "y_score": model.predict_proba(test, test["sex"])[:, 1],
-                         "y_pred": model.predict(test, test["sex"])})
+                         "y_score": model.predict_proba(test)[:, 1], "y_pred": model.predict(test)})
 
 
 def rates_by_sex(frame):
@@ -152,9 +171,10 @@ def sweep():
     from course_utils.tradeoff import evaluate_grid
 
     train, test = split()
-    results = evaluate_grid(GRID, seeds=SEEDS, X_train=train, y_train=train["disease"], s_train=train["sex"],
-                            X_test=test, y_test=test["disease"], s_test=test["sex"], n_boot=200, progress=False)
-    return results.assign(setting=[setting_label(m, k) for m, k in zip(results["method"], results["knob"])])
+    results = evaluate_grid(sweep_settings(), train, train["disease"], test, test["disease"],
+                            sensitive_features_train=train["sex"], sensitive_features_test=test["sex"], seeds=SEEDS,
+                            progress=False)
+    return results.assign(setting=[setting_label(m, k) for m, k in zip(results["method"], results["value"])])
 
 
 def worst_seed(results):
@@ -246,7 +266,7 @@ QUESTIONS = [
             equals(lambda: 1 - _baseline_auc(), "That is 1 - AUC: check the order of the arguments "
                         "(true labels first, then the probability of disease).", _TOL),
         ],
-        hints=["`roc_auc_score(y_true, scores)` with `scores = model.predict_proba(X, sex)[:, 1]`."],
+        hints=["`roc_auc_score(y_true, scores)` with `scores = model.predict_proba(X)[:, 1]`."],
     ),
     Question(
         id="debias-fnr-by-sex",

@@ -53,7 +53,7 @@ FEATURE_CHOICES = ("chronic_conditions", "prior_utilisation", "age_band", "sex",
 def cohort():
     from course_utils.cohort import make_readmission_cohort
 
-    return make_readmission_cohort(n=COHORT_SIZE, seed=COHORT_SEED)
+    return make_readmission_cohort(n=COHORT_SIZE, random_state=COHORT_SEED)
 
 
 def top_share(scores, share=ENROL_SHARE):
@@ -166,9 +166,10 @@ def period_metrics():
     from course_utils.monitoring import metrics_by_period, simulate_deployment
 
     model, _, _, threshold = risk_model_split()
-    year = make_readmission_cohort(n=DEPLOYMENT_SIZE, seed=DEPLOYMENT_SEED, drift=DEFAULT_DRIFT)
-    deployed = simulate_deployment(model, year, RISK_FEATURES, threshold=threshold)
-    return metrics_by_period(deployed, n_boot=0, progress=False)
+    year = make_readmission_cohort(n=DEPLOYMENT_SIZE, random_state=DEPLOYMENT_SEED, drift=DEFAULT_DRIFT)
+    deployed = simulate_deployment(model, year, feature_cols=RISK_FEATURES, period_col="month", threshold=threshold)
+    return metrics_by_period(deployed, period_col="month", group_col="race", outcome_col="readmitted_30d",
+                             prediction_col="flagged", n_boot=0, progress=False)
 
 
 def _reference_rules():

@@ -74,12 +74,18 @@ def _atypical_count(sex):
     return int(((heart()["sex"] == sex) & (heart()["chest_pain"] == "atypical angina")).sum())
 
 
+def _baseline_model():
+    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+
+    return make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+
+
 @cache
 def baseline_predictions():
     """Out-of-fold predictions of the course's baseline model, as notebook 01 makes them."""
     from course_utils.models import out_of_fold_predictions
 
-    return out_of_fold_predictions(heart(), n_splits=5, random_state=0)
+    return out_of_fold_predictions(heart(), _baseline_model(), outcome_col="disease", n_splits=5, random_state=0)
 
 
 @cache
@@ -87,7 +93,8 @@ def reweighted_predictions():
     """The same folds, each training fold re-weighted so women and men weigh the same."""
     from course_utils.models import out_of_fold_predictions
 
-    return out_of_fold_predictions(heart(), n_splits=5, random_state=0, reweight_by="sex")
+    return out_of_fold_predictions(heart(), _baseline_model(), outcome_col="disease", n_splits=5, random_state=0,
+                                   reweight_col="sex")
 
 
 def _by_sex(predictions, rate):
@@ -204,7 +211,7 @@ QUESTIONS = [
         hints=[
             "Make a table of counts with one row per site and one column per sex, then divide the columns.",
             "`heart.groupby(['site', 'sex'], observed=True).size().unstack()` gives that table; "
-            "or use `imbalance_ratio(heart, within='site')`.",
+            "or use `imbalance_ratio(heart, group_col='sex', majority='Male', minority='Female', within_col='site')`.",
         ],
     ),
     Question(
