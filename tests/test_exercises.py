@@ -181,7 +181,7 @@ def test_unknown_question_id_suggests_the_closest(capsys):
     assert "question id is text" in capsys.readouterr().out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     question_id=st.sampled_from(sorted(QUESTIONS)),
     answer=st.one_of(st.none(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),

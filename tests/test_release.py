@@ -115,6 +115,7 @@ def test_release_is_deterministic():
         assert release.release_text(solution) == release.release_text(solution)
 
 
+@pytest.mark.slow  # runs `course release` on every notebook
 def test_release_check_fails_on_a_stale_notebook_and_release_fixes_it(tmp_path):
     solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
     shutil.copytree(release.SOLUTIONS_DIR, solutions)
