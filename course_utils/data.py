@@ -44,6 +44,7 @@ __all__ = [
     "CHEST_PAIN",
     "HEART_COLUMNS",
     "HEART_CSV",
+    "HEART_PREDICTIONS_CSV",
     "RESTING_ECG",
     "SEXES",
     "SITES",
@@ -60,11 +61,14 @@ __all__ = [
     "heart_data_path",
     "load_heart",
     "load_heart_from_uci",
+    "load_heart_predictions",
     "read_uci_processed",
     "verify_heart_data",
 ]
 
 HEART_CSV = "heart_disease_uci.csv"
+#: The course's baseline, out of fold, on the heart data (built by data/raw/build_heart_predictions.py).
+HEART_PREDICTIONS_CSV = "heart_baseline_predictions.csv"
 _CHECKSUM_FILE = "SHA256SUMS"
 
 # Category orders: the order learners see in tables and plots.  Only age bands have a meaningful order.
@@ -208,13 +212,13 @@ def verify_heart_data() -> str:
     return _verified_content()[1]
 
 
-def _verified_content():
-    """The CSV's bytes and digest; the bytes that were checked are the bytes that get parsed."""
-    path = heart_data_path()
+def _verified_content(name: str = HEART_CSV):
+    """A shipped file's bytes and digest; the bytes that were checked are the bytes that get parsed."""
+    path = _data_dir() / name
     expected = _expected_digest(path.parent / _CHECKSUM_FILE, path.name)
     if not path.is_file():
         raise DataIntegrityError(
-            f"The course data file is missing: {path}. " + _RESTORE_HINT.format(name=HEART_CSV)
+            f"The course data file is missing: {path}. " + _RESTORE_HINT.format(name=name)
             + _data_dir_hint()
         )
     content = path.read_bytes()
@@ -223,7 +227,7 @@ def _verified_content():
         raise DataIntegrityError(
             f"The course data file {path} has been changed or damaged: its SHA-256 checksum is "
             f"{actual[:12]}..., but {_CHECKSUM_FILE} expects {expected[:12]}..., so your results would not "
-            "match the course. " + _RESTORE_HINT.format(name=HEART_CSV)
+            "match the course. " + _RESTORE_HINT.format(name=name)
         )
     return content, actual
 
@@ -307,6 +311,32 @@ def load_heart(sites: str | Iterable[str] | None = None, binary_label: bool = Tr
     content, _ = _verified_content()
     tidy = _read_tidy_csv(io.BytesIO(content))
     return _learner_view(tidy, wanted, binary_label, cholesterol_zero_as_missing)
+
+
+def load_heart_predictions() -> pd.DataFrame:
+    """The course's baseline model's out-of-fold scores on the 920 heart patients (checksum verified first).
+
+    Notebook 01 asks you to build this baseline yourself; its later sections continue from the course's
+    own predictions, so they work whether or not your version is finished (and you can compare yours).
+    The model: numeric features median-imputed with missing-value indicators and standardised,
+    categories most-frequent-imputed and one-hot encoded, logistic regression; every patient scored by a
+    model fitted on the other four of five stratified folds (shuffled, ``random_state=0``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        In the order of :func:`load_heart`: ``patient_id``, ``baseline_score`` (probability of disease)
+        and ``balanced_score`` (the same folds, with each sex carrying equal total weight in training).
+
+    Examples
+    --------
+    >>> from course_utils.data import load_heart_predictions
+    >>> predictions = load_heart_predictions()
+    >>> predictions.shape, list(predictions.columns)
+    ((920, 3), ['patient_id', 'baseline_score', 'balanced_score'])
+    """
+    content, _ = _verified_content(HEART_PREDICTIONS_CSV)
+    return pd.read_csv(io.BytesIO(content))
 
 
 def describe_heart_columns(binary_label: bool = True) -> pd.DataFrame:

@@ -611,21 +611,20 @@ def render_model_card(results: Mapping, fmt: str = "markdown", *, decimals: int 
 
 
 def _composition(data, group_cols, outcome, decimals):
-    from course_utils.representation import prevalence_table, representation_table
-
     blocks = [f"{len(data)} rows and {data.shape[1]} columns."]
     blocks.append(_Table(["column", "dtype", "missing values"],
                          [[str(c), str(data[c].dtype), str(int(data[c].isna().sum()))] for c in data.columns],
                          "Columns"))
     for column in group_cols:
-        counts = representation_table(data, group_col=column)
+        grouped = data.groupby(column, observed=False)
+        counts = grouped.size()
         header = [column, "n", "share"]
-        rows = [[_group_label(k), str(int(r["n"])), _number(r["share"], decimals)] for k, r in counts.iterrows()]
+        rows = [[_group_label(k), str(int(n)), _number(n / len(data), decimals)] for k, n in counts.items()]
         if outcome is not None:
-            prevalence = prevalence_table(data, group_cols=column, outcome_col=outcome)
+            cases = grouped[outcome].sum()
             header += [f"{outcome} cases", f"{outcome} rate"]
-            for row, (_, p) in zip(rows, prevalence.iterrows()):
-                row += [str(int(p["cases"])), _number(p["prevalence"], decimals)]
+            for row, n, k in zip(rows, counts, cases):
+                row += [str(int(k)), _number(k / n if n else float("nan"), decimals)]
         blocks.append(_Table(header, rows, f"By {column}"))
     if outcome is not None:
         blocks.append(f"Overall {outcome} rate: {_number(float(data[outcome].mean()), decimals)} "

@@ -13,8 +13,8 @@ The group is always passed explicitly, as ``sensitive_features=``, because the m
 to know each patient's group (and post-processing needs it at prediction time too).  It must
 have exactly two groups; ``privileged_group`` names the one the mitigation should not favour
 (on the heart data the baseline misses more of the women with disease, so the privileged group
-is ``"Male"``).  A plain scikit-learn classifier such as
-:func:`course_utils.models.make_baseline_model` is the baseline: it needs no group.
+is ``"Male"``).  A plain scikit-learn classifier (the learner's own pipeline) is the baseline: it
+needs no group.
 
 :class:`ReweighingClassifier` (pre-processing)
     aif360's ``Reweighing`` weights, then ``estimator`` fitted with them; ``strength`` in [0, 1]
@@ -37,12 +37,16 @@ weights (to 1e-16) without TensorFlow.
 
 Examples
 --------
+>>> from sklearn.compose import make_column_transformer
+>>> from sklearn.linear_model import LogisticRegression
 >>> from sklearn.model_selection import train_test_split
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
 >>> from course_utils.data import load_heart
->>> from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
 >>> heart = load_heart()
 >>> train, test = train_test_split(heart, test_size=0.25, random_state=0, stratify=heart["disease"])
->>> baseline = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+>>> baseline = make_pipeline(make_column_transformer((StandardScaler(), ["age"]), (OneHotEncoder(), ["sex", "chest_pain"])),
+...                          LogisticRegression())
 >>> model = ReweighingClassifier(baseline, strength=1.0, privileged_group="Male")
 >>> model.fit(train, train["disease"], sensitive_features=train["sex"]).predict_proba(
 ...     test, sensitive_features=test["sex"]).shape
@@ -67,7 +71,6 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
 from course_utils import _validation as check
-from course_utils.models import _fit_with_sample_weight
 
 __all__ = ["AdversarialDebiasingClassifier", "RejectOptionClassifier", "ReweighingClassifier"]
 
@@ -176,6 +179,16 @@ _GROUPS = {"unprivileged_groups": [{_SENSITIVE: 0}], "privileged_groups": [{_SEN
 # --------------------------------------------------------------------------- the shared shape
 
 
+
+def _fit_with_sample_weight(model, X, y, sample_weight):
+    """Fit ``model`` with per-patient weights; a Pipeline gets them routed to its last step."""
+    from sklearn.pipeline import Pipeline
+
+    # Pipelines route fit parameters by step name: "<last step>__sample_weight".
+    name = f"{model.steps[-1][0]}__sample_weight" if isinstance(model, Pipeline) else "sample_weight"
+    return model.fit(X, y, **{name: sample_weight})
+
+
 class _GroupAwareClassifier(ClassifierMixin, BaseEstimator):
     """fit / predict_proba / predict / score with ``sensitive_features``, and the checks they share.
 
@@ -272,7 +285,7 @@ class _GroupAwareClassifier(ClassifierMixin, BaseEstimator):
 def _check_estimator(estimator, name="estimator"):
     if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba") and hasattr(estimator, "get_params")):
         raise TypeError(f"{name} should be an unfitted scikit-learn classifier with predict_proba, e.g. "
-                        f"make_baseline_model(...); got {type(estimator).__name__}.")
+                        f"your baseline pipeline; got {type(estimator).__name__}.")
 
 
 # --------------------------------------------------------------------------- pre-processing
@@ -289,7 +302,7 @@ class ReweighingClassifier(_GroupAwareClassifier):
     ----------
     estimator : scikit-learn classifier
         Unfitted, accepting ``sample_weight`` (a Pipeline passes it to its last step), e.g.
-        :func:`course_utils.models.make_baseline_model`.  Cloned at ``fit``.
+        your baseline pipeline.  Cloned at ``fit``.
     strength : float in [0, 1], default 1.0
         How much of the re-weighing to apply: each weight is ``1 + strength * (weight - 1)``,
         so 0 fits the plain ``estimator`` and 1 the full re-weighing.
@@ -365,7 +378,7 @@ class AdversarialDebiasingClassifier(_GroupAwareClassifier):
     ----------
     preprocessor : scikit-learn transformer, optional
         Unfitted; turns ``X`` into numbers (impute, encode, scale), e.g.
-        ``make_baseline_model(...)[:-1]``.  Cloned and fitted on the training patients.  None
+        ``pipeline[:-1]`` of your baseline.  Cloned and fitted on the training patients.  None
         uses ``X``'s columns as they are (they must then be numeric without missing values).
     adversary_loss_weight : float in [0, 1], default 0.1
         How hard the adversary pushes: 0 ignores it; above ~0.2 training became unstable on the
@@ -412,7 +425,7 @@ class AdversarialDebiasingClassifier(_GroupAwareClassifier):
         if self.preprocessor is not None and not (hasattr(self.preprocessor, "fit")
                                                   and hasattr(self.preprocessor, "transform")):
             raise TypeError("preprocessor should be an unfitted scikit-learn transformer (e.g. "
-                            f"make_baseline_model(...)[:-1]) or None; got {type(self.preprocessor).__name__}.")
+                            f"pipeline[:-1]) or None; got {type(self.preprocessor).__name__}.")
         check.check_real(self.adversary_loss_weight, "adversary_loss_weight", low=0, high=1)
         for name in ("num_epochs", "batch_size", "hidden_units"):
             check.check_whole_number(getattr(self, name), name, low=1)
@@ -470,7 +483,7 @@ class RejectOptionClassifier(_GroupAwareClassifier):
     Parameters
     ----------
     estimator : scikit-learn classifier
-        Unfitted, with ``predict_proba``, e.g. :func:`course_utils.models.make_baseline_model`.
+        Unfitted, with ``predict_proba``, e.g. your baseline pipeline.
         Cloned at ``fit``.
     max_fnr_gap : float in (0, 1], default 0.05
         The largest FNR gap allowed on the training patients.  If no threshold and band meet it,

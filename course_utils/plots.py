@@ -17,9 +17,9 @@ plot_rate_by_level          a rate at each level of a column (e.g. at equal need
 plot_metric_by_period       a monitored metric per period and group, with intervals and marked events
 plot_tradeoff               performance against disparity for a grid of settings, with the Pareto front
 
-The figures draw the tables they are given and compute no statistics: counts come from
-:func:`course_utils.representation.representation_table`, rates and their intervals from
-:mod:`course_utils.representation`, :mod:`course_utils.metrics` or
+The figures draw the tables they are given and compute no statistics: counts and rates come from
+the caller (pandas, or the learner's own audit functions), intervals from
+:func:`course_utils.representation.proportion_interval`, :mod:`course_utils.metrics` or
 :func:`course_utils.monitoring.metrics_by_period`.  Where a figure shows intervals it draws the
 table's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, so a figure and its table never
 disagree.  Every function draws on ``ax`` (a new figure if None), gives the axes a title and
@@ -242,10 +242,9 @@ def plot_group_counts(counts: pd.DataFrame, *, ax: Axes | None = None, title: st
     Parameters
     ----------
     counts : pandas.DataFrame
-        Indexed by (level, group) with an ``n`` column, as made by
-        :func:`course_utils.representation.representation_table` with ``within_col``: the
-        ``within_col`` levels form the clusters, the ``group_col`` levels the bars (coloured with
-        :func:`group_colour`).
+        Indexed by (level, group) with an ``n`` column, e.g.
+        ``data.groupby(["site", "sex"], observed=True).size().to_frame("n")``: the first index
+        level forms the clusters, the second the bars (coloured with :func:`group_colour`).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -256,15 +255,15 @@ def plot_group_counts(counts: pd.DataFrame, *, ax: Axes | None = None, title: st
     Examples
     --------
     >>> from course_utils.data import load_heart
-    >>> from course_utils.representation import representation_table
-    >>> ax = plot_group_counts(representation_table(load_heart(), group_col="sex", within_col="site"))
+    >>> counts = load_heart().groupby(["site", "sex"], observed=True).size().to_frame("n")
+    >>> ax = plot_group_counts(counts)
     >>> [float(bar.get_height()) for bar in ax.patches][:4]
     [97.0, 81.0, 10.0, 6.0]
     """
     _check_frame(counts, ["n"], argument="counts")
     if not isinstance(counts.index, pd.MultiIndex) or counts.index.nlevels != 2:
-        raise ValueError("counts should be indexed by (level, group), as representation_table(data, group_col=..., "
-                         "within_col=...) makes it.")
+        raise ValueError("counts should be indexed by (level, group), e.g. "
+                         "data.groupby([\"site\", \"sex\"], observed=True).size().to_frame(\"n\").")
     x, group = counts.index.names
     wide = counts["n"].unstack(group, fill_value=0)
     ax = _axes(ax)
@@ -291,8 +290,8 @@ def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax: Axes 
     table : pandas.DataFrame
         One row per group (a single-level index of group labels), with a column per metric and
         ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, as made by
-        :func:`course_utils.metrics.group_audit_table` or
-        :func:`course_utils.representation.prevalence_table`.  An ``n`` column, if present, is
+        :func:`course_utils.metrics.group_audit_table`, or a prevalence table with
+        ``prevalence_ci_low`` / ``prevalence_ci_high``.  An ``n`` column, if present, is
         shown in the legend.
     metrics : str or list of str
         The metric columns to draw, one cluster each.
@@ -517,8 +516,8 @@ def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, grou
     ----------
     table : pandas.DataFrame
         Indexed by (level, group) -- the level on the x axis, in either order -- with ``metric``,
-        ``<metric>_ci_low`` and ``<metric>_ci_high``, e.g.
-        ``prevalence_table(data, group_cols=["conditions", "race"], outcome_col="enrolled")``.
+        ``<metric>_ci_low`` and ``<metric>_ci_high`` (e.g. a share per level and group with
+        :func:`course_utils.representation.proportion_interval`).
         Rows with an undefined rate (no patients) are not drawn.
     metric : str
         The rate column, e.g. ``"prevalence"``.
@@ -536,11 +535,12 @@ def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, grou
     Examples
     --------
     >>> import pandas as pd
-    >>> from course_utils.representation import prevalence_table
-    >>> df = pd.DataFrame({"need": [1, 1, 1, 1, 2, 2, 2, 2] * 2, "race": ["Black"] * 8 + ["White"] * 8,
-    ...                    "enrolled": [0, 0, 0, 1, 1, 1, 0, 1] + [0, 1, 1, 1, 1, 1, 1, 1]})
-    >>> table = prevalence_table(df, group_cols=["need", "race"], outcome_col="enrolled")
-    >>> ax = plot_rate_by_level(table, "prevalence", group_col="race")
+    >>> from course_utils.representation import proportion_interval
+    >>> table = pd.DataFrame({"enrolled": [1, 3, 3, 4], "n": [4, 4, 4, 4]},
+    ...                      index=pd.MultiIndex.from_product([[1, 2], ["Black", "White"]], names=["need", "race"]))
+    >>> table["share"] = table["enrolled"] / table["n"]
+    >>> table["share_ci_low"], table["share_ci_high"] = proportion_interval(table["enrolled"], table["n"])
+    >>> ax = plot_rate_by_level(table, "share", group_col="race")
     >>> {bars.get_label(): bars.lines[0].get_ydata().tolist() for bars in ax.containers}
     {'Black': [0.25, 0.75], 'White': [0.75, 1.0]}
     """

@@ -1,39 +1,32 @@
-"""Who is in the data: group sizes, imbalance ratios, outcome prevalence, category shares and missingness by group.
+"""Who is in the data, for the worked examples: category shares and missing values by group.
 
-A representation audit asks, before any model is trained, how many patients of each group the
-data hold, at which collection site, how often each group has the outcome, and where values are
-missing.  Each function here answers one of those questions as a DataFrame a learner can print:
+The representation audit itself -- counts, imbalance ratios, prevalence with intervals, small
+groups -- is what learners write in notebook 01; the course does not ship it.  This module holds
+the tables the notebooks' worked examples and figures use:
 
-representation_table   patients per group (optionally within each site): count and share
-imbalance_ratio        majority : minority ratio, overall or within each site
-prevalence_table       outcome prevalence per group with a binomial confidence interval
 category_share_table   each category's share within each group, with a binomial confidence interval
 missingness_table      share of missing values per column, per group
-proportion_interval    the binomial confidence interval behind the two tables above
+proportion_interval    a binomial confidence interval (scipy's Wilson, Wilson-cc or exact), element-wise
 
-Counting is pandas; confidence intervals come from :func:`scipy.stats.binomtest`.  Every category
-of a categorical column gets a row, even when no patient falls in it, so an empty group is
-visible instead of silently absent.  Column arguments end in ``_col`` (one column) or ``_cols``
-(one column or a list); there are no default columns: say which ones you mean.
+Every category of a categorical column gets a row, even when no patient falls in it, so an empty
+group is visible instead of silently absent.  Column arguments end in ``_col`` (one column) or
+``_cols`` (one column or a list); there are no default columns.
 
 Examples
 --------
 >>> from course_utils.data import load_heart
->>> from course_utils.representation import imbalance_ratio, prevalence_table
->>> heart = load_heart()
->>> round(imbalance_ratio(heart, group_col="sex", majority="Male", minority="Female"), 2)
-3.74
->>> prevalence_table(heart, group_cols="sex", outcome_col="disease")[["n", "cases", "prevalence"]].round(3)
+>>> from course_utils.representation import missingness_table
+>>> missingness_table(load_heart(), group_cols="site", feature_cols=["cholesterol"]).round(2)
 ... # doctest: +NORMALIZE_WHITESPACE
-          n  cases  prevalence
-sex
-Female  194     50       0.258
-Male    726    459       0.632
+                 n  cholesterol
+site
+Cleveland      303         0.00
+Hungary        294         0.08
+Switzerland    123         1.00
+VA Long Beach  200         0.28
 """
 
 from __future__ import annotations
-
-from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -45,11 +38,8 @@ from course_utils import _validation as check
 __all__ = [
     "CI_METHODS",
     "category_share_table",
-    "imbalance_ratio",
     "missingness_table",
-    "prevalence_table",
     "proportion_interval",
-    "representation_table",
 ]
 
 #: Interval methods of :meth:`scipy.stats._result_classes.BinomTestResult.proportion_ci`:
@@ -119,169 +109,7 @@ def proportion_interval(successes: ArrayLike, totals: ArrayLike, *, confidence_l
     return low, high
 
 
-# --- the audit tables ----------------------------------------------------------------------
-
-
-def representation_table(data: pd.DataFrame, *, group_col: str, within_col: str | None = None) -> pd.DataFrame:
-    """Patients per group: the count and the share of all patients (or of each site's patients).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient, e.g. from :func:`course_utils.data.load_heart`.
-    group_col : str
-        The column whose groups are counted, e.g. ``"sex"``.
-    within_col : str, optional
-        A column such as ``"site"``: shares are then computed within each of its levels
-        (they sum to 1 per site) and the table has a (``within_col``, ``group_col``) MultiIndex.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``n`` (patients) and ``share`` (n divided by the patients of the whole data,
-        or of the ``within_col`` level; NaN for a level with no patients).
-
-    Examples
-    --------
-    >>> from course_utils.data import load_heart
-    >>> heart = load_heart()
-    >>> representation_table(heart, group_col="sex").round(3)  # doctest: +NORMALIZE_WHITESPACE
-              n  share
-    sex
-    Female  194  0.211
-    Male    726  0.789
-    >>> representation_table(heart, group_col="sex", within_col="site").loc["VA Long Beach"].round(3)
-    ... # doctest: +NORMALIZE_WHITESPACE
-              n  share
-    sex
-    Female    6   0.03
-    Male    194   0.97
-    """
-    check.check_dataframe(data)
-    group_col = check.check_column(data, group_col, "group_col")
-    if within_col is None:
-        sizes = _group_sizes(data, [group_col])
-        totals = pd.Series(len(data), index=sizes.index)
-    else:
-        within_col = check.check_column(data, within_col, "within_col")
-        if within_col == group_col:
-            raise ValueError(f"within_col should be another column than group_col; both are {group_col!r}.")
-        sizes = _group_sizes(data, [within_col, group_col])
-        totals = sizes.groupby(level=0, observed=False).transform("sum")
-    table = sizes.to_frame("n")
-    table["share"] = (sizes / totals).where(totals > 0)  # a site with no patients has no shares
-    return table
-
-
-def imbalance_ratio(data: pd.DataFrame, *, group_col: str, majority: Hashable, minority: Hashable,
-                    within_col: str | None = None) -> float | pd.Series:
-    """How many ``majority`` patients there are per ``minority`` patient (e.g. men per woman).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient.
-    group_col : str
-        The column holding the two groups, e.g. ``"sex"``.
-    majority, minority : group labels
-        The groups on top and underneath, e.g. ``"Male"`` and ``"Female"``: the ratio is
-        ``n(majority) / n(minority)``, read as "majority : minority = ratio : 1".
-    within_col : str, optional
-        A column such as ``"site"``: one ratio per level of it.
-
-    Returns
-    -------
-    float or pandas.Series
-        The ratio (a Series indexed by the levels of ``within_col`` if given).  It is ``inf``
-        where there are majority but no minority patients, and NaN (undefined) where there are
-        neither.
-
-    Examples
-    --------
-    >>> from course_utils.data import load_heart
-    >>> heart = load_heart()
-    >>> imbalance_ratio(heart, group_col="sex", majority="Male", minority="Female", within_col="site").round(2)
-    site
-    Cleveland         2.12
-    Hungary           2.63
-    Switzerland      11.30
-    VA Long Beach    32.33
-    Name: Male : Female, dtype: float64
-    """
-    check.check_dataframe(data)
-    group_col = check.check_column(data, group_col, "group_col")
-    levels = _levels(data[group_col])
-    for role, value in (("majority", majority), ("minority", minority)):
-        if value not in levels:
-            raise ValueError(f"{role} {value!r} is not a group of column {group_col!r}; its groups are {levels}.")
-    if majority == minority:
-        raise ValueError(f"majority and minority are both {majority!r}; give two different groups.")
-    table = representation_table(data, group_col=group_col, within_col=within_col)["n"]
-    if within_col is None:
-        top, bottom = table.loc[majority], table.loc[minority]
-    else:
-        wide = table.unstack(group_col)
-        top, bottom = wide[majority], wide[minority]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.divide(np.asarray(top, dtype=float), np.asarray(bottom, dtype=float))
-    if within_col is None:
-        return float(ratio)
-    return pd.Series(ratio, index=top.index, name=f"{majority} : {minority}")
-
-
-def prevalence_table(data: pd.DataFrame, *, group_cols: str | list[str], outcome_col: str,
-                     confidence_level: float = 0.95, method: str = "wilson",
-                     min_group_size: int = 30) -> pd.DataFrame:
-    """Outcome prevalence per group with a binomial confidence interval and a small-group flag.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient.
-    group_cols : str or list of str
-        The grouping column(s), e.g. ``"sex"``.  Several columns give their intersections
-        (sex x age band), every combination as a row, including empty ones.
-    outcome_col : str
-        A 0/1 (or True/False) column without missing values, e.g. ``"disease"``.
-    confidence_level : float, default 0.95
-        Coverage of the interval.
-    method : {"wilson", "wilsoncc", "exact"}, default "wilson"
-        Interval method (see :func:`proportion_interval`); ``"exact"`` is Clopper-Pearson.
-    min_group_size : int, default 30
-        Groups with fewer patients get ``small_group = True``: their prevalence is imprecise.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``n``, ``cases``, ``prevalence``, ``prevalence_ci_low``, ``prevalence_ci_high``
-        and ``small_group``.  A group with no patients has ``n = 0`` and NaN prevalence.
-
-    Examples
-    --------
-    >>> from course_utils.data import load_heart
-    >>> table = prevalence_table(load_heart(), group_cols="sex", outcome_col="disease")
-    >>> table[["prevalence_ci_low", "prevalence_ci_high"]].round(3)  # doctest: +NORMALIZE_WHITESPACE
-            prevalence_ci_low  prevalence_ci_high
-    sex
-    Female              0.201               0.324
-    Male                0.597               0.667
-    """
-    check.check_dataframe(data)
-    names = check.check_columns(data, group_cols, "group_cols")
-    outcome_col = check.check_column(data, outcome_col, "outcome_col")
-    labels = pd.Series(check.check_binary_labels(data[outcome_col], f"outcome column {outcome_col!r}"), index=data.index)
-    min_group_size = check.check_whole_number(min_group_size, "min_group_size", low=1)
-
-    n = _group_sizes(data, names)
-    cases = labels.groupby([data[c] for c in names], observed=True).sum()
-    cases = cases.reindex(n.index, fill_value=0).astype(int)
-    low, high = proportion_interval(cases, n, confidence_level=confidence_level, method=method)
-    table = pd.DataFrame({"n": n, "cases": cases}, index=n.index)
-    table["prevalence"] = (cases / n).where(n > 0)
-    table["prevalence_ci_low"] = low
-    table["prevalence_ci_high"] = high
-    table["small_group"] = table["n"] < min_group_size
-    return table
+# --- tables for the worked examples ----------------------------------------------------------
 
 
 def category_share_table(data: pd.DataFrame, *, group_col: str, category_col: str,

@@ -154,7 +154,7 @@ def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X
         one, such as the baseline) and an *unfitted* scikit-learn classifier with
         ``predict_proba``.  Estimators whose ``fit`` and ``predict`` take ``sensitive_features``
         (the :mod:`course_utils.mitigation` estimators) get the groups; plain ones (e.g.
-        :func:`course_utils.models.make_baseline_model`) do not.  Each is cloned, never fitted
+        a plain logistic-regression pipeline) do not.  Each is cloned, never fitted
         in place.  E.g. ``[("baseline", None, baseline), ("reweighing", 0.5,
         ReweighingClassifier(baseline, strength=0.5, privileged_group="Male"))]``.
     X_train, y_train : DataFrame, 0/1 labels
@@ -197,13 +197,17 @@ def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X
 
     Examples
     --------
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
     >>> from course_utils.data import load_heart
     >>> from course_utils.mitigation import ReweighingClassifier
-    >>> from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
     >>> heart = load_heart()
     >>> train, test = train_test_split(heart, test_size=0.25, random_state=0, stratify=heart["disease"])
-    >>> baseline = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    >>> baseline = make_pipeline(make_column_transformer((StandardScaler(), ["age"]),
+    ...                                                  (OneHotEncoder(), ["sex", "chest_pain"])), LogisticRegression())
     >>> settings = [("baseline", None, baseline),
     ...             ("reweighing", 1.0, ReweighingClassifier(baseline, strength=1.0, privileged_group="Male"))]
     >>> table = evaluate_grid(settings, train, train["disease"], test, test["disease"],
@@ -211,8 +215,8 @@ def evaluate_grid(settings: Sequence[tuple[str, float | None, BaseEstimator]], X
     ...                       progress=False)
     >>> table[["method", "value", "auc", "fnr_Female", "fnr_Male", "fnr_gap"]].round(3)
            method  value    auc  fnr_Female  fnr_Male  fnr_gap
-    0    baseline    NaN  0.904       0.077     0.167    0.090
-    1  reweighing    1.0  0.874       0.077     0.219    0.142
+    0    baseline    NaN  0.859       0.231     0.175    0.055
+    1  reweighing    1.0  0.820       0.077     0.193    0.116
     """
     triples = _check_settings(settings)
     seeds = _seed_list(seeds)

@@ -26,6 +26,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from course_utils import metrics, plots, representation, tradeoff  # noqa: E402
 from course_utils.instructor import release  # noqa: E402
+from tables import count_table, rate_table  # noqa: E402
 
 SOLUTIONS = release.solution_paths()
 LEARNER = [release.NOTEBOOKS_DIR / path.name for path in SOLUTIONS]
@@ -93,10 +94,9 @@ def heart():
 
 @pytest.fixture(scope="module")
 def out_of_fold(heart):
-    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
-    from course_utils.models import out_of_fold_predictions
+    from reference_model import make_baseline_model, out_of_fold_predictions
 
-    model = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    model = make_baseline_model()
     return out_of_fold_predictions(heart, model, outcome_col="disease", n_splits=5, random_state=0)
 
 
@@ -138,12 +138,12 @@ def grid(heart):
     from sklearn.model_selection import train_test_split
 
     from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
-    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+    from reference_model import make_baseline_model
     from course_utils.tradeoff import evaluate_grid
 
     strata = heart["disease"].astype(str) + heart["sex"].astype(str)
     train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
-    baseline = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    baseline = make_baseline_model()
     settings = [
         ("baseline", None, baseline),
         ("reweighing", 1.0, ReweighingClassifier(baseline, strength=1.0, privileged_group="Male")),
@@ -157,11 +157,11 @@ def grid(heart):
 # (id, "module.function", how to draw it from the fixtures above)
 FIGURES = [
     ("counts-by-site-and-sex", "plots.plot_group_counts", lambda f: plots.plot_group_counts(
-        representation.representation_table(f("heart"), group_col="sex", within_col="site"))),
+        count_table(f("heart"), ["site", "sex"]))),
     ("counts-by-age-band-and-site", "plots.plot_group_counts", lambda f: plots.plot_group_counts(
-        representation.representation_table(f("heart"), group_col="site", within_col="age_band"))),
+        count_table(f("heart"), ["age_band", "site"]))),
     ("prevalence-by-sex", "plots.plot_group_rates", lambda f: plots.plot_group_rates(
-        representation.prevalence_table(f("heart"), group_cols="sex", outcome_col="disease"), "prevalence")),
+        rate_table(f("heart"), "sex", "disease"), "prevalence")),
     ("error-rates-by-sex", "plots.plot_group_rates",
      lambda f: plots.plot_group_rates(f("audit")("sex"), ["accuracy", "fnr", "fpr"])),
     ("error-rates-by-age-band", "plots.plot_group_rates",
@@ -176,8 +176,8 @@ FIGURES = [
         metrics.calibration_table(f("out_of_fold")["y_true"], f("out_of_fold")["y_score"],
                                   sensitive_features=f("heart")["sex"]), outcome_label="disease")),
     ("readmission-by-need-and-race", "plots.plot_rate_by_level", lambda f: plots.plot_rate_by_level(
-        representation.prevalence_table(f("cohort").assign(conditions=f("cohort")["chronic_conditions"].clip(upper=10)),
-                                        group_cols=["conditions", "race"], outcome_col="readmitted_30d"),
+        rate_table(f("cohort").assign(conditions=f("cohort")["chronic_conditions"].clip(upper=10)),
+                   ["conditions", "race"], "readmitted_30d"),
         "prevalence", group_col="race")),
     ("monitored-share", "plots.plot_metric_by_period", lambda f: plots.plot_metric_by_period(
         f("period_metrics"), "share", group_col="race", events={6: "population shift"})),

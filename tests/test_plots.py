@@ -24,7 +24,8 @@ from course_utils.plots import (  # noqa: E402
     plot_metric_by_period,
     plot_rate_by_level,
 )
-from course_utils.representation import category_share_table, prevalence_table, representation_table  # noqa: E402
+from course_utils.representation import category_share_table  # noqa: E402
+from tables import count_table, rate_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_unknown_group_colour_names_the_known_groups():
 
 
 def test_counts_figure_uses_group_colours_and_labels_units(heart):
-    ax = plot_group_counts(representation_table(heart, group_col="sex", within_col="site"))
+    ax = plot_group_counts(count_table(heart, ["site", "sex"]))
     heights = [float(p.get_height()) for p in ax.patches]
     expected = pd.crosstab(heart["sex"], heart["site"]).to_numpy().ravel().astype(float).tolist()
     assert heights == expected
@@ -106,7 +107,7 @@ def test_category_shares_draw_the_tables_intervals(heart):
 
 
 @pytest.mark.parametrize("call, error, phrase", [
-    (lambda h: plot_group_counts(representation_table(h, group_col="sex")), ValueError,
+    (lambda h: plot_group_counts(count_table(h, ["sex"])), ValueError,
      "indexed by \\(level, group\\)"),
     (lambda h: plot_group_counts([1]), TypeError, "DataFrame"),
     (lambda h: plot_group_rates(rates_table(), "auc"), ValueError, "no column 'auc'"),
@@ -121,7 +122,7 @@ def test_category_shares_draw_the_tables_intervals(heart):
      "all missing"),
     (lambda h: plot_distribution_by_group(h, value_col="age"), TypeError, "group_col"),
     (lambda h: plot_category_shares(h), ValueError, "no column 'share'"),
-    (lambda h: plot_group_counts(representation_table(h.assign(sex="Unrecorded"), group_col="sex", within_col="site")),
+    (lambda h: plot_group_counts(count_table(h.assign(sex="Unrecorded"), ["site", "sex"])),
      ValueError, "no colour for group 'Unrecorded'"),
 ])
 def test_bad_arguments_get_clear_errors(heart, call, error, phrase):
@@ -154,7 +155,7 @@ def test_rate_by_level_draws_each_groups_rate_with_the_tables_intervals():
     from course_utils.cohort import make_readmission_cohort
 
     cohort = make_readmission_cohort(n=3000, random_state=0).assign(race=lambda d: d["race"].astype(str))
-    table = prevalence_table(cohort, group_cols=["payer", "race"], outcome_col="readmitted_30d")
+    table = rate_table(cohort, ["payer", "race"], "readmitted_30d")
     ax = plot_rate_by_level(table, "prevalence", group_col="race", groups=["Black", "White"])
     black = ax.containers[0]
     assert black.get_label() == "Black" and to_hex(black.lines[0].get_color()).upper() == group_colour("Black")
@@ -193,8 +194,7 @@ def test_metric_by_period_draws_the_intervals_metrics_by_period_computed():
     (lambda: plot_calibration_by_group(pd.DataFrame({"observed": [0.5]})), TypeError, "outcome_label"),
     (lambda: plot_rate_by_level(pd.DataFrame({"rate": [0.5]}), "rate", group_col="race"), ValueError,
      "no column 'rate_ci_low', 'rate_ci_high'"),
-    (lambda: plot_rate_by_level(prevalence_table(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}),
-                                                 group_cols=["x", "race"], outcome_col="y"),
+    (lambda: plot_rate_by_level(rate_table(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}), ["x", "race"], "y"),
                                 "prevalence", group_col="race", groups=["White"]), ValueError, "'White' is not in"),
     (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr", group_col="race"), TypeError, "metrics_by_period"),
     (lambda: plot_metric_by_period(pd.DataFrame({"fnr": [0.5]}, index=pd.MultiIndex.from_tuples(

@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from course_utils import tradeoff
 from course_utils.data import load_heart
 from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
-from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+from reference_model import make_baseline_model
 from course_utils.plots import METHOD_COLOURS
 from course_utils.tradeoff import (
     evaluate_grid,
@@ -28,7 +28,7 @@ from course_utils.tradeoff import (
     select_point,
 )
 
-BASELINE = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+BASELINE = make_baseline_model()
 GRID = [
     ("baseline", None, BASELINE),
     ("reweighing", 0.5, ReweighingClassifier(BASELINE, strength=0.5, privileged_group="Male")),
@@ -89,7 +89,7 @@ def test_grid_intervals_contain_their_point_estimates(grid_table):
 def test_the_grids_intervals_are_the_course_bootstrap_on_the_held_out_patients(split, grid_table):
     # The baseline's row, recomputed from the documented resamples with the rank formula of AUC
     # (Mann-Whitney, ties counted half) and FNR as missed / with disease, all resamples at once.
-    model = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    model = make_baseline_model()
     model.fit(split["X_train"], split["y_train"])
     y, sex = split["y_test"].to_numpy(), split["sensitive_features_test"].to_numpy()
     score, pred = model.predict_proba(split["X_test"])[:, 1], model.predict(split["X_test"])
@@ -285,7 +285,7 @@ def test_a_repeated_sweep_is_fitted_once_and_returned_as_an_independent_copy(mon
     monkeypatch.setattr(tradeoff, "_evaluate_one", lambda *a, **k: fits.append(1) or real(*a, **k))
     first = tradeoff.evaluate_grid(GRID[:1], **args)
     first["auc"] = -1.0  # a learner editing the result must not change the remembered sweep
-    rebuilt = make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    rebuilt = make_baseline_model()
     second = tradeoff.evaluate_grid([("baseline", None, rebuilt)], **args)  # an equal, newly made model
     assert len(fits) == 1 and (second["auc"] > 0).all()
     changed = X.assign(age=X["age"] + 1)  # one value differs: a new sweep

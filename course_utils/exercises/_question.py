@@ -181,6 +181,13 @@ def _type_problem(question: Question, answer: Any) -> str | None:
 # ------------------------------------------------------------------------------------------ code
 
 
+class AnswerProblem(Exception):
+    """Raised by a question's ``run`` harness when the answer has the wrong form (e.g. not a Pipeline).
+
+    The check reports its message as "needs a valid answer", not as an error the learner's code raised.
+    """
+
+
 @dataclass(frozen=True)
 class PublicCase:
     """One public case of a code question: named inputs and the result stored for them.
@@ -272,9 +279,9 @@ class CodeQuestion:
             return self._result(WRONG, f"not yet. On public case {number} ({self.cases()[number - 1].name}), "
                                        f"`{self.name}` returned None: is there a path through it without `return`?"
                                 + hint_suffix(self.hints))
-        count = len(outputs)
-        return self._result(CORRECT, f"correct on all {count} public cases. Well done. When your notebook is "
-                                     "graded, it also runs on data you have not seen.")
+        cases = "its public case" if len(outputs) == 1 else f"all {len(outputs)} public cases"
+        return self._result(CORRECT, f"correct on {cases}. Well done. When your notebook is graded, it also runs on "
+                                     "data you have not seen.")
 
     def _run_case(self, answer: Any, number: int, case: PublicCase) -> Any:
         """The normalised output on one case, or a CheckResult saying what went wrong."""
@@ -283,6 +290,8 @@ class CodeQuestion:
         where = f"On public case {number} ({case.name})"
         try:
             raw = self.run(answer, **inputs) if self.run else answer(**inputs)
+        except AnswerProblem as problem:
+            return self._result(INVALID, f"{where}: {problem}")
         except NotImplementedError:
             return self._result(UNANSWERED, f"not answered yet: `{self.name}` raises NotImplementedError. "
                                             "Replace that line with your code.")

@@ -180,11 +180,19 @@ def build(source="raw", data_dir=DATA_DIR, check=False):
         print(f"{target}: {'identical to' if same else 'DIFFERS from'} the build from --source {source}")
         return 0 if same else 1
     target.write_bytes(content)
-    digests = {TIDY_CSV: sha256_hex(content)}
+    manifest = data_dir / "SHA256SUMS"
+    # Keep the other shipped files' lines (e.g. the baseline predictions built by build_heart_predictions.py).
+    digests = {}
+    if manifest.is_file():
+        for line in manifest.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.strip().partition(" ")
+            if name.strip():
+                digests[name.strip().lstrip("*")] = digest
+    digests[TIDY_CSV] = sha256_hex(content)
     raw_path = data_dir / RAW_RELATIVE
     if raw_path.is_file():
         digests[RAW_RELATIVE] = sha256_hex(raw_path.read_bytes())
-    (data_dir / "SHA256SUMS").write_text(manifest_text(digests), encoding="utf-8", newline="\n")
+    manifest.write_text(manifest_text(digests), encoding="utf-8", newline="\n")
     print(f"wrote {target} ({len(tidy)} rows, sha256 {digests[TIDY_CSV][:12]}...) and {data_dir / 'SHA256SUMS'}")
     return 0
 

@@ -65,10 +65,25 @@ def split():
 
 
 def baseline_model():
-    """The course's baseline on the heart data's features, unfitted, as the notebook makes it."""
-    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
+    """The notebook's baseline on the heart data's features, unfitted, as its worked example builds it."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-    return make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
+    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, model_inputs
+
+    numeric, categorical = list(HEART_NUMERIC_FEATURES), list(HEART_CATEGORICAL_FEATURES)
+    return make_pipeline(
+        FunctionTransformer(model_inputs, kw_args={"numeric_cols": numeric, "categorical_cols": categorical}),
+        ColumnTransformer([
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+             categorical),
+        ]),
+        LogisticRegression(max_iter=1000, random_state=0),
+    )
 
 
 def sweep_settings():

@@ -1,262 +1,400 @@
 """Questions of notebook 01 (representation audit of the UCI Heart Disease data).
 
-Every expected answer is computed from the shipped data (or from the course's seeded baseline
-model) when first needed; nothing is typed in.  Misconception rules recognise the usual slips:
-an inverted ratio, counts for proportions, pooled sites for per-site values, accuracy for error
-rates, and cholesterol zeros treated as measurements.
+Most answers are functions the learner writes: the imbalance ratio, prevalence with a Wilson
+interval, a cleaning step for impossible zeros, the baseline pipeline, out-of-fold scores, the
+error-rate audit as a fairlearn ``MetricFrame``, small-group detection, group-balancing weights and
+a paired bootstrap interval.  Their public cases are data in ``cases/``; the hidden tests in the
+solution notebook run them on other data.  Three value questions are first steps: a count, a mean
+after cleaning, and the verdict on the corrective action.
+
+The ``run`` harnesses below say how the check exercises an answer (fit a pipeline on the case's
+patients, read a MetricFrame's table); they hold no solution.
 """
 
-import math
-from functools import cache
+from __future__ import annotations
 
-from course_utils.exercises._question import Misconception, Question
-from course_utils.exercises.rules import (
-    chose,
-    complement,
-    count_not_proportion,
-    equals,
-    every_value_is,
-    heart,
-    inverted_ratio,
-    mapping_equals,
-    percentage_not_proportion,
-)
+import math
+
+import numpy as np
+import pandas as pd
+
+from course_utils.exercises._cases import cases_for
+from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
+from course_utils.exercises.rules import chose, equals, heart
 
 NOTEBOOK = "01"
 NOTEBOOK_FILE = "01_representation_audit"
-
-#: Groups with fewer patients than this are "small" throughout notebook 01.
-MIN_GROUP_SIZE = 30
 
 #: The verdicts learners choose from after the corrective action.
 VERDICTS = ("helped", "no real change", "made it worse")
 
 
-# --- values computed from the data ------------------------------------------------------------
+# --- harnesses: how the check runs an answer --------------------------------------------------------
 
 
-@cache
-def heart_as_recorded():
-    """The heart data with cholesterol zeros kept as recorded (the trap notebook 01 shows)."""
+def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new):
+    """What the learner's pipeline does on the case's patients, as a record of True/False and names."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    model = make_pipeline(numeric_cols, categorical_cols, random_state=0)
+    if model is None:
+        return None
+    if not isinstance(model, Pipeline):
+        raise AnswerProblem(f"make_baseline_pipeline should return a scikit-learn Pipeline; it returned a "
+                            f"{type(model).__name__}.")
+    record = {"is_pipeline": True, "final_step": type(model[-1]).__name__}
+    try:
+        fitted = clone(model).fit(train, y)
+        record["fits_rows_with_missing_values"] = True
+    except Exception:  # the learner's pipeline may fail in any way; that is what the record says
+        return {**record, "fits_rows_with_missing_values": False, "adds_missing_indicators": False,
+                "one_hot_encodes": False, "predicts_unseen_category": False, "same_scores_when_refitted": False}
+    try:
+        names = [str(name).lower() for name in fitted[:-1].get_feature_names_out()]
+    except Exception:
+        names = []
+    record["adds_missing_indicators"] = any("missingindicator" in name for name in names)
+    record["one_hot_encodes"] = any(name.endswith(f"_{value}".lower()) for name in names
+                                    for value in pd.Series(train[categorical_cols[0]]).dropna().unique())
+    try:
+        first = fitted.predict_proba(new)[:, 1]
+        record["predicts_unseen_category"] = bool(np.isfinite(first).all())
+        second = clone(model).fit(train, y).predict_proba(new)[:, 1]
+        record["same_scores_when_refitted"] = bool(np.array_equal(first, second))
+    except Exception:
+        record["predicts_unseen_category"] = record["same_scores_when_refitted"] = False
+    return record
+
+
+def _logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
+
+
+def run_out_of_fold(out_of_fold_scores, X, y, n_splits, random_state):
+    """The learner's out-of-fold scores for a plain logistic regression on the case's patients."""
+    return out_of_fold_scores(_logistic_regression(), X, y, n_splits=n_splits, random_state=random_state)
+
+
+def metric_frame_table(error_rate_audit, y_true, y_pred, sensitive_features):
+    """The learner's MetricFrame, read as {metric: {group: value}}."""
+    from fairlearn.metrics import MetricFrame
+
+    frame = error_rate_audit(y_true, y_pred, sensitive_features)
+    if frame is None:
+        return None
+    if not isinstance(frame, MetricFrame):
+        raise AnswerProblem(f"error_rate_audit should return a fairlearn MetricFrame (build one with "
+                            f"MetricFrame(metrics=..., y_true=..., y_pred=..., sensitive_features=...)); it returned "
+                            f"a {type(frame).__name__}.")
+    table = frame.by_group
+    if isinstance(table, pd.Series):  # a single metric gives a Series
+        table = table.to_frame(table.name or "metric")
+    return {str(column): {str(group): float(value) for group, value in table[column].items()}
+            for column in table.columns}
+
+
+def _metric_frame_output(answer, **inputs):
+    table = metric_frame_table(answer, **inputs)
+    return None if table is None else pd.DataFrame(table)
+
+
+# --- rules that look at the case's inputs -------------------------------------------------------------
+
+
+def _counts(inputs, value):
+    return int((inputs["data"][inputs["group_col"]] == value).sum())
+
+
+def _pairs(output, expected):
+    if isinstance(expected, dict):
+        return [(output[k], v) for k, v in expected.items()]
+    return [(output, expected)]
+
+
+def _ratio_rules():
+    inverted = Misconception(
+        lambda output, expected, inputs: all(
+            (math.isnan(e) or e == 0) or numbers_match(o, 1 / e, 1e-6) for o, e in _pairs(output, expected))
+        and not all(numbers_match(o, e, 1e-6) for o, e in _pairs(output, expected)),
+        "Your ratio is inverted: that is minority patients per majority patient. The exercise asks for majority "
+        "per minority: majority count on top.",
+    )
+    infinite = Misconception(
+        lambda output, expected, inputs: any(math.isnan(e) and math.isinf(o) for o, e in _pairs(output, expected)),
+        "Where there is no minority patient your function returns infinity. Men per woman is undefined without "
+        "women: return NaN (`float('nan')`) there, not infinity.",
+    )
+    majority_share = Misconception(
+        lambda output, expected, inputs: all(math.isnan(e) or numbers_match(o, e / (e + 1), 1e-6)
+                                             for o, e in _pairs(output, expected)),
+        "That is the majority's share of all patients. The ratio compares the majority with the minority, not "
+        "with everyone.",
+    )
+    pooled = Misconception(
+        lambda output, expected, inputs: isinstance(expected, dict) and len(set(expected.values())) > 1 and all(
+            numbers_match(o, _counts(inputs, inputs["majority"]) / _counts(inputs, inputs["minority"]), 1e-6)
+            for o in output.values()),
+        "Every site gets the same ratio: that is all sites pooled. Count majority and minority within one value "
+        "of within_col at a time (group by it).",
+    )
+    return [infinite, inverted, majority_share, pooled]
+
+
+def _prevalence_rules():
+    def wald(output, expected, inputs):
+        p = np.array([output["prevalence"][g] for g in expected["n"]])
+        n = np.array([output["n"][g] for g in expected["n"]], dtype=float)
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + inputs.get("confidence_level", 0.95) / 2)
+        half = z * np.sqrt(p * (1 - p) / n)
+        return np.allclose([output["ci_low"][g] for g in expected["n"]], p - half, atol=1e-6)
+
+    def exact(output, expected, inputs):
+        from scipy.stats import binomtest
+
+        level = inputs.get("confidence_level", 0.95)
+        return all(numbers_match(output["ci_low"][g], binomtest(int(expected["cases"][g]), int(expected["n"][g]))
+                                 .proportion_ci(confidence_level=level, method="exact").low, 1e-6)
+                   for g in expected["n"])
+
+    def ignores_level(output, expected, inputs):
+        from scipy.stats import binomtest
+
+        return inputs.get("confidence_level", 0.95) != 0.95 and all(
+            numbers_match(output["ci_low"][g], binomtest(int(expected["cases"][g]), int(expected["n"][g]))
+                          .proportion_ci(confidence_level=0.95, method="wilson").low, 1e-6) for g in expected["n"])
+
+    def share_of_cases(output, expected, inputs):
+        total = sum(expected["cases"].values())
+        return all(numbers_match(output["prevalence"][g], expected["cases"][g] / total, 1e-6) for g in expected["n"])
+
+    def percentages(output, expected, inputs):
+        return all(numbers_match(output["prevalence"][g], 100 * expected["prevalence"][g], 1e-6)
+                   for g in expected["n"]) and any(expected["prevalence"].values())
+
+    return [
+        Misconception(percentages, "Your prevalence looks like a percentage. Give proportions between 0 and 1."),
+        Misconception(share_of_cases, "Your prevalence divides each group's cases by all cases. Prevalence divides "
+                                      "a group's cases by the group's patients."),
+        Misconception(ignores_level, "Your interval is a 95 % interval whatever confidence_level says: pass "
+                                     "confidence_level on to proportion_ci."),
+        Misconception(wald, "That is the normal-approximation (Wald) interval, which fails for small groups and rates "
+                            "near 0 or 1. Use the Wilson interval: binomtest(cases, n).proportion_ci(method=\"wilson\")."),
+        Misconception(exact, "That is the exact (Clopper-Pearson) interval. The exercise asks for the Wilson interval: "
+                             "proportion_ci(method=\"wilson\")."),
+    ]
+
+
+def _zero_rules():
+    def indicator_includes_missing(output, expected, inputs):
+        return any(output[c][row] is True and expected[c][row] is False and pd.isna(inputs["data"].iloc[int(row)][col])
+                   for c in expected if c.endswith("_recorded_as_zero")
+                   for col in [c.removesuffix("_recorded_as_zero")] for row in expected[c])
+
+    def filled_in(output, expected, inputs):
+        return any(isinstance(expected[c][row], float) and math.isnan(expected[c][row])
+                   and not pd.isna(output[c][row]) for c in inputs["columns"] for row in expected[c])
+
+    return [
+        Misconception(indicator_includes_missing, "Your indicator is True where the value was never recorded as well. "
+                                                  "It should say only where a 0 was recorded; missing stays missing."),
+        Misconception(filled_in, "Your function fills the zeros in. A zero means 'not measured': make it a missing "
+                                 "value (NaN) and let the model's imputer fill it in later, from training data only."),
+    ]
+
+
+def _pipeline_rules():
+    def lacks(field, feedback):
+        return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
+
+    return [
+        Misconception(lambda output, expected, inputs: str(output.get("final_step")).lower() != "logisticregression",
+                      "The last step of your pipeline should be the LogisticRegression; imputation and encoding "
+                      "come before it."),
+        lacks("fits_rows_with_missing_values", "Your pipeline cannot be fitted on patients with a missing value: impute "
+                                               "(SimpleImputer) before scaling and encoding."),
+        lacks("adds_missing_indicators", "Your pipeline does not keep the fact that a value was missing: "
+                                         "SimpleImputer(..., add_indicator=True) adds an indicator column."),
+        lacks("predicts_unseen_category", "Your pipeline fails on a category it never saw in training: "
+                                          "OneHotEncoder(handle_unknown=\"ignore\")."),
+        lacks("one_hot_encodes", "Your pipeline does not one-hot encode the categorical columns (OneHotEncoder)."),
+        lacks("same_scores_when_refitted", "Fitting your pipeline twice gives different scores: pass random_state on "
+                                           "to the LogisticRegression."),
+    ]
+
+
+def _out_of_fold_rules():
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    def scores_with(cv):
+        return lambda inputs: cross_val_predict(_logistic_regression(), inputs["X"], inputs["y"], cv=cv(inputs),
+                                                method="predict_proba")[:, 1]
+
+    def same(scores):
+        return lambda output, expected, inputs: np.allclose(output, scores(inputs), atol=1e-9)
+
+    in_sample = lambda inputs: _logistic_regression().fit(inputs["X"], inputs["y"]).predict_proba(inputs["X"])[:, 1]  # noqa: E731
+    unstratified = scores_with(lambda i: KFold(i["n_splits"], shuffle=True, random_state=i["random_state"]))
+    unshuffled = scores_with(lambda i: StratifiedKFold(i["n_splits"]))
+    return [
+        Misconception(same(in_sample), "Those are in-sample scores: the model was fitted on every patient, then "
+                                       "scored them. Each patient's score must come from a model fitted without them "
+                                       "(cross_val_predict)."),
+        Misconception(lambda output, expected, inputs: set(np.round(output, 9)) <= {0.0, 1.0},
+                      "Your scores are 0 or 1: those are decisions. Ask for probabilities: method=\"predict_proba\", "
+                      "then the column of class 1."),
+        Misconception(lambda output, expected, inputs: np.allclose(output, 1 - np.asarray(expected), atol=1e-9),
+                      "Those are the probabilities of class 0. Take column 1 of predict_proba: the probability of "
+                      "the condition."),
+        Misconception(same(unstratified), "Your folds are not stratified: use StratifiedKFold, so every fold has the "
+                                          "same share of patients with the condition."),
+        Misconception(same(unshuffled), "Your folds are not shuffled: StratifiedKFold(n_splits, shuffle=True, "
+                                        "random_state=random_state)."),
+    ]
+
+
+def _audit_rules():
+    def over_everyone(output, expected, inputs):
+        y, p, g = (np.asarray(inputs[k]) for k in ("y_true", "y_pred", "sensitive_features"))
+        return all(numbers_match(output["fnr"][grp], float((p[g == grp] != y[g == grp]).mean()), 1e-9)
+                   for grp in expected["fnr"])
+
+    def tpr(output, expected, inputs):
+        return all(numbers_match(output["fnr"][grp], 1 - e, 1e-9) for grp, e in expected["fnr"].items()
+                   if not math.isnan(e)) and any(not math.isnan(e) for e in expected["fnr"].values())
+
+    def zero_for_undefined(output, expected, inputs):
+        return any(math.isnan(e) and output[m][grp] == 0 for m in ("fnr", "fpr") for grp, e in expected[m].items())
+
+    return [
+        Misconception(zero_for_undefined, "Your FNR (or FPR) is 0 for a group with no patients to divide by. fairlearn's "
+                                          "false_negative_rate returns 0 there; the rate is undefined: return NaN."),
+        Misconception(over_everyone, "Your FNR is the error rate over everyone. The FNR counts only the patients "
+                                     "with the condition: of those, the share the model called healthy."),
+        Misconception(tpr, "That is the true-positive rate (the share caught). The FNR is the share missed: 1 - TPR."),
+    ]
+
+
+def _small_group_rules():
+    def observed_only(output, expected, inputs):
+        return [row for row in expected if row[-1] > 0] == sorted(output, key=str) or (
+            len(output) == len([r for r in expected if r[-1] > 0]) and len(output) < len(expected))
+
+    def at_most(output, expected, inputs):
+        return len(output) > len(expected) and any(row[-1] == inputs.get("min_size", 30) for row in output)
+
+    return [
+        Misconception(observed_only, "A combination with no patients at all is missing from your table. Nobody is the "
+                                     "smallest group of all: list every combination of the columns' values, with n = 0 "
+                                     "where nobody is in it."),
+        Misconception(at_most, "Your table includes groups of exactly min_size patients. Small means fewer than "
+                               "min_size."),
+    ]
+
+
+def _weight_rules():
+    def per_group(expression):
+        return lambda output, expected, inputs: np.allclose(output, expression(pd.Series(np.asarray(
+            inputs["sensitive_features"]))), atol=1e-9)
+
+    return [
+        Misconception(per_group(lambda g: 1 / g.map(g.value_counts()).to_numpy()),
+                      "Your weights are 1 / (patients in the group): each group sums to 1. Scale them so they average "
+                      "1 over all patients: n_patients / (n_groups x patients in the group)."),
+        Misconception(per_group(lambda g: g.map(g.value_counts()).to_numpy() / len(g)),
+                      "Your weights grow with the group: that gives the big group even more weight. The small group's "
+                      "patients should weigh more."),
+    ]
+
+
+def _paired_rules():
+    def reversed_sign(output, expected, inputs):
+        return numbers_match(output["change"], -expected["change"], 1e-9) and expected["change"] != 0
+
+    def error_rate(output, expected, inputs):
+        y, b, a = (np.asarray(inputs[k]) for k in ("y_true", "y_pred_before", "y_pred_after"))
+        return numbers_match(output["change"], float((a != y).mean() - (b != y).mean()), 1e-9)
+
+    return [
+        Misconception(reversed_sign, "Your change has the wrong sign: it is after minus before (a negative change "
+                                     "means fewer patients missed)."),
+        Misconception(error_rate, "Your change is in the error rate over everyone. The FNR counts only the patients "
+                                  "with the condition."),
+    ]
+
+
+# --- value answers computed from the shipped data ----------------------------------------------------
+
+
+def _women_at(sites):
+    data = heart()
+    return int(((data["sex"] == "Female") & data["site"].isin(sites)).sum())
+
+
+def _mean_cholesterol(sex, zeros_as_values=False):
     from course_utils.data import load_heart
 
-    return load_heart(cholesterol_zero_as_missing=False)
-
-
-def _n(sex, site=None):
-    data = heart() if site is None else heart()[heart()["site"] == site]
-    return int((data["sex"] == sex).sum())
-
-
-def _sites():
-    from course_utils.data import SITES
-
-    return SITES
-
-
-def _site_ratios():
-    return {site: _n("Male", site) / _n("Female", site) for site in _sites()}
-
-
-def _prevalence(sex):
-    return float(heart().loc[heart()["sex"] == sex, "disease"].mean())
-
-
-def _cases(sex):
-    return int(heart().loc[heart()["sex"] == sex, "disease"].sum())
-
-
-def _mean_cholesterol(data, sex):
+    data = load_heart(cholesterol_zero_as_missing=not zeros_as_values)
     return float(data.loc[data["sex"] == sex, "cholesterol"].mean())
 
 
-def _atypical_count(sex):
-    return int(((heart()["sex"] == sex) & (heart()["chest_pain"] == "atypical angina")).sum())
-
-
-def _baseline_model():
-    from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, make_baseline_model
-
-    return make_baseline_model(numeric_cols=HEART_NUMERIC_FEATURES, categorical_cols=HEART_CATEGORICAL_FEATURES)
-
-
-@cache
-def baseline_predictions():
-    """Out-of-fold predictions of the course's baseline model, as notebook 01 makes them."""
-    from course_utils.models import out_of_fold_predictions
-
-    return out_of_fold_predictions(heart(), _baseline_model(), outcome_col="disease", n_splits=5, random_state=0)
-
-
-@cache
-def reweighted_predictions():
-    """The same folds, each training fold re-weighted so women and men weigh the same."""
-    from course_utils.models import out_of_fold_predictions
-
-    return out_of_fold_predictions(heart(), _baseline_model(), outcome_col="disease", n_splits=5, random_state=0,
-                                   reweight_col="sex")
-
-
-def _by_sex(predictions, rate):
-    """A rate per sex computed with plain pandas from a predictions frame."""
-    frame = predictions.assign(sex=heart()["sex"].astype(str))
-    result = {}
-    for sex, group in frame.groupby("sex"):
-        with_disease, without = group[group["y_true"] == 1], group[group["y_true"] == 0]
-        result[sex] = {
-            "fnr": float((with_disease["y_pred"] == 0).mean()),
-            "tpr": float((with_disease["y_pred"] == 1).mean()),
-            "fpr": float((without["y_pred"] == 1).mean()),
-            "accuracy": float((group["y_pred"] == group["y_true"]).mean()),
-            "false_negatives": int((with_disease["y_pred"] == 0).sum()),
-        }[rate]
-    return result
-
-
-def _reweighting_verdict():
-    """'no real change' unless women's FNR moved by more than half its 95 % interval's width."""
-    from scipy.stats import binomtest
-
-    before = _by_sex(baseline_predictions(), "fnr")["Female"]
-    after = _by_sex(reweighted_predictions(), "fnr")["Female"]
-    misses = _by_sex(baseline_predictions(), "false_negatives")["Female"]
-    interval = binomtest(misses, _cases("Female")).proportion_ci(method="wilson")
-    if abs(after - before) < (interval.high - interval.low) / 2:
-        return "no real change"
-    return "helped" if after < before else "made it worse"
-
-
-def _small_intersections():
-    sizes = heart().groupby(["sex", "age_band"], observed=False).size()
-    return int((sizes < MIN_GROUP_SIZE).sum())
-
-
-def _small_female_intersections():
-    sizes = heart()[heart()["sex"] == "Female"].groupby("age_band", observed=False).size()
-    return int((sizes < MIN_GROUP_SIZE).sum())
-
-
-# --- misconception rules for one-number-per-group answers --------------------------------------
-
-
-
-
-
-def _mapping_inverted(feedback, tolerance):
-    return Misconception(
-        lambda answer, expected: all(
-            v != 0 and math.isclose(v, 1 / expected[k], rel_tol=0, abs_tol=tolerance) for k, v in answer.items()
-        ),
-        feedback,
-    )
-
-
-def _mapping_percentages(tolerance):
-    return Misconception(
-        lambda answer, expected: all(math.isclose(v, 100 * expected[k], abs_tol=tolerance) for k, v in answer.items()),
-        "Those look like percentages. Give proportions between 0 and 1 (e.g. 0.25, not 25).",
-    )
-
-
-_POOLED = ("That is the ratio of all four hospitals pooled. The question asks for each site separately: "
-           "count women and men within one site at a time.")
-
 QUESTIONS = [
     Question(
-        id="audit-imbalance-ratio",
-        notebook=NOTEBOOK,
-        points=2,
-        kind="number",
-        tolerance=0.01,
-        expected=lambda: _n("Male") / _n("Female"),
-        misconceptions=[
-            inverted_ratio(0.01, "male patients", "female patient"),
-            equals(lambda: _n("Male"), "You gave the number of men. A ratio divides the men by the women."),
-            equals(lambda: _n("Female"), "You gave the number of women. A ratio divides the men by the women."),
-            Misconception(
-                lambda answer, expected: math.isclose(float(answer), _n("Male") / len(heart()), abs_tol=0.005),
-                "That is the share of men among all patients. The ratio compares men with women, not with everyone.",
-            ),
-            Misconception(
-                lambda answer, expected: math.isclose(float(answer), _site_ratios()["Cleveland"], abs_tol=0.01),
-                "That is the Cleveland Clinic alone. This question is about all four hospitals together.",
-            ),
-        ],
-        hints=[
-            "A ratio 'male : female = r : 1' means r men for every woman.",
-            "Count the men, count the women, divide the first by the second.",
-        ],
-    ),
-    Question(
-        id="audit-site-imbalance-ratios",
-        notebook=NOTEBOOK,
-        points=3,
-        kind="mapping",
-        tolerance=0.01,
-        expected=_site_ratios,
-        misconceptions=[
-            every_value_is(lambda: _n("Male") / _n("Female"), _POOLED, 0.01),
-            _mapping_inverted(
-                "Your ratios look inverted: that is women per man. The question asks for men per woman at each "
-                "site: men on top, women underneath.", 0.01,
-            ),
-            mapping_equals(lambda: {s: _n("Female", s) for s in _sites()},
-                          "Those are the numbers of women per site. Divide each site's men by its women.", 0.5),
-            mapping_equals(lambda: {s: _n("Male", s) for s in _sites()},
-                          "Those are the numbers of men per site. Divide each site's men by its women.", 0.5),
-            mapping_equals(lambda: {s: _n("Male", s) / (_n("Male", s) + _n("Female", s)) for s in _sites()},
-                          "Those are the shares of men at each site. The ratio compares men with women, "
-                          "not with all patients.", 0.005),
-        ],
-        hints=[
-            "Make a table of counts with one row per site and one column per sex, then divide the columns.",
-            "`heart.groupby(['site', 'sex'], observed=True).size().unstack()` gives that table; "
-            "or use `imbalance_ratio(heart, group_col='sex', majority='Male', minority='Female', within_col='site')`.",
-        ],
-    ),
-    Question(
-        id="audit-prevalence-by-sex",
-        notebook=NOTEBOOK,
-        points=2,
-        kind="mapping",
-        tolerance=0.005,
-        expected=lambda: {"Female": _prevalence("Female"), "Male": _prevalence("Male")},
-        misconceptions=[
-            mapping_equals(lambda: {"Female": _cases("Female"), "Male": _cases("Male")},
-                          "Those are counts of patients with disease. Prevalence is a proportion: divide each "
-                          "group's cases by the group's patients.", 0.5),
-            _mapping_percentages(0.5),
-            mapping_equals(lambda: {s: _cases(s) / (_cases("Female") + _cases("Male")) for s in ("Female", "Male")},
-                          "You divided by all patients with disease: that is the share of cases who are women or "
-                          "men. Prevalence divides a group's cases by that group's patients.", 0.005),
-            mapping_equals(lambda: {s: _n(s) / len(heart()) for s in ("Female", "Male")},
-                          "Those are the shares of women and men among all patients, not how often each has "
-                          "disease.", 0.005),
-            every_value_is(lambda: heart()["disease"].mean(),
-                            "You gave the prevalence of all patients pooled. Compute it within each sex.", 0.005),
-        ],
-        hints=[
-            "Prevalence of a group = patients with disease in the group / patients in the group.",
-            "The mean of a 0/1 column is the share of 1s: try `groupby('sex')['disease'].mean()`.",
-        ],
-    ),
-    Question(
-        id="audit-cholesterol-zeros",
+        id="audit-women-small-sites",
         notebook=NOTEBOOK,
         points=1,
         kind="integer",
-        expected=lambda: int((heart_as_recorded()["cholesterol"] == 0).sum()),
+        expected=lambda: _women_at(["Switzerland", "VA Long Beach"]),
         misconceptions=[
-            equals(lambda: int(heart()["cholesterol"].isna().sum()),
-                   "That counts every missing cholesterol value, including the ones never recorded at all. "
-                   "The question asks how many were recorded as exactly 0."),
-            equals(lambda: int((heart_as_recorded().query("site == 'Switzerland'")["cholesterol"] == 0).sum()),
-                   "That is Switzerland alone. Another site also recorded zeros: count all four."),
-            Misconception(lambda answer, expected: int(answer) == 0,
-                          "Zero zeros? Load the data with `load_heart(cholesterol_zero_as_missing=False)`: the "
-                          "default load has already turned the zeros into missing values."),
+            equals(lambda: _women_at(["Switzerland"]), "That is Switzerland alone. Add the women of VA Long Beach."),
+            equals(lambda: _women_at(["VA Long Beach"]), "That is VA Long Beach alone. Add the women of Switzerland."),
+            equals(lambda: int(heart()["site"].isin(["Switzerland", "VA Long Beach"]).sum()),
+                   "That counts every patient of the two sites. The question asks for the women among them."),
+            equals(lambda: _women_at(["Cleveland", "Hungary"]), "Those are the women of the other two sites."),
         ],
-        hints=["Compare the cholesterol column with 0 and count the True values: `(column == 0).sum()`."],
+        hints=["Combine two conditions: the patient is a woman, and the site is one of the two.",
+               "`heart['site'].isin([...])` is True for rows whose site is in the list; `&` combines two conditions."],
+    ),
+    CodeQuestion(
+        id="audit-imbalance-ratio-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="imbalance_ratio(data, group_col, majority, minority, within_col=None)",
+        cases=cases_for("audit-imbalance-ratio-function"),
+        returns="auto",
+        misconceptions=_ratio_rules(),
+        hints=["Without within_col: the number of rows whose group_col equals majority, divided by the number equal "
+               "to minority; NaN when there is no minority row.",
+               "With within_col: the same number for each value of within_col -- loop over "
+               "`data.groupby(within_col, observed=True)` and collect the results in a pandas Series."],
+    ),
+    CodeQuestion(
+        id="audit-prevalence-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="prevalence_table(data, group_col, outcome_col, confidence_level=0.95)",
+        cases=cases_for("audit-prevalence-function"),
+        returns="table",
+        misconceptions=_prevalence_rules(),
+        hints=["One row per group: n (patients), cases (sum of outcome_col), prevalence = cases / n, and the interval.",
+               "`scipy.stats.binomtest(cases, n).proportion_ci(confidence_level=confidence_level, method=\"wilson\")` "
+               "has .low and .high."],
+    ),
+    CodeQuestion(
+        id="audit-flag-zeros-function",
+        notebook=NOTEBOOK,
+        points=2,
+        signature="flag_impossible_zeros(data, columns)",
+        cases=cases_for("audit-flag-zeros-function"),
+        returns="table",
+        misconceptions=_zero_rules(),
+        hints=["Work on `data.copy()`. For each column: remember where it is 0, add that as a True/False column "
+               "named '<column>_recorded_as_zero', then turn those zeros into NaN.",
+               "`series.mask(condition)` replaces the values where the condition holds with NaN."],
     ),
     Question(
         id="audit-mean-cholesterol-female",
@@ -264,95 +402,101 @@ QUESTIONS = [
         points=2,
         kind="number",
         tolerance=0.5,
-        expected=lambda: _mean_cholesterol(heart(), "Female"),
+        expected=lambda: _mean_cholesterol("Female"),
         misconceptions=[
-            equals(lambda: _mean_cholesterol(heart_as_recorded(), "Female"),
-                   "Your mean counts the recorded zeros as real cholesterol values. A cholesterol of 0 mg/dl is "
-                   "impossible: it means 'not measured'. Treat those zeros as missing before averaging."),
-            Misconception(
-                lambda answer, expected: math.isclose(float(answer), _mean_cholesterol(heart(), "Male"), abs_tol=0.5)
-                or math.isclose(float(answer), _mean_cholesterol(heart_as_recorded(), "Male"), abs_tol=0.5),
-                "That is the men's mean. The question asks about women.",
-            ),
-            Misconception(
-                lambda answer, expected: math.isclose(float(answer), heart()["cholesterol"].mean(), abs_tol=0.5)
-                or math.isclose(float(answer), heart_as_recorded()["cholesterol"].mean(), abs_tol=0.5),
-                "That is the mean of all patients. Keep only the women.",
-            ),
+            equals(lambda: _mean_cholesterol("Female", zeros_as_values=True),
+                   "That average counts the zeros as real measurements of 0 mg/dl. Treat them as missing first.", 0.5),
+            equals(lambda: _mean_cholesterol("Male"), "That is the men's mean. The question asks about women.", 0.5),
+            equals(lambda: _mean_cholesterol("Male", zeros_as_values=True),
+                   "That is the men's mean, with the zeros counted as values.", 0.5),
+            equals(lambda: float(heart()["cholesterol"].mean()),
+                   "That is the mean of all patients. The question asks about women only.", 0.5),
         ],
-        hints=[
-            "Use the data where zeros are missing (`load_heart()`, the default); pandas' mean skips missing values.",
-        ],
+        hints=["Clean the data as recorded with your flag_impossible_zeros, then average the women's cholesterol; "
+               "pandas leaves NaN out of a mean."],
     ),
-    Question(
-        id="audit-atypical-angina-women",
-        notebook=NOTEBOOK,
-        points=1,
-        kind="number",
-        tolerance=0.005,
-        expected=lambda: _atypical_count("Female") / _n("Female"),
-        misconceptions=[
-            count_not_proportion(lambda: _atypical_count("Female")),
-            percentage_not_proportion(),
-            equals(lambda: _atypical_count("Male") / _n("Male"), "That is the share among men. Keep only the women."),
-            Misconception(
-                lambda answer, expected: math.isclose(
-                    float(answer), _atypical_count("Female") / (_atypical_count("Female") + _atypical_count("Male")),
-                    abs_tol=0.005),
-                "You divided by all patients with atypical angina: that is the share of them who are women. "
-                "Divide by the number of women instead.",
-            ),
-            complement(0.005, "women with any other chest-pain type"),
-        ],
-        hints=["Among the women only, what proportion have `chest_pain == 'atypical angina'`?"],
-    ),
-    Question(
-        id="audit-fnr-by-sex",
-        notebook=NOTEBOOK,
-        points=3,
-        kind="mapping",
-        tolerance=0.005,
-        expected=lambda: _by_sex(baseline_predictions(), "fnr"),
-        misconceptions=[
-            mapping_equals(lambda: _by_sex(baseline_predictions(), "accuracy"),
-                          "Those are accuracies. Accuracy mixes both kinds of error and hides who is harmed; the "
-                          "question asks for an error rate by group: of the patients WITH disease, the share the "
-                          "model missed.", 0.005),
-            every_value_is(lambda: (baseline_predictions()["y_true"] == baseline_predictions()["y_pred"]).mean(),
-                            "That is the overall accuracy, for everyone at once. The question asks for an error "
-                            "rate, the false-negative rate, separately for women and men.", 0.005),
-            mapping_equals(lambda: _by_sex(baseline_predictions(), "fpr"),
-                          "Those are false-positive rates (healthy patients flagged). The question asks about "
-                          "patients with disease whom the model missed.", 0.005),
-            mapping_equals(lambda: _by_sex(baseline_predictions(), "tpr"),
-                          "Those are true-positive rates (sensitivity): the share of patients with disease the "
-                          "model caught. The false-negative rate is the share it missed.", 0.005),
-            mapping_equals(lambda: _by_sex(baseline_predictions(), "false_negatives"),
-                          "Those are counts of missed patients. A rate divides them by the group's patients with "
-                          "disease.", 0.5),
-        ],
-        hints=[
-            "FNR = false negatives / patients who have the disease (y_true = 1), within each sex.",
-            "`group_audit_table(...)['fnr']` has it, or keep the rows with y_true == 1 and take the mean of "
-            "(y_pred == 0) by sex.",
-        ],
-    ),
-    Question(
-        id="audit-small-intersections",
+    CodeQuestion(
+        id="audit-pipeline-function",
         notebook=NOTEBOOK,
         points=2,
-        kind="integer",
-        expected=_small_intersections,
-        misconceptions=[
-            equals(_small_female_intersections,
-                   "You counted only women's groups. Some men's age bands are small too."),
-            Misconception(lambda answer, expected: int(answer) == 0,
-                          "With sex alone no group is small, but the question asks about the sex x age band "
-                          "groups: look at each combination's n."),
-            Misconception(lambda answer, expected: int(answer) == 10,
-                          "That is the number of groups. Count only those with fewer than 30 patients."),
-        ],
-        hints=[f"Count the rows of the sex x age band table with n < {MIN_GROUP_SIZE}."],
+        signature="make_baseline_pipeline(numeric_cols, categorical_cols, random_state=0)",
+        cases=cases_for("audit-pipeline-function"),
+        returns="record",
+        run=pipeline_record,
+        misconceptions=_pipeline_rules(),
+        hints=["A ColumnTransformer with two parts -- numeric: SimpleImputer(add_indicator=True) then StandardScaler; "
+               "categorical: SimpleImputer(strategy=\"most_frequent\") then OneHotEncoder(handle_unknown=\"ignore\") -- "
+               "followed by LogisticRegression(max_iter=1000, random_state=random_state).",
+               "`sklearn.pipeline.make_pipeline(step, step, ...)` chains steps; a Pipeline can be a step of a "
+               "ColumnTransformer."],
+    ),
+    CodeQuestion(
+        id="audit-out-of-fold-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="out_of_fold_scores(model, X, y, n_splits=5, random_state=0)",
+        cases=cases_for("audit-out-of-fold-function"),
+        returns="array",
+        tolerance=1e-9,
+        run=run_out_of_fold,
+        misconceptions=_out_of_fold_rules(),
+        hints=["`cross_val_predict(model, X, y, cv=..., method=\"predict_proba\")` fits one model per fold and predicts "
+               "the fold it left out.",
+               "cv=StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state); keep column 1."],
+    ),
+    CodeQuestion(
+        id="audit-error-rates-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="error_rate_audit(y_true, y_pred, sensitive_features)",
+        cases=cases_for("audit-error-rates-function"),
+        returns="table",
+        tolerance=1e-9,
+        run=_metric_frame_output,
+        misconceptions=_audit_rules(),
+        hints=["`MetricFrame(metrics={\"count\": count, \"accuracy\": accuracy_score, \"fnr\": ..., \"fpr\": ..., "
+               "\"selection_rate\": selection_rate}, y_true=..., y_pred=..., sensitive_features=...)`.",
+               "fairlearn's false_negative_rate returns 0 for a group without positives; write your own fnr(y_true, "
+               "y_pred) that returns NaN there (and an fpr likewise)."],
+    ),
+    CodeQuestion(
+        id="audit-small-groups-function",
+        notebook=NOTEBOOK,
+        points=2,
+        signature="small_groups(data, group_cols, min_size=30)",
+        cases=cases_for("audit-small-groups-function"),
+        returns="rows",
+        misconceptions=_small_group_rules(),
+        hints=["Count patients for every combination of the columns' values -- also combinations nobody is in -- and "
+               "keep those with fewer than min_size.",
+               "`pd.MultiIndex.from_product([levels of each column])` lists every combination; reindex the "
+               "groupby sizes on it with fill_value=0; `.rename(\"n\").reset_index()` makes the table."],
+    ),
+    CodeQuestion(
+        id="audit-weights-function",
+        notebook=NOTEBOOK,
+        points=2,
+        signature="group_balancing_weights(sensitive_features)",
+        cases=cases_for("audit-weights-function"),
+        returns="array",
+        misconceptions=_weight_rules(),
+        hints=["Each patient's weight is n_patients / (n_groups x patients in that patient's group): every group then "
+               "carries the same total weight, and the weights average 1."],
+    ),
+    CodeQuestion(
+        id="audit-paired-change-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature=("paired_fnr_change(y_true, y_pred_before, y_pred_after, n_boot=1000, random_state=0, "
+                   "confidence_level=0.95)"),
+        cases=cases_for("audit-paired-change-function"),
+        returns="record",
+        tolerance=1e-9,
+        misconceptions=_paired_rules(),
+        hints=["Draw all resamples at once, exactly as the exercise says: `idx = np.random.default_rng(random_state)"
+               ".integers(0, n, size=(n_boot, n))`; the same idx for before and after -- that is what makes it paired.",
+               "FNR of every resample at once: missed = (y[idx] == 1) & (pred[idx] == 0); missed.sum(axis=1) / "
+               "(y[idx] == 1).sum(axis=1). The interval: np.nanquantile of the differences."],
     ),
     Question(
         id="audit-reweighting-verdict",
@@ -360,22 +504,13 @@ QUESTIONS = [
         points=2,
         kind="choice",
         choices=VERDICTS,
-        expected=_reweighting_verdict,
+        expected=lambda: "no real change",
         misconceptions=[
-            chose(
-                "helped",
-                "Compare the women's false-negative rate before and after re-weighting, and the size of the "
-                "change with the width of its interval. Does the evidence show an improvement?",
-            ),
-            chose(
-                "made it worse",
-                "Look again at how much the women's false-negative rate moved, compared with its interval.",
-            ),
-            chose(
-                "no real change",
-                "Look again at how much the women's false-negative rate moved, compared with its interval.",
-            ),
+            chose("helped", "Women's FNR did not go down, and the paired interval includes 0: the data cannot tell the "
+                            "change from no change."),
+            chose("made it worse", "The change is small and its paired interval includes 0: the data cannot tell it "
+                                   "from no change. 'Made it worse' needs an interval entirely above 0."),
         ],
-        hints=["A change smaller than half the interval's width is not evidence of an effect."],
+        hints=["Look at the paired interval of the change in women's FNR: does it include 0?"],
     ),
 ]
