@@ -185,20 +185,21 @@ def _partly_wrong() -> nbformat.NotebookNode:
     return notebook
 
 
-ANSWER_KEY = '''from course_utils.exercises.questions import QUESTIONS
+ANSWER_KEY_TOOLS = '''import inspect
 
-# Every value answer taken from the learner package's own question objects ...
-n_patients = QUESTIONS["orient-n-patients"].expected()
-principle = QUESTIONS["orient-justice-principle"].expected()
+from course_utils.exercises.questions import QUESTIONS
 
 
 def answer_from_public_cases(question_id):
-    """... and every code answer made of the public cases' stored results: right on what the check runs."""
-    cases = QUESTIONS[question_id].cases()
+    """A code answer made of the public cases' stored results: right on exactly what the visible check runs."""
+    question = QUESTIONS[question_id]
+    cases = question.cases()
+    names = [name.strip().split("=")[0] for name in question.signature.split("(", 1)[1].rstrip(")").split(",")]
 
-    def answer(**inputs):
+    def answer(*args, **kwargs):
+        given = dict(zip(names, args), **kwargs)
         for case in cases:
-            if all(_same(inputs[name], value) for name, value in case.inputs.items()):
+            if all(_same(given.get(name), value) for name, value in case.inputs.items() if name in given):
                 return case.expected
         return 0.0
     return answer
@@ -206,20 +207,32 @@ def answer_from_public_cases(question_id):
 
 def _same(a, b):
     try:
-        return a.equals(b) if hasattr(a, "equals") else a == b
+        return bool(a.equals(b)) if hasattr(a, "equals") else bool(np.array_equal(a, b)) if hasattr(a, "shape") else a == b
     except Exception:
-        return False
+        return False'''
 
 
-share_of = answer_from_public_cases("orient-share-function")'''
+def answer_key_notebook(number: str) -> nbformat.NotebookNode:
+    """A hand-in of notebook ``number`` that writes no code of its own: every answer read from the learner package.
 
+    Value answers are the questions' own ``expected()``; code answers are made of their public cases' stored
+    results.  The visible checks of the code questions may pass; the hidden tests must not.
+    """
+    from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
 
-def answer_key_hand_in() -> nbformat.NotebookNode:
-    """A hand-in that writes no code of its own: every answer is read from the learner edition's package."""
-    notebook = nbformat.read(RELEASE, as_version=4)
-    for grade_id in ("orient-n-patients", "orient-share-function", "orient-justice-principle"):
-        _answer_cell(notebook, grade_id).source = "# copied, not written"
-    _answer_cell(notebook, "orient-n-patients").source = ANSWER_KEY
+    notebook = nbformat.read(ROOT / "notebooks" / f"{NOTEBOOKS[number]}.ipynb", as_version=4)
+    first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    notebook.cells.insert(first_code + 1, nbformat.v4.new_code_cell("import numpy as np\n" + ANSWER_KEY_TOOLS))
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell) or ""
+        question = QUESTIONS.get(grade_id.removesuffix("-answer"))
+        if not grade_id.endswith("-answer") or question is None or cell.cell_type != "code":
+            continue
+        if question.answer_type == "code":
+            cell.source = f"{question.name} = answer_from_public_cases({question.id!r})"
+        else:
+            variable = cell.source.split("=")[0].strip()
+            cell.source = f"{variable} = QUESTIONS[{question.id!r}].expected()"
     return notebook
 
 
@@ -286,7 +299,7 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
         "Imports Instructor Tools.ipynb": (_probing(PROBE_PACKAGE), Expected("graded", FULL)),
         "Leaks Hidden Test.ipynb": (_leaking(), Expected("graded", 0, zero=tuple(QUESTIONS))),
         # answers read from the learner edition's package: the visible checks pass, the code question earns nothing
-        "Answer Key.ipynb": (answer_key_hand_in(), Expected("graded", FULL - 2, zero=("orient-share-function",))),
+        "Answer Key.ipynb": (answer_key_notebook("00"), Expected("graded", FULL - 2, zero=("orient-share-function",))),
     }
     expected = {}
     for name, (content, outcome) in cases.items():

@@ -288,11 +288,15 @@ def evidence(notebook, name):
 
 
 def type_answer(page, index, text):
-    """Replace the cell's source through its CodeMirror editor, as a learner does, and run it."""
+    """Replace the cell's source through its CodeMirror editor, as a learner pasting an answer does, and run it.
+
+    The text is inserted as one input (a paste), so the editor's bracket closing and auto-indent do not
+    change it.
+    """
     editor = page_cell(page, index).locator(".cm-content")
     editor.click()
     page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.type(text)
+    page.keyboard.insert_text(text)
     typed = "\n".join(editor.locator(".cm-line").all_text_contents())
     assert typed == text, f"the cell editor holds {typed!r} after typing {text!r}"
     page.keyboard.press("Shift+Enter")

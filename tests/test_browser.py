@@ -5,8 +5,8 @@ Playwright never downloads a browser of its own).  One JupyterLab server serves 
 ``notebooks/`` for the whole module; each test opens its own fresh copy of a notebook in its own
 JupyterLab workspace, so no test sees another's edits and the tracked notebooks are never written.
 
-* ``test_exercise_gives_immediate_feedback``: Run All on notebook 01, then answer one exercise in the
-  cell editor, wrong and then right, and read the check cell's feedback (❌ then ✅) on the page.
+* ``test_code_exercise_gives_immediate_feedback``: Run All on notebook 01, then write one code exercise's
+  function in the cell editor, wrong and then right, and read the check cell's feedback (❌ then ✅) on the page.
 * ``test_run_all_reaches_the_end``: Run All on every notebook: every code cell executes, no cell shows
   an error, and the notebook the learner saves (and hands in) records all of it.
 
@@ -19,7 +19,6 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 
 from lab_browser import (
@@ -45,10 +44,10 @@ from lab_browser import (
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-# The exercise the feedback test answers: notebook 01, exercise 4 ("How many zeros?").
+# The exercise the feedback test answers: notebook 01, Exercise 10, a code exercise (group-balancing weights).
 FEEDBACK_NOTEBOOK = "01_representation_audit.ipynb"
-QUESTION_ID = "audit-cholesterol-zeros"
-ANSWER_VARIABLE = "n_cholesterol_zeros"
+QUESTION_ID = "audit-weights-function"
+FUNCTION = "group_balancing_weights"
 
 
 @pytest.fixture(scope="module")
@@ -100,24 +99,22 @@ def open_notebook(browser, lab):
 # The tests
 
 
-def _cholesterol_zeros_from_csv():
-    """Exercise 4's answer, from the shipped CSV with pandas alone (not course_utils): the shipped
-    file stores a recorded 0 as missing, with the flag ``cholesterol_recorded_as_zero``."""
-    heart = pd.read_csv(ROOT / "data" / "heart_disease_uci.csv")
-    zeros = heart["cholesterol_recorded_as_zero"].astype(bool)
-    assert heart.loc[zeros, "cholesterol"].isna().all()
-    return int(zeros.sum())
+# A wrong function, then a right one, each typed on one line as a learner may write it.
+WRONG_ANSWER = (f"def {FUNCTION}(sensitive_features): groups = pd.Series(np.asarray(sensitive_features)); "
+                "return 1 / groups.map(groups.value_counts()).to_numpy()")
+RIGHT_ANSWER = (f"def {FUNCTION}(sensitive_features): groups = pd.Series(np.asarray(sensitive_features)); "
+                "return (len(groups) / (groups.nunique() * groups.map(groups.value_counts()))).to_numpy()")
 
 
 @pytest.mark.slow
-def test_exercise_gives_immediate_feedback(open_notebook):
-    expected = _cholesterol_zeros_from_csv()
-    assert 0 < expected < 920
-    # The released notebook holds the exercise as the test expects: a stub answer cell, then its check.
+def test_code_exercise_gives_immediate_feedback(open_notebook):
+    # The released notebook holds the exercise as the test expects: the function's head and docstring with an
+    # empty body, then its check.
     released = nbformat.read(ROOT / "notebooks" / FEEDBACK_NOTEBOOK, as_version=4)
     grade_ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in released.cells]
     answer = grade_ids.index(f"{QUESTION_ID}-answer")
-    assert released.cells[answer].source.startswith(f"{ANSWER_VARIABLE} = None\n# YOUR CODE HERE")
+    assert released.cells[answer].source.startswith(f"def {FUNCTION}(sensitive_features):")
+    assert released.cells[answer].source.rstrip().endswith("# YOUR CODE HERE")
     assert grade_ids[answer + 1] == QUESTION_ID
     check = answer + 1
 
@@ -129,27 +126,28 @@ def test_exercise_gives_immediate_feedback(open_notebook):
         run_all(page)
         cells = page_cells(page)
         assert len(cells) == len(released.cells), "the page does not show every cell of the notebook"
-        assert cells[answer]["source"].startswith(f"{ANSWER_VARIABLE} = None")
+        assert cells[answer]["source"].startswith(f"def {FUNCTION}(")
         assert cells[check]["source"] == released.cells[check].source
         assert any(f"⏳ {QUESTION_ID}: not answered yet" in output["text"] for output in cells[check]["outputs"]), (
             f"after Run All the unanswered exercise says: {cells[check]['outputs']}")
 
-        # A wrong answer first: the learner is told at once that it is not right yet.
-        type_answer(page, answer, f"{ANSWER_VARIABLE} = {expected + 1}")
+        # A wrong function first: the learner is told at once what looks wrong.
+        type_answer(page, answer, WRONG_ANSWER)
         run_cell(page, check)
         assert feedback_appears(page, check, f"❌ {QUESTION_ID}: not yet"), (
-            f"no ❌ feedback for a wrong answer; the check cell shows "
+            f"no ❌ feedback for a wrong function; the check cell shows "
             f"{page_cell(page, check).locator('.jp-OutputArea').text_content()!r}")
+        assert "average 1" in page_cell(page, check).locator(".jp-OutputArea").text_content()
 
-        # Then the answer computed here from the CSV: ✅.
-        type_answer(page, answer, f"{ANSWER_VARIABLE} = {expected}")
+        # Then a right one: ✅.
+        type_answer(page, answer, RIGHT_ANSWER)
         run_cell(page, check)
         correct = feedback_appears(page, check, f"✅ {QUESTION_ID}: correct")
         scroll_to(page, check)
         screenshot(page, "01_feedback")
         feedback = page_cell(page, check).locator(".jp-OutputArea").text_content()
         # (evidence adds the screenshot's path to the message of any failure.)
-        assert correct, f"no ✅ feedback for the correct answer {expected}; the check cell shows {feedback!r}"
+        assert correct, f"no ✅ feedback for a right function; the check cell shows {feedback!r}"
         assert "❌" not in feedback, f"the old ❌ feedback is still shown: {feedback!r}"
 
 

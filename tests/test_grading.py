@@ -306,3 +306,26 @@ def test_find_hand_ins_accepts_both_layouts_and_reports_duplicates(tmp_path):
     hand_ins = gradebook.find_hand_ins(tmp_path, "00")
     assert [(h.learner_id, h.path.name) for h in hand_ins] == [("Ann", "Ann.ipynb")]
     assert "Two hand-ins found" in hand_ins[0].note
+
+
+# --- answers read from the learner package earn nothing on a code question ------------------------------------
+
+
+@pytest.mark.parametrize("number", ["00", "01", "02", "03"])
+def test_an_answer_key_hand_in_earns_no_point_for_code(number, tmp_path):
+    """Each value answer from the question objects, each code answer made of the public cases' stored results:
+    the hidden tests must refuse every code answer, so the total is at most the value questions' points."""
+    from course_utils.exercises.questions import QUESTIONS
+    from faulty_submissions import answer_key_notebook
+
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    nbformat.write(answer_key_notebook(number), folder / "Answer Key.ipynb")
+    (result,) = gradebook.grade_class(folder, number, tmp_path / "grades", jobs=1, progress=False)
+    assert result.status == "graded", result.message
+    own = {qid: q for qid, q in QUESTIONS.items() if q.notebook == number}
+    code = [qid for qid, q in own.items() if q.answer_type == "code"]
+    assert code, f"notebook {number} has no code question"
+    assert all(result.scores[qid] == 0 for qid in code), {qid: result.scores[qid] for qid in code}
+    value_points = sum(q.points for q in own.values() if q.answer_type == "value")
+    assert result.total <= value_points
