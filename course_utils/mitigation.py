@@ -12,10 +12,10 @@ lesson, and this module hides them:
 :func:`tensorflow_session`
     A fresh TensorFlow 1 graph and a single-threaded session for one ``AdversarialDebiasing`` model::
 
-        with tensorflow_session() as session:
-            model = AdversarialDebiasing(..., scope_name="adversary", sess=session, seed=0)
-            model.fit(train_dataset)
-            scores = model.predict(new_dataset).scores.ravel()
+        with tensorflow_session() as sess:
+            adversarial = AdversarialDebiasing(..., scope_name="adversary", sess=sess, seed=0)
+            adversarial.fit(training_dataset)
+            new_scores = adversarial.predict(new_dataset).scores.ravel()
 
     Fit and predict inside the ``with`` block: the session closes when it ends.  A graph of its own lets you
     fit a second model without "Variable ... already exists"; one thread per operation makes a seed give the
@@ -30,8 +30,8 @@ Examples
 >>> from course_utils.mitigation import load_aif360, tensorflow_session
 >>> load_aif360()
 >>> from aif360.algorithms.preprocessing import Reweighing
->>> with tensorflow_session() as session:
-...     type(session).__name__
+>>> with tensorflow_session() as sess:
+...     type(sess).__name__
 'Session'
 """
 
