@@ -10,8 +10,8 @@ metrics      the group audit table (per-group rates with bootstrap intervals), d
 representation  who is in the data: counts, imbalance ratios, prevalence and shares with intervals, missingness
 models       the course's baseline diagnostic model and its out-of-fold predictions
 plots        the course's figures, drawing the tables they are given, one colour-blind-safe colour per group
-mitigation   aif360 re-weighing, adversarial de-biasing and reject-option classification as scikit-learn estimators
-tradeoff     sweep mitigations, Pareto front of AUC against FNR gap, select a point, clinical terms
+mitigation   aif360 imported quietly, and a TensorFlow session for each adversarial de-biasing model
+tradeoff     measure a sweep's predictions with paired intervals, draw AUC against FNR gap, Aequitas's verdicts
 cohort       the synthetic readmission cohort (label-choice bias, drift) for the ethics review
 governance   impact-assessment validation, model card and datasheet rendering
 monitoring   group metrics per deployment month and escalation rules for fairness drift
