@@ -533,7 +533,7 @@ QUESTIONS = [
         tolerance=0.01,
         misconceptions=_adversarial_rules(),
         hints=["One BinaryLabelDataset for the training patients and one for the new ones (their labels unknown: "
-               "zeros), each with the features, a 0/1 privileged column and the label.",
+               "zeros), each with the columns of X in order, then a 0/1 privileged column, then the label.",
                "`with tensorflow_session() as session:` then AdversarialDebiasing(unprivileged_groups=..., "
                "privileged_groups=..., scope_name=\"adversary\", sess=session, seed=seed, debias=True, "
                "adversary_loss_weight=..., num_epochs=..., batch_size=32, classifier_num_hidden_units=50); fit, then "
