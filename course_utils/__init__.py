@@ -9,8 +9,8 @@ The learner API -- what the notebooks import; teaching helpers only, none comput
     models          the heart data's feature lists, in the plain dtypes scikit-learn reads
     representation  worked-example tables: category shares and missingness by group, binomial intervals
     metrics         the group audit table (per-group rates with bootstrap intervals), calibration by group
-    mitigation      aif360 mitigations as scikit-learn estimators that take each patient's group
-    tradeoff        a sweep of mitigations against the FNR gap, with intervals, and its figure
+    mitigation      aif360 imported quietly, and a TensorFlow session for each adversarial de-biasing model
+    tradeoff        measure a sweep's predictions with paired intervals, draw AUC against FNR gap, Aequitas's verdicts
     plots           the course's figures, one colour-blind-safe colour per group throughout
     whatif          the What-If explorer: group thresholds and counterfactual patients (ipywidgets)
     governance      impact-assessment validation, model card and datasheet rendering

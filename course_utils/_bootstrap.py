@@ -1,7 +1,7 @@
 """The course's one bootstrap: resample the patients, count every resample at once, take percentile intervals.
 
 :func:`course_utils.metrics.group_audit_table`, :func:`course_utils.monitoring.metrics_by_period`
-and :func:`course_utils.tradeoff.evaluate_grid` all take their intervals from here, so every
+and :func:`course_utils.tradeoff.evaluate_predictions` all take their intervals from here, so every
 interval in the course is drawn, computed and widened the same way.
 
 * **Resamples.** The patients are drawn with replacement from the whole sample (not within each

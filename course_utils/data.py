@@ -13,6 +13,9 @@ HEART_COLUMNS            the same descriptions as a dict
 heart_data_path          where the shipped CSV is
 verify_heart_data        recompute the checksum; returns the digest or raises DataIntegrityError
 load_heart_from_uci      the same data downloaded from the UCI repository (online learners only)
+load_heart_predictions   the course's baseline, out of fold (notebook 01)
+load_heart_model_inputs  notebook 02's train / validation / test split with the baseline's encoded inputs
+load_debiasing_predictions  every setting of notebook 02's sweep, predicted for the validation and test patients
 
 Building blocks (used by ``data/raw/build_heart_data.py`` and the tests, so the decoding exists once):
 ``read_uci_processed`` and ``decode_uci_codes``, with the file's name ``HEART_CSV``, its columns
@@ -44,6 +47,8 @@ __all__ = [
     "CHEST_PAIN",
     "HEART_COLUMNS",
     "HEART_CSV",
+    "HEART_DEBIASING_PREDICTIONS_CSV",
+    "HEART_MODEL_INPUTS_CSV",
     "HEART_PREDICTIONS_CSV",
     "RESTING_ECG",
     "SEXES",
@@ -60,7 +65,9 @@ __all__ = [
     "describe_heart_columns",
     "heart_data_path",
     "load_heart",
+    "load_debiasing_predictions",
     "load_heart_from_uci",
+    "load_heart_model_inputs",
     "load_heart_predictions",
     "read_uci_processed",
     "verify_heart_data",
@@ -69,6 +76,9 @@ __all__ = [
 HEART_CSV = "heart_disease_uci.csv"
 #: The course's baseline, out of fold, on the heart data (built by data/raw/build_heart_predictions.py).
 HEART_PREDICTIONS_CSV = "heart_baseline_predictions.csv"
+#: Notebook 02's split and encoded model inputs, and its sweep's predictions (data/raw/build_debiasing_data.py).
+HEART_MODEL_INPUTS_CSV = "heart_model_inputs.csv"
+HEART_DEBIASING_PREDICTIONS_CSV = "heart_debiasing_predictions.csv"
 _CHECKSUM_FILE = "SHA256SUMS"
 
 # Category orders: the order learners see in tables and plots.  Only age bands have a meaningful order.
@@ -336,6 +346,72 @@ def load_heart_predictions() -> pd.DataFrame:
     ((920, 3), ['patient_id', 'baseline_score', 'balanced_score'])
     """
     content, _ = _verified_content(HEART_PREDICTIONS_CSV)
+    return pd.read_csv(io.BytesIO(content))
+
+
+def load_heart_model_inputs() -> pd.DataFrame:
+    """Notebook 02's patients: their split (train / validation / test) and the baseline's encoded inputs.
+
+    A quarter of the 920 patients are held out as *test* patients, 230 of the others are *validation*
+    patients and the remaining 460 *train* patients (each split stratified by disease x sex, ``random_state=0``).
+    The inputs are notebook 01's baseline inputs: measurements median-imputed, with a 0/1 column saying where a
+    value was missing, and standardised; categories most-frequent-imputed and one-hot encoded -- every median,
+    mean, scale and category learned on the train patients only, so the validation and test patients are
+    encoded as new patients would be.  Notebook 02 uses them so that it does not depend on your notebook-01
+    pipeline.  Checksums verified first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        In the order of :func:`load_heart`: ``patient_id``, ``split``, ``sex``, ``age_band``, ``disease``, then
+        the encoded features (every other column, all numbers).
+
+    Examples
+    --------
+    >>> from course_utils.data import load_heart_model_inputs
+    >>> inputs = load_heart_model_inputs()
+    >>> inputs["split"].value_counts().to_dict()
+    {'train': 460, 'validation': 230, 'test': 230}
+    >>> list(inputs.columns[:6])
+    ['patient_id', 'split', 'sex', 'age_band', 'disease', 'age']
+    """
+    content, _ = _verified_content(HEART_MODEL_INPUTS_CSV)
+    encoded = pd.read_csv(io.BytesIO(content))
+    heart = load_heart()[["patient_id", "sex", "age_band", "disease"]]
+    if not encoded["patient_id"].equals(heart["patient_id"]):
+        raise DataIntegrityError(f"{HEART_MODEL_INPUTS_CSV} does not list the patients of {HEART_CSV} in order. "
+                                 + _RESTORE_HINT.format(name=HEART_MODEL_INPUTS_CSV))
+    encoded["split"] = pd.Categorical(encoded["split"], categories=["train", "validation", "test"])
+    return pd.concat([encoded[["patient_id", "split"]], heart.drop(columns="patient_id"),
+                      encoded.drop(columns=["patient_id", "split"])], axis=1)
+
+
+def load_debiasing_predictions() -> pd.DataFrame:
+    """The course's run of notebook 02's sweep: every setting's predictions for the validation and test patients.
+
+    Built by ``data/raw/build_debiasing_data.py`` with aif360 and fairlearn on :func:`load_heart_model_inputs`:
+    the baseline (logistic regression on the train patients), re-weighing at several strengths, adversarial
+    de-biasing at several adversary weights and seeds, and group thresholds at several tolerances (fitted on
+    validation patients; their validation decisions are cross-fitted).  No step used a test patient's label.
+    Checksums verified first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per setting, seed and patient: ``patient_id``, ``split`` (validation or test), ``method``,
+        ``value`` (the setting's strength, weight or tolerance; NaN for the baseline), ``seed``, ``score``
+        (probability of disease) and ``decision`` (0/1).
+
+    Examples
+    --------
+    >>> from course_utils.data import load_debiasing_predictions
+    >>> predictions = load_debiasing_predictions()
+    >>> list(predictions.columns)
+    ['patient_id', 'split', 'method', 'value', 'seed', 'score', 'decision']
+    >>> predictions["method"].unique().tolist()
+    ['baseline', 'reweighing', 'adversarial', 'threshold']
+    """
+    content, _ = _verified_content(HEART_DEBIASING_PREDICTIONS_CSV)
     return pd.read_csv(io.BytesIO(content))
 
 

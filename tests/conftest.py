@@ -4,7 +4,16 @@ Each ``tests/test_notebookNN.py`` defines a ``notebook`` fixture (its executed s
 fixtures turn it into strings its findings can be searched in.
 """
 
+import os
+
 import pytest
+
+# TensorFlow reads these once, at its first import -- whichever test imports it first (importing aif360's
+# metrics or in-processing algorithms imports it too).  oneDNN off gives the same numbers from run to run (the
+# shipped adversarial predictions are compared byte for byte); the log level keeps TensorFlow's start-up lines
+# out of the test output.  course_utils.mitigation sets the same values for notebooks.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture(scope="module")

@@ -134,24 +134,24 @@ def period_metrics():
 
 
 @pytest.fixture(scope="module")
-def grid(heart):
-    from sklearn.model_selection import train_test_split
+def grid():
+    """Notebook 02's sweep on its validation patients: the shipped predictions, measured by the course."""
+    from course_utils.data import load_debiasing_predictions, load_heart_model_inputs
+    from course_utils.tradeoff import evaluate_predictions
 
-    from course_utils.mitigation import AdversarialDebiasingClassifier, RejectOptionClassifier, ReweighingClassifier
-    from reference_model import make_baseline_model
-    from course_utils.tradeoff import evaluate_grid
+    predictions = load_debiasing_predictions()
+    rows = predictions[predictions["split"] == "validation"].merge(
+        load_heart_model_inputs()[["patient_id", "sex", "disease"]], on="patient_id")
+    return evaluate_predictions(rows, setting_cols=["method", "value", "seed"], outcome_col="disease",
+                                score_col="score", decision_col="decision", group_col="sex", patient_col="patient_id")
 
-    strata = heart["disease"].astype(str) + heart["sex"].astype(str)
-    train, test = train_test_split(heart, test_size=0.25, stratify=strata, random_state=0)
-    baseline = make_baseline_model()
-    settings = [
-        ("baseline", None, baseline),
-        ("reweighing", 1.0, ReweighingClassifier(baseline, strength=1.0, privileged_group="Male")),
-        ("adversarial", 0.1, AdversarialDebiasingClassifier(preprocessor=baseline[:-1], privileged_group="Male")),
-        ("threshold", 0.05, RejectOptionClassifier(baseline, max_fnr_gap=0.05, privileged_group="Male")),
-    ]
-    return evaluate_grid(settings, train, train["disease"], test, test["disease"],
-                         sensitive_features_train=train["sex"], sensitive_features_test=test["sex"], progress=False)
+
+def front_of(table):
+    """The rows no other row beats on both AUC and FNR gap (a plain double loop, for drawing)."""
+    rows = table[["auc", "fnr_gap"]].dropna().to_numpy()
+    keep = [i for i, (auc, gap) in enumerate(rows)
+            if not any(a >= auc and g <= gap and (a > auc or g < gap) for a, g in rows)]
+    return table.dropna(subset=["auc", "fnr_gap"]).iloc[keep]
 
 
 # (id, "module.function", how to draw it from the fixtures above)
@@ -183,8 +183,9 @@ FIGURES = [
         f("period_metrics"), "share", group_col="race", events={6: "population shift"})),
     ("monitored-fnr", "plots.plot_metric_by_period", lambda f: plots.plot_metric_by_period(
         f("period_metrics"), "fnr", group_col="race", groups=["White", "Black"])),
-    ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), tradeoff.pareto_front(f("grid")))),
-    ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),
+    ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), front_of(f("grid")))),
+    ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"), front_of(f("grid")))),
+    ("pareto-without-front", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),
     ("pareto-unknown-method", "tradeoff.plot_pareto",
      lambda f: tradeoff.plot_pareto(f("grid").assign(method=f("grid")["method"].replace("threshold", "other")))),
 ]

@@ -102,13 +102,3 @@ def test_public_functions_have_type_hints(name):
     assert signature.return_annotation is not inspect.Signature.empty, f"{name} has no return type"
     unannotated = [p for p in signature.parameters if signature.parameters[p].annotation is inspect.Parameter.empty]
     assert not unannotated, f"{name}: no type for {unannotated}"
-
-
-def test_estimators_take_sensitive_features_by_keyword_in_fit_and_predict():
-    from course_utils import mitigation
-
-    for name in mitigation.__all__:
-        estimator = getattr(mitigation, name)
-        for method in ("fit", "predict", "predict_proba", "score"):
-            parameter = inspect.signature(getattr(estimator, method)).parameters["sensitive_features"]
-            assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, (name, method)

@@ -1,35 +1,52 @@
-"""Notebook 02 states true findings, and its graded questions recognise the usual mistakes.
+"""Notebook 02 states true findings, chooses without the test patients, and grades mostly code.
 
-Every number the notebook states (in its stored outputs and in its prose) is recomputed here from
-the raw CSV with plain pandas / numpy / scikit-learn, fairlearn's metric functions or aif360's
-ClassificationMetric -- never with the notebook's helpers (group_audit_table, evaluate_grid,
-select_point, missed_diagnoses_per_1000).  The mitigated models themselves are refitted with the
-course's estimators, built as the notebook builds them (they are the objects under study); their
-rates and the selection rule are recomputed independently.
+Every number the notebook states (in its stored outputs and in its prose) is recomputed here from the raw CSV
+files with plain pandas / NumPy / scikit-learn, fairlearn's metric functions or aif360's ClassificationMetric --
+never with the notebook's helpers (group_audit_table, evaluate_predictions) nor with the learner's functions.
+The shipped split, model inputs and predictions are rebuilt independently too (the encoder, the baseline, the
+re-weighing weights from the Kamiran-Calders formula, the group thresholds), so a finding cannot pass because
+the notebook and its data agree with each other by construction.
+
+"No choice touches the test patients" is shown twice, with the test patients' labels shuffled: the build of the
+shipped data gives the same files, and the solution notebook makes the same choices.
 """
 
+import ast
+import importlib.util
+import json
 import re
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from course_utils import exercises as checks
+from course_utils.data import heart_data_path
+from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor import release
-from course_utils.data import heart_data_path, load_heart
-from course_utils.exercises.questions import QUESTIONS, debiasing
-from reference_model import baseline_features_and_model
 
 SOLUTION = release.SOLUTIONS_DIR / "02_debiasing_pipeline.ipynb"
 LEARNER = release.NOTEBOOKS_DIR / "02_debiasing_pipeline.ipynb"
+DATA = heart_data_path().parent
 SEXES = ("Female", "Male")
+NUMERIC = ["age", "resting_bp", "cholesterol", "max_heart_rate", "st_depression"]
+CATEGORICAL = ["sex", "chest_pain", "resting_ecg", "exercise_angina", "fasting_blood_sugar_high"]
 
 
-# --- fixtures ------------------------------------------------------------------------------------
+# --- fixtures: everything from the raw files ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    return nbformat.read(SOLUTION, as_version=4)
 
 
 @pytest.fixture(scope="module")
@@ -42,358 +59,752 @@ def raw():
 
 
 @pytest.fixture(scope="module")
-def notebook():
-    return nbformat.read(SOLUTION, as_version=4)
-
-
-
+def shipped_inputs():
+    return pd.read_csv(DATA / "heart_model_inputs.csv")
 
 
 @pytest.fixture(scope="module")
-def split(raw):
+def split(raw, shipped_inputs):
+    """The split recomputed from the raw CSV: test first, then validation out of the rest (disease x sex, seed 0)."""
     strata = raw["disease"].astype(str) + raw["sex"].astype(str)
-    train, test = train_test_split(raw, test_size=0.25, stratify=strata, random_state=0)
-    return train, test
+    development, test = train_test_split(raw, test_size=230, stratify=strata, random_state=0)
+    train, validation = train_test_split(development, test_size=230, stratify=strata[development.index], random_state=0)
+    return {"train": train.sort_index(), "validation": validation.sort_index(), "test": test.sort_index()}
 
 
 @pytest.fixture(scope="module")
-def baseline(raw, split):
-    """Independent baseline: held-out y, sex, score, decision."""
-    train, test = split
-    features, model = baseline_features_and_model(raw)
-    model.fit(features.loc[train.index], train["disease"])
-    score = model.predict_proba(features.loc[test.index])[:, 1]
-    return pd.DataFrame({"y": test["disease"].to_numpy(), "sex": test["sex"].to_numpy(),
-                         "age": test["age"].to_numpy(), "score": score, "pred": (score >= 0.5).astype(int)})
+def encoded(raw, split):
+    """The baseline's inputs rebuilt: imputers, scaler and one-hot encoder fitted on the train patients only."""
+    features = raw[NUMERIC + CATEGORICAL].copy()
+    for name in ("exercise_angina", "fasting_blood_sugar_high"):
+        features[name] = features[name].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
+    encoder = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), NUMERIC),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore", sparse_output=False)), CATEGORICAL),
+    ]).fit(features.loc[split["train"].index])
+    return pd.DataFrame(encoder.transform(features), index=raw.index)
+
+
+@pytest.fixture(scope="module")
+def models(raw, split, encoded):
+    """Independent baseline and re-weighed models (Kamiran-Calders weights counted with pandas)."""
+    train = split["train"]
+    baseline = LogisticRegression(max_iter=1000).fit(encoded.loc[train.index], train["disease"])
+    sex, sick = train["sex"], train["disease"]
+    cell = sex + sick.astype(str)
+    weights = (sex.map(sex.value_counts(normalize=True)) * sick.map(sick.value_counts(normalize=True))
+               / cell.map(cell.value_counts(normalize=True))).to_numpy()
+    reweighed = {s: LogisticRegression(max_iter=1000).fit(encoded.loc[train.index], sick, sample_weight=1 + s * (weights - 1))
+                 for s in (0.25, 0.5, 0.75, 1.0)}
+    return {"baseline": baseline, "reweighed": reweighed, "weights": pd.Series(weights, index=train.index)}
+
+
+def predict(model, encoded, patients):
+    score = model.predict_proba(encoded.loc[patients.index])[:, 1]
+    return score, (score >= 0.5).astype(int)
 
 
 def rates(y, pred, score=None):
     y, pred = np.asarray(y), np.asarray(pred)
     out = {"n": len(y), "base_rate": y.mean(), "selection_rate": pred.mean(), "accuracy": (y == pred).mean(),
-           "tpr": pred[y == 1].mean() if (y == 1).any() else np.nan,
-           "fnr": 1 - pred[y == 1].mean() if (y == 1).any() else np.nan,
-           "fpr": pred[y == 0].mean() if (y == 0).any() else np.nan,
+           "tpr": pred[y == 1].mean(), "fnr": 1 - pred[y == 1].mean(), "fpr": pred[y == 0].mean(),
            "ppv": y[pred == 1].mean() if (pred == 1).any() else np.nan,
-           "missed": int(((y == 1) & (pred == 0)).sum()), "sick": int((y == 1).sum())}
-    if score is not None and len(set(y)) == 2:
+           "missed": int(((y == 1) & (pred == 0)).sum()), "sick": int((y == 1).sum()),
+           "alarms": int(((y == 0) & (pred == 1)).sum()), "healthy": int((y == 0).sum())}
+    if score is not None:
         out["auc"] = roc_auc_score(y, score)
     return out
 
 
-@pytest.fixture(scope="module")
-def by_sex(baseline):
-    return {sex: rates(g["y"], g["pred"], g["score"]) for sex, g in baseline.groupby("sex")}
+def by_sex(patients, score, pred):
+    return {s: rates(patients["disease"].to_numpy()[m], pred[m], score[m])
+            for s in SEXES for m in [(patients["sex"] == s).to_numpy()]}
 
 
 @pytest.fixture(scope="module")
-def sweep(raw, split):
-    """Every setting of the notebook's grid refitted; rates per setting and seed computed with numpy."""
-    train_raw, test_raw = split
-    heart = load_heart()
-    train, test = heart.loc[train_raw.index], heart.loc[test_raw.index]
-    rows = []
-    for method, knob, estimator in debiasing.sweep_settings():
-        for seed in (0, 1):
-            if method != "adversarial" and seed == 1:
-                rows.append({**rows[-1], "seed": 1})
-                continue
-            model = clone(estimator)
-            if method == "adversarial":
-                model.set_params(random_state=seed)
-            if method == "baseline":
-                model.fit(train, train["disease"])
-                pred, score = model.predict(test), model.predict_proba(test)[:, 1]
-            else:
-                model.fit(train, train["disease"], sensitive_features=train["sex"])
-                pred = model.predict(test, sensitive_features=test["sex"])
-                score = model.predict_proba(test, sensitive_features=test["sex"])[:, 1]
-            y = test["disease"].to_numpy()
-            fnr = {s: rates(y[(test["sex"] == s).to_numpy()], pred[(test["sex"] == s).to_numpy()])["fnr"]
-                   for s in SEXES}
-            rows.append({"setting": method if knob is None else f"{method} {knob:g}", "seed": seed,
-                         "auc": roc_auc_score(y, score), "accuracy": (pred == y).mean(),
-                         "fnr": 1 - pred[y == 1].mean(), "fnr_Female": fnr["Female"], "fnr_Male": fnr["Male"],
-                         "fnr_gap": abs(fnr["Female"] - fnr["Male"]), "pred": pred})
-    return pd.DataFrame(rows)
+def validation_baseline(split, encoded, models):
+    score, pred = predict(models["baseline"], encoded, split["validation"])
+    return score, pred, by_sex(split["validation"], score, pred)
 
 
 @pytest.fixture(scope="module")
-def chosen(sweep):
-    worst = sweep.loc[sweep.groupby("setting", sort=False)["fnr_gap"].idxmax()]
-    eligible = worst[worst["fnr_gap"] <= 0.05]
-    best = eligible[eligible["auc"] == eligible["auc"].max()]
-    return best.loc[best["fnr_gap"].idxmin()]
+def test_report(split, encoded, models):
+    test = split["test"]
+    base_score, base_pred = predict(models["baseline"], encoded, test)
+    chosen_score, chosen_pred = predict(models["reweighed"][0.75], encoded, test)
+    return {"patients": test, "baseline": (base_score, base_pred), "chosen": (chosen_score, chosen_pred)}
 
 
-# --- baseline, per group -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped():
+    return pd.read_csv(DATA / "heart_debiasing_predictions.csv")
 
 
-def test_held_out_set_has_12_women_with_disease(split, outputs, prose):
-    _, test = split
-    counts = pd.crosstab(test["sex"], test["disease"])
-    assert counts.loc["Female", 1] == 12 and counts.loc["Male", 1] == 115
-    assert "**12 women with disease** (and 115 men)" in prose
+def shipped_rows(shipped, split_name, method, value=None, seed=0):
+    rows = shipped[(shipped["split"] == split_name) & (shipped["method"] == method) & (shipped["seed"] == seed)]
+    if value is not None:
+        rows = rows[np.isclose(rows["value"], value)]
+    return rows
 
 
-def test_baseline_auc_and_accuracy(baseline, outputs, prose):
-    auc = roc_auc_score(baseline["y"], baseline["score"])
-    accuracy = (baseline["y"] == baseline["pred"]).mean()
-    assert f"baseline: AUC {auc:.3f}, accuracy {accuracy:.3f}" in outputs
-    assert f"An AUC of {auc:.3f} and {100 * accuracy:.1f} % accuracy" in prose
+# --- the shipped data are what they say ---------------------------------------------------------------
 
 
-def test_fnr_by_sex_counts_and_gap_agree_with_aif360(raw, split, baseline, outputs, prose):
+def test_the_shipped_split_and_inputs_are_the_documented_ones(raw, split, shipped_inputs, encoded, prose):
+    for name, patients in split.items():
+        assert set(shipped_inputs.loc[shipped_inputs["split"] == name, "patient_id"]) == set(patients["patient_id"])
+    features = shipped_inputs.drop(columns=["patient_id", "split"])
+    assert features.shape == (920, 22)
+    assert np.allclose(features.to_numpy(), encoded.to_numpy(), atol=1e-9)
+    counts = {name: pd.crosstab(p["sex"], p["disease"]) for name, p in split.items()}
+    assert (counts["validation"].loc["Female", 1], counts["test"].loc["Female", 1]) == (13, 12)
+    assert (counts["validation"].loc["Male", 1], counts["test"].loc["Male", 1]) == (114, 115)
+    assert "**13 women with disease** in the validation set, 12 in the test set (and 114 and 115 men)" in prose
+    assert "| **train** | 460 |" in prose and "| **validation** | 230 |" in prose and "| **test** | 230 |" in prose
+
+
+def test_the_shipped_predictions_are_the_independent_models(shipped, split, encoded, models):
+    for name in ("validation", "test"):
+        score, _ = predict(models["baseline"], encoded, split[name])
+        rows = shipped_rows(shipped, name, "baseline").set_index("patient_id").loc[split[name]["patient_id"]]
+        assert np.allclose(rows["score"], score, atol=1e-9)
+        for strength, model in models["reweighed"].items():
+            rows = shipped_rows(shipped, name, "reweighing", strength).set_index("patient_id").loc[split[name]["patient_id"]]
+            assert np.allclose(rows["score"], model.predict_proba(encoded.loc[split[name].index])[:, 1], atol=1e-8)
+
+
+def test_the_shipped_group_thresholds_are_fairleans_cross_fitted_on_validation(shipped, split, encoded, models):
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    validation = split["validation"]
+    X, y, sex = encoded.loc[validation.index].to_numpy(), validation["disease"].to_numpy(), validation["sex"].to_numpy()
+    strata = y.astype(str).astype(object) + sex
+    decisions = np.zeros(len(y), dtype=int)
+    for fit_rows, decide_rows in StratifiedKFold(5, shuffle=True, random_state=0).split(X, strata):
+        thresholds = ThresholdOptimizer(estimator=models["baseline"], prefit=True, predict_method="predict_proba",
+                                        constraints="true_positive_rate_parity", objective="balanced_accuracy_score")
+        thresholds.fit(X[fit_rows], y[fit_rows], sensitive_features=sex[fit_rows])
+        decisions[decide_rows] = thresholds.predict(X[decide_rows], sensitive_features=sex[decide_rows], random_state=0)
+    rows = shipped_rows(shipped, "validation", "threshold", 0.0).set_index("patient_id").loc[validation["patient_id"]]
+    assert np.array_equal(rows["decision"].to_numpy(), decisions)
+
+
+# --- sections 0-3: the baseline on validation patients --------------------------------------------------
+
+
+def test_baseline_auc_accuracy_and_fnr_by_sex_on_validation(split, validation_baseline, outputs, prose):
     from aif360.datasets import BinaryLabelDataset
     from aif360.metrics import ClassificationMetric
 
-    frame = pd.DataFrame({"male": (baseline["sex"] == "Male").astype(float), "label": baseline["y"].astype(float)})
+    score, pred, per_sex = validation_baseline
+    y = split["validation"]["disease"].to_numpy()
+    auc, accuracy = roc_auc_score(y, score), (y == pred).mean()
+    assert f"baseline on validation patients: AUC {auc:.3f}, accuracy {accuracy:.3f}" in outputs
+    assert f"An AUC of {auc:.3f} and {100 * accuracy:.1f} % accuracy" in prose
+    frame = pd.DataFrame({"male": (split["validation"]["sex"] == "Male").astype(float).to_numpy(), "label": y.astype(float)})
     truth = BinaryLabelDataset(df=frame, label_names=["label"], protected_attribute_names=["male"])
     predicted = truth.copy(deepcopy=True)
-    predicted.labels = baseline["pred"].to_numpy().reshape(-1, 1).astype(float)
-    metric = ClassificationMetric(truth, predicted, unprivileged_groups=[{"male": 0.0}],
-                                  privileged_groups=[{"male": 1.0}])
-    fnr = {"Female": metric.false_negative_rate(privileged=False), "Male": metric.false_negative_rate(privileged=True)}
-    for sex in SEXES:
-        missed = int(metric.num_false_negatives(privileged=sex == "Male"))
-        sick = int(metric.num_positives(privileged=sex == "Male"))
-        assert f"{sex}: missed {missed} of {sick} with disease, FNR {fnr[sex]:.3f}" in outputs
-    gap = abs(fnr["Female"] - fnr["Male"])
-    assert abs(metric.equal_opportunity_difference()) == pytest.approx(gap)
-    assert f"FNR gap: {gap:.3f}" in outputs
-    assert f"misses 3 of the 12 women with disease (FNR {fnr['Female']:.3f}) and 11 of the 115 men " \
-           f"({fnr['Male']:.3f}): a gap of {gap:.3f}" in prose
+    predicted.labels = pred.reshape(-1, 1).astype(float)
+    metric = ClassificationMetric(truth, predicted, unprivileged_groups=[{"male": 0.0}], privileged_groups=[{"male": 1.0}])
+    f, m = per_sex["Female"], per_sex["Male"]
+    assert metric.false_negative_rate(privileged=False) == pytest.approx(f["fnr"])
+    assert (f["missed"], f["sick"], m["missed"], m["sick"]) == (5, 13, 14, 114)
+    assert (f"misses **5 of the 13** validation women with disease (FNR {f['fnr']:.3f}) and 14 of the 114 men "
+            f"({m['fnr']:.3f})") in prose
+    assert (f"misses {100 * f['fnr']:.0f} % of the women's disease (5 of 13) against {100 * m['fnr']:.0f} % of the "
+            f"men's (14 of 114), flags {100 * f['selection_rate']:.0f} % of women against {100 * m['selection_rate']:.0f} "
+            f"% of men, and sends {100 * f['fpr']:.0f} % of healthy women against {100 * m['fpr']:.0f} %") in prose
+    assert f"the 49 validation women and 181 men" in prose and (f["n"], m["n"]) == (49, 181)
 
 
-def test_age_band_and_intersection_statements(baseline, prose):
-    bands = pd.cut(baseline["age"], [0, 40, 50, 60, 70, 200], right=False, labels=["<40", "40-49", "50-59", "60-69", "70+"])
-    per_band = {b: rates(g["y"], g["pred"], g["score"]) for b, g in baseline.groupby(bands, observed=True)}
-    assert per_band["<40"]["fnr"] == pytest.approx(0.4) and (per_band["<40"]["missed"], per_band["<40"]["sick"]) == (2, 5)
-    assert f"lowest at 60–69 ({per_band['60-69']['fnr']:.2f})" in prose
-    assert f"AUC is lowest at 60–69 ({per_band['60-69']['auc']:.2f})" in prose
-    large = {b: r for b, r in per_band.items() if r["n"] >= 30}
-    assert min(large, key=lambda b: large[b]["fnr"]) == "60-69" and min(large, key=lambda b: large[b]["auc"]) == "60-69"
-    women = baseline[baseline["sex"] == "Female"]
-    sizes = women.groupby(bands[women.index], observed=False).size()
-    sick = women.groupby(bands[women.index], observed=False)["y"].sum()
-    assert sizes.max() == 16 and (sizes < 30).all() and sick["<40"] == 0 and sick["70+"] == 0
+def bootstrap_fnr(y, pred, groups, group, n_boot=1000, seed=0):
+    """The course's documented resampling, recomputed: rows of default_rng(seed).integers over all patients."""
+    rows = np.random.default_rng(seed).integers(0, len(y), size=(n_boot, len(y)))
+    sick, missed, mine = y[rows] == 1, pred[rows] == 0, groups[rows] == group
+    with np.errstate(invalid="ignore"):
+        values = (sick & missed & mine).sum(1) / (sick & mine).sum(1)
+    low, high = np.nanquantile(values, [0.025, 0.975])
+    estimate = ((y == 1) & (pred == 0) & (groups == group)).sum() / ((y == 1) & (groups == group)).sum()
+    return min(low, estimate), max(high, estimate)
 
 
-def test_other_criteria_and_calibration(baseline, by_sex, outputs, prose):
+def test_interval_and_age_band_statements(split, validation_baseline, prose):
+    score, pred, _ = validation_baseline
+    validation = split["validation"]
+    y, sex = validation["disease"].to_numpy(), validation["sex"].to_numpy()
+    low, high = bootstrap_fnr(y, pred, sex, "Female")
+    assert f"the women's interval runs from {low:.2f} to {high:.2f}" in prose
+    bands = pd.cut(validation["age"], [0, 40, 50, 60, 70, 200], right=False,
+                   labels=["<40", "40-49", "50-59", "60-69", "70+"]).astype(str).to_numpy()
+    per_band = {b: rates(y[bands == b], pred[bands == b]) for b in ("<40", "40-49", "50-59", "60-69", "70+")}
+    assert (f"highest in the two youngest bands ({per_band['<40']['fnr']:.2f} under 40, "
+            f"{per_band['40-49']['fnr']:.2f} at 40–49) and lowest at 50–59 ({per_band['50-59']['fnr']:.2f})") in prose
+    assert f"fewer than 30 validation patients ({per_band['<40']['n']} and {per_band['70+']['n']})" in prose
+    assert [b for b, r in per_band.items() if r["n"] < 30] == ["<40", "70+"]
+    low, high = bootstrap_fnr(y, pred, bands, "40-49")
+    assert f"the 40–49 band's runs from {low:.2f} to {high:.2f}" in prose
+    oof = pd.read_csv(DATA / "heart_baseline_predictions.csv")
+    raw = pd.read_csv(heart_data_path())
+    flagged, sick = oof["baseline_score"] >= 0.5, raw["diagnosis"] > 0
+    fnr = {s: (sick & ~flagged & (raw["sex"] == s)).sum() / (sick & (raw["sex"] == s)).sum() for s in SEXES}
+    assert f"out of fold: {100 * fnr['Female']:.0f} % against {100 * fnr['Male']:.0f} %" in prose
+
+
+def test_gaps_criteria_and_calibration(split, validation_baseline, outputs, prose):
     from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
-    f, m = by_sex["Female"], by_sex["Male"]
-    assert f"PPV {f['ppv']:.3f} for women, {m['ppv']:.3f} for men" in prose
-    dp = demographic_parity_difference(baseline["y"], baseline["pred"], sensitive_features=baseline["sex"])
-    eo = equalized_odds_difference(baseline["y"], baseline["pred"], sensitive_features=baseline["sex"])
-    assert f"demographic parity difference {dp:.3f}" in prose
-    assert f"FPR by {abs(f['fpr'] - m['fpr']):.3f} (equalized-odds difference {eo:.3f})" in prose
-    assert f"TPR differs by {abs(f['tpr'] - m['tpr']):.3f}" in prose
-    assert f"flags {100 * f['selection_rate']:.0f} % of women against {100 * m['selection_rate']:.1f} % of men" in prose
+    score, pred, per_sex = validation_baseline
+    validation = split["validation"]
+    f, m = per_sex["Female"], per_sex["Male"]
+    gap, fpr_gap = abs(f["fnr"] - m["fnr"]), abs(f["fpr"] - m["fpr"])
+    eo = equalized_odds_difference(validation["disease"], pred, sensitive_features=validation["sex"])
+    dp = demographic_parity_difference(validation["disease"], pred, sensitive_features=validation["sex"])
+    assert f"FNR gap: {gap:.3f}" in outputs and f"equalized-odds difference: {eo:.3f}" in outputs
+    assert f"demographic parity difference: {dp:.3f}" in outputs
+    assert eo == pytest.approx(gap) and fpr_gap < gap
+    assert (f"The FNR gap is {gap:.3f}, and it is also the equalized-odds difference: the TPR gap ({gap:.3f}) is larger "
+            f"than the FPR gap ({fpr_gap:.3f}). Demographic parity is far away ({dp:.3f})") in prose
+    assert (f"flags {100 * f['selection_rate']:.0f} % of women and {100 * m['selection_rate']:.0f} % of men — but "
+            f"{100 * f['base_rate']:.0f} % of these women and {100 * m['base_rate']:.0f} % of these men") in prose
+    assert f"PPV is {f['ppv']:.3f} for women and {m['ppv']:.3f} for men" in prose
     for sex in SEXES:
-        group = baseline[baseline["sex"] == sex]
-        line = f"{sex}: mean predicted risk {group['score'].mean():.3f}, observed prevalence {group['y'].mean():.3f}"
+        mine = (validation["sex"] == sex).to_numpy()
+        line = (f"{sex}: mean predicted risk {score[mine].mean():.3f}, "
+                f"observed prevalence {validation['disease'].to_numpy()[mine].mean():.3f}")
         assert line in outputs
-    women, men = (baseline[baseline["sex"] == s] for s in SEXES)
-    assert (f"mean predicted risk {women['score'].mean():.3f} for women against an observed {women['y'].mean():.3f}, "
-            f"{men['score'].mean():.3f} for men against {men['y'].mean():.3f}") in prose
+    women, men = ((validation["sex"] == s).to_numpy() for s in SEXES)
+    assert (f"mean predicted risk {score[women].mean():.3f} against an observed "
+            f"{validation['disease'].to_numpy()[women].mean():.3f} for women, {score[men].mean():.3f} against "
+            f"{validation['disease'].to_numpy()[men].mean():.3f} for men") in prose
 
 
-def test_impossibility_numbers(by_sex, outputs, prose):
-    f, m = by_sex["Female"], by_sex["Male"]
-    ppv_women = m["tpr"] * f["base_rate"] / (m["tpr"] * f["base_rate"] + m["fpr"] * (1 - f["base_rate"]))
-    # equal PPV and TPR: from PPV = TP / (TP + FP), FP rate = TPR p (1 - PPV) / (PPV (1 - p))
-    fpr_women = m["tpr"] * f["base_rate"] * (1 - m["ppv"]) / (m["ppv"] * (1 - f["base_rate"]))
-    assert f"PPV women {ppv_women:.3f}, men {m['ppv']:.3f}" in outputs
-    assert f"FPR women {fpr_women:.3f}, men {m['fpr']:.3f}" in outputs
-    assert f"({ppv_women:.3f}) against 79 % in a man ({m['ppv']:.3f})" in prose
-    assert f"women's FPR must fall to {fpr_women:.3f} while the men's stays at {m['fpr']:.3f}" in prose
-    assert f"({f['base_rate']:.3f} against {m['base_rate']:.3f})" in prose
-    # the point of the demonstration: equal error rates leave PPV far apart
+def test_impossibility_numbers(validation_baseline, outputs, prose):
+    f, m = validation_baseline[2]["Female"], validation_baseline[2]["Male"]
+    # counted, not from the formula: 10,000 women with the women's prevalence and the men's TPR and FPR
+    sick = 10_000 * f["base_rate"]
+    ppv_women = m["tpr"] * sick / (m["tpr"] * sick + m["fpr"] * (10_000 - sick))
+    assert f"women's PPV with the men's TPR and FPR, from your function: {ppv_women:.3f}" in outputs
+    assert (f"disease only {100 * ppv_women:.0f} % of the time ({ppv_women:.3f}) against {100 * m['ppv']:.0f} % in a man "
+            f"({m['ppv']:.3f})") in prose
+    assert f"{100 * f['base_rate']:.0f} % of these women have disease against {100 * m['base_rate']:.0f} % of the men" in prose
+    assert f"the women's PPV would be {ppv_women:.2f} against {m['ppv']:.2f}" in prose
     assert m["ppv"] - ppv_women > 0.3
 
 
-def test_reweighing_weights_by_hand(split, outputs, prose):
-    train, _ = split
-    for sex, disease, text in (("Female", 1, "2.13"), ("Female", 0, "0.60"), ("Male", 1, "0.88"), ("Male", 0, "1.21")):
-        in_sex, outcome = train["sex"] == sex, train["disease"] == disease
-        weight = in_sex.mean() * outcome.mean() / (in_sex & outcome).mean()
-        assert f"{weight:.2f}" == text
-        assert re.search(rf"{(in_sex & outcome).sum()}\s+{weight:.3f}", outputs)
-    assert "the 38 training women with disease each count 2.13 times, the 108 women without disease 0.60" in prose
+# --- sections 4-6: the mitigations on the course data --------------------------------------------------
 
 
-# --- the sweep and the choice ---------------------------------------------------------------------
+def test_reweighing_weights_and_the_learners_pieces_on_the_course_data(split, models, outputs, prose):
+    train, weights = split["train"], models["weights"]
+    cells = {(s, d): weights[(train["sex"] == s) & (train["disease"] == d)] for s in SEXES for d in (0, 1)}
+    assert all(values.nunique() == 1 for values in cells.values())
+    for (sex, disease), values in cells.items():
+        assert re.search(rf"{len(values)}\s+{values.iloc[0]:.3f}", outputs)
+    assert (f"The {len(cells['Female', 1])} training women with disease each count {cells['Female', 1].iloc[0]:.2f} "
+            f"times, the {len(cells['Female', 0])} women without disease {cells['Female', 0].iloc[0]:.2f} times, men with "
+            f"disease {cells['Male', 1].iloc[0]:.2f} and men without {cells['Male', 0].iloc[0]:.2f}") in prose
+    differences = re.findall(r"largest difference from the course's (?:re-weighed )?scores[^:]*: ([\d.e+-]+)", outputs)
+    assert len(differences) == 2 and all(float(d) < 1e-8 for d in differences)
 
 
-def test_sweep_rows_match_independent_refits(sweep, outputs):
+def test_the_thresholds_statement(split, encoded, models, outputs, prose):
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    validation = split["validation"]
+    fitted = ThresholdOptimizer(estimator=models["baseline"], prefit=True, predict_method="predict_proba",
+                                constraints="true_positive_rate_parity", objective="balanced_accuracy_score").fit(
+        encoded.loc[validation.index], validation["disease"], sensitive_features=validation["sex"])
+    rules = fitted.interpolated_thresholder_.interpolation_dict
+    women, men = rules["Female"], rules["Male"]
+    assert women["p1"] > 0.99 and f"the threshold falls from 0.5 to {women['operation1'].threshold:.2f}" in prose
+    assert (f"a coin flip between {men['operation0'].threshold:.2f} and {men['operation1'].threshold:.2f} "
+            f"(probabilities {men['p0']:.3f} and {men['p1']:.3f})") in prose
+    for sex, rule in rules.items():
+        assert (f"{sex}: threshold {rule['operation0'].threshold:.3f} with probability {rule['p0']:.3f}, "
+                f"threshold {rule['operation1'].threshold:.3f} with probability {rule['p1']:.3f}") in outputs
+
+
+# --- section 7: the sweep on validation patients and the choice ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sweep(shipped, split):
+    """Every setting's validation rates, counted with NumPy from the shipped decisions and the raw labels."""
+    validation = split["validation"].set_index("patient_id")
+    table = []
+    for (method, value, seed), rows in shipped[shipped["split"] == "validation"].groupby(
+            ["method", "value", "seed"], dropna=False, sort=False):
+        rows = rows.set_index("patient_id").loc[validation.index]
+        y, sex = validation["disease"].to_numpy(), validation["sex"].to_numpy()
+        pred, score = rows["decision"].to_numpy(), rows["score"].to_numpy()
+        fnr = {s: 1 - pred[(y == 1) & (sex == s)].mean() for s in SEXES}
+        table.append({"setting": method if np.isnan(value) else f"{method} {value:g}", "method": method, "seed": seed,
+                      "auc": roc_auc_score(y, score), "accuracy": (pred == y).mean(), "fnr_Female": fnr["Female"],
+                      "fnr_Male": fnr["Male"], "fnr_gap": abs(fnr["Female"] - fnr["Male"]),
+                      "missed_Male": int(((pred == 0) & (y == 1) & (sex == "Male")).sum()),
+                      "missed_Female": int(((pred == 0) & (y == 1) & (sex == "Female")).sum())})
+    return pd.DataFrame(table)
+
+
+@pytest.fixture(scope="module")
+def worst(sweep):
+    return sweep.loc[sweep.groupby("setting", sort=False)["fnr_gap"].idxmax()].set_index("setting")
+
+
+def test_sweep_rows_match_the_independent_counts(sweep, outputs):
+    assert len(sweep) == 21
     for _, row in sweep.iterrows():
         pattern = (rf"{re.escape(row['setting'])}\s+{row['seed']}\s+{row['auc']:.3f}\s+\S+\s+\S+\s+"
-                   rf"{row['accuracy']:.3f}\s+{row['fnr_Female']:.3f}\s+{row['fnr_Male']:.3f}\s+{row['fnr_gap']:.3f}")
+                   rf"{row['fnr_Female']:.3f}\s+{row['fnr_Male']:.3f}\s+{row['fnr_gap']:.3f}")
         assert re.search(pattern, outputs), row["setting"]
 
 
-def test_sweep_statements(sweep, prose):
-    mitigated = sweep[sweep["setting"] != "baseline"]
-    assert np.allclose(mitigated["fnr_Female"], 2 / 12)
-    adv = sweep[sweep["setting"] == "adversarial 0.2"].set_index("seed")
-    assert (f"AUC {adv.loc[1, 'auc']:.3f} and gap {adv.loc[1, 'fnr_gap']:.3f} with seed 1, but with seed 0 its "
-            f"training collapses (AUC {adv.loc[0, 'auc']:.3f}, men's FNR {adv.loc[0, 'fnr_Male']:.3f})") in prose
+def test_front_choice_and_the_statements_about_them(sweep, worst, prose):
+    baseline = worst.loc["baseline"]
+    dominated = {a for a in worst.index for b in worst.index
+                 if worst.loc[b, "auc"] >= worst.loc[a, "auc"] and worst.loc[b, "fnr_gap"] <= worst.loc[a, "fnr_gap"]
+                 and (worst.loc[b, "auc"] > worst.loc[a, "auc"] or worst.loc[b, "fnr_gap"] < worst.loc[a, "fnr_gap"])}
+    front = sorted(set(worst.index) - dominated)
+    assert front == ["adversarial 0.1", "reweighing 0.75", "threshold 0"]
+    for name in front:
+        assert f"`{name}` (gap {worst.loc[name, 'fnr_gap']:.3f}, AUC {worst.loc[name, 'auc']:.3f})" in prose
+    eligible = worst[(worst["fnr_gap"] <= 0.05) & (worst["auc"] >= baseline["auc"] - 0.02)]
+    chosen = eligible.sort_values(["auc", "fnr_gap"], ascending=[False, True]).index[0]
+    assert chosen == "reweighing 0.75"
+    row = worst.loc[chosen]
+    assert (f"its FNR gap falls from {baseline['fnr_gap']:.3f} to {row['fnr_gap']:.3f} at an AUC of {row['auc']:.3f} "
+            f"({baseline['auc'] - row['auc']:.3f} below the baseline)") in prose
+    assert (f"the women's FNR falls from {baseline['fnr_Female']:.3f} to {row['fnr_Female']:.3f} — "
+            f"{baseline['missed_Female'] - row['missed_Female']} of 13 women more found ({row['missed_Female']} missed "
+            f"instead of {baseline['missed_Female']})") in prose
+    assert (f"the men's rises from {baseline['fnr_Male']:.3f} to {row['fnr_Male']:.3f}: "
+            f"{row['missed_Male'] - baseline['missed_Male']} more men missed ({row['missed_Male']} of 114 instead of "
+            f"{baseline['missed_Male']})") in prose
+    by_seed = sweep[sweep["setting"] == "adversarial 0.1"].set_index("seed")
+    assert (f"weight 0.1 has a gap of {by_seed.loc[0, 'fnr_gap']:.3f} with seed 0 but {by_seed.loc[1, 'fnr_gap']:.3f} "
+            f"with seed 1") in prose
     fairest = sweep.loc[sweep["fnr_gap"].idxmin()]
-    assert (fairest["setting"], fairest["seed"]) == ("adversarial 0.05", 0)
-    assert f"`adversarial 0.05` with seed 0 (gap {fairest['fnr_gap']:.3f})" in prose
+    assert (fairest["setting"], fairest["seed"]) == ("adversarial 0.1", 0)
+    assert f"`adversarial 0.1` with seed 0 (gap {fairest['fnr_gap']:.3f})" in prose
+    assert (f"misses {100 * fairest['fnr_Male']:.0f} % of the validation men with disease against "
+            f"{100 * baseline['fnr_Male']:.0f} % for the baseline, and its AUC is lower ({fairest['auc']:.3f} against "
+            f"{baseline['auc']:.3f})") in prose
+    collapsed = worst.loc["adversarial 0.5"]
+    assert f"`adversarial 0.5` collapses (AUC {collapsed['auc']:.3f}, gap {collapsed['fnr_gap']:.3f})" in prose
+    assert f"they still leave a gap of {worst.loc['threshold 0', 'fnr_gap']:.3f}" in prose
 
 
-def test_chosen_point_and_missed_diagnoses(sweep, chosen, baseline, split, raw, outputs, prose):
-    base = sweep[sweep["setting"] == "baseline"].iloc[0]
-    assert chosen["setting"] == "threshold 0.02"
-    assert f"chosen: {chosen['setting']} (AUC {chosen['auc']:.3f}, accuracy {chosen['accuracy']:.3f}, " \
-           f"FNR gap {chosen['fnr_gap']:.3f})" in outputs
-    per_1000 = {s: 1000 * chosen[f"fnr_{s}"] for s in SEXES}
-    before = {s: 1000 * base[f"fnr_{s}"] for s in SEXES}
-    for sex in SEXES:
-        assert re.search(rf"{sex}\s+{per_1000[sex]:.1f}\s+{before[sex]:.1f}\s+{per_1000[sex] - before[sex]:.1f}", outputs)
-    assert (f"**{per_1000['Female']:.0f} women instead of {before['Female']:.0f} "
-            f"({per_1000['Female'] - before['Female']:+.0f})**").replace("+", "+") in prose.replace("−", "-")
-    assert f"**{per_1000['Male']:.0f} men instead of {before['Male']:.0f} (+{per_1000['Male'] - before['Male']:.0f})**" in prose
-    assert f"overall {1000 * chosen['fnr']:.0f} instead of {1000 * base['fnr']:.0f}" in prose
-    _, test = split
+# --- section 8: the report on test patients -------------------------------------------------------------
+
+
+def test_the_test_report(test_report, outputs, prose):
+    test = test_report["patients"]
     y, sex = test["disease"].to_numpy(), test["sex"].to_numpy()
-    men_sick = (sex == "Male") & (y == 1)
-    assert ((chosen["pred"][men_sick] == 0).sum(), (baseline["pred"].to_numpy()[men_sick] == 0).sum()) == (21, 11)
-    assert "10 more men missed (21 of 115 instead of 11)" in prose
-    looser = sweep[sweep["setting"] == "threshold 0.2"].iloc[0]
-    assert looser["fnr_gap"] > 0.05 and looser["fnr_Male"] < base["fnr_Male"] and looser["fnr_Female"] < base["fnr_Female"]
-    assert f"misses {1000 * looser['fnr_Female']:.0f} women (-83) **and** {1000 * looser['fnr_Male']:.0f} men (-17)" in \
-        prose.replace("−", "-")
-    healthy = y == 0
-    for name, pred in (("chosen", chosen["pred"]), ("looser", looser["pred"]), ("baseline", baseline["pred"].to_numpy())):
+    summary = {}
+    for name in ("baseline", "chosen"):
+        score, pred = test_report[name]
+        summary[name] = {"auc": roc_auc_score(y, score), "accuracy": (pred == y).mean(), **{
+            s: rates(y[sex == s], pred[sex == s]) for s in SEXES}}
+        label = "baseline" if name == "baseline" else "reweighing 0.75"
+        assert f"{label}: test AUC {summary[name]['auc']:.3f}, accuracy {summary[name]['accuracy']:.3f}" in outputs
         for s in SEXES:
-            alarms = 1000 * pred[healthy & (sex == s)].mean()
-            assert re.search(rf"{s}\s+.*{alarms:.1f}", outputs), (name, s)
-    fpr = lambda pred, s: 1000 * pred[healthy & (sex == s)].mean()
-    assert (f"{fpr(chosen['pred'], 'Female'):.0f} instead of {fpr(baseline['pred'].to_numpy(), 'Female'):.0f} per 1,000 "
-            f"healthy women, {fpr(chosen['pred'], 'Male'):.0f} instead of {fpr(baseline['pred'].to_numpy(), 'Male'):.0f}") in prose
-    assert f"({fpr(looser['pred'], 'Male'):.0f} instead of {fpr(baseline['pred'].to_numpy(), 'Male'):.0f} per 1,000" in prose
+            r = summary[name][s]
+            assert (f"{label}, {s}: missed {r['missed']} of {r['sick']} with disease, {r['alarms']} false alarms of "
+                    f"{r['healthy']} without") in outputs
+            assert re.search(rf"{s}\s+{1000 * r['fnr']:.1f}\s+{1000 * r['fpr']:.1f}", outputs)
+    base, chosen = summary["baseline"], summary["chosen"]
+    assert (f"Test AUC {chosen['auc']:.3f} against {base['auc']:.3f}; accuracy {chosen['accuracy']:.3f} for both"
+            in prose) and chosen["accuracy"] == base["accuracy"]
+    assert (f"misses **{1000 * chosen['Female']['fnr']:.0f} women, as the baseline does** "
+            f"({chosen['Female']['missed']} of 12)") in prose and chosen["Female"]["missed"] == base["Female"]["missed"]
+    assert (f"**{1000 * chosen['Male']['fnr']:.0f} men instead of {1000 * base['Male']['fnr']:.0f}** "
+            f"({chosen['Male']['missed']} of 115 instead of {base['Male']['missed']})") in prose
+    assert (f"**{1000 * chosen['Female']['fpr']:.0f} false alarms in women instead of {1000 * base['Female']['fpr']:.0f}** "
+            f"and {1000 * chosen['Male']['fpr']:.0f} in men instead of {1000 * base['Male']['fpr']:.0f}") in prose
+    assert f"the baseline's gap was already small ({abs(base['Female']['fnr'] - base['Male']['fnr']):.3f}" in prose
 
 
-# --- the diabetes diagnosis -----------------------------------------------------------------------
+def test_the_paired_bootstrap_of_the_change(test_report, outputs, prose):
+    # A plain loop over the documented resamples with scikit-learn's AUC (the notebook's function is vectorised).
+    test = test_report["patients"]
+    y, sex = test["disease"].to_numpy(), test["sex"].to_numpy()
+    (bs, bp), (cs, cp) = test_report["baseline"], test_report["chosen"]
+    rows = np.random.default_rng(0).integers(0, len(y), size=(1000, len(y)))
+
+    def gap(pred, r):
+        fnr = [((pred[r] == 0) & (y[r] == 1) & (sex[r] == s)).sum() / max(((y[r] == 1) & (sex[r] == s)).sum(), 1)
+               if ((y[r] == 1) & (sex[r] == s)).any() else np.nan for s in SEXES]
+        return abs(fnr[0] - fnr[1])
+
+    gaps = [gap(cp, r) - gap(bp, r) for r in rows]
+    aucs = [roc_auc_score(y[r], cs[r]) - roc_auc_score(y[r], bs[r]) for r in rows]
+    everyone = np.arange(len(y))
+    gap_change, auc_change = gap(cp, everyone) - gap(bp, everyone), roc_auc_score(y, cs) - roc_auc_score(y, bs)
+    gap_low, gap_high = np.nanquantile(gaps, [0.025, 0.975])
+    auc_low, auc_high = np.quantile(aucs, [0.025, 0.975])
+    assert f"FNR gap change {gap_change:+.3f} (95 % CI {gap_low:+.3f} to {gap_high:+.3f})" in outputs
+    assert f"AUC change {auc_change:+.4f} (95 % CI {auc_low:+.4f} to {auc_high:+.4f})" in outputs
+    minus = lambda x, digits: f"{x:+.{digits}f}".replace("-", "−")  # noqa: E731
+    assert (f"changes the FNR gap by {minus(gap_change, 3)[1:] if gap_change > 0 else minus(gap_change, 3)} "
+            f"(paired 95 % interval {minus(gap_low, 3)} to {minus(gap_high, 3)}) and the AUC by "
+            f"{minus(auc_change, 3)} ({minus(auc_low, 3)} to {minus(auc_high, 3)})") in prose
+    assert gap_low < 0 < gap_high and auc_low < 0 < auc_high
 
 
-def test_diabetes_root_cause_figures(raw, prose, outputs):
+# --- section 9: Aequitas --------------------------------------------------------------------------------
+
+
+def test_the_aequitas_report_and_its_reconciliation(test_report, outputs, prose):
+    test = test_report["patients"]
+    y, sex = test["disease"].to_numpy(), test["sex"].to_numpy()
+    pred = test_report["chosen"][1]
+    f, m = rates(y[sex == "Female"], pred[sex == "Female"]), rates(y[sex == "Male"], pred[sex == "Male"])
+    fnr_ratio, fpr_ratio = f["fnr"] / m["fnr"], f["fpr"] / m["fpr"]
+    assert re.search(rf"Female\s+{f['fnr']:.3f}\s+{fnr_ratio:.3f}\s+{f['fpr']:.3f}\s+{fpr_ratio:.3f}\s+True\s+False\s+False",
+                     outputs)
+    assert 0.8 <= fnr_ratio <= 1.25 and not 0.8 <= fpr_ratio <= 1.25
+    assert (f"the women's FNR is {fnr_ratio:.2f} times the men's ({f['fnr']:.3f} against {m['fnr']:.3f})") in prose
+    assert f"Your audit says the FNR gap is {abs(f['fnr'] - m['fnr']):.3f}" in prose
+    one_more = (f["missed"] + 1) / f["sick"]
+    assert (f"one more woman missed ({f['missed'] + 1} of {f['sick']}) would make the ratio {one_more / m['fnr']:.2f} "
+            f"and fail; the difference would be {one_more - m['fnr']:.3f}") in prose
+    assert f"(ratio {fpr_ratio:.2f}: women get far *fewer* false alarms than men, {f['fpr']:.3f} against {m['fpr']:.3f})" \
+        in prose
+
+
+# --- section 10: diabetes -------------------------------------------------------------------------------
+
+
+def test_diabetes_root_cause_figures(raw, prose):
     status = raw["status"]
     counts = status.value_counts()
     assert f"{counts['diabetic']} diabetic patients against {counts['non-diabetic']} non-diabetic" in prose
     va = raw["site"] == "VA Long Beach"
-    share = va[status == "diabetic"].mean()
-    assert f"**{100 * share:.0f} % of the diabetic patients come from VA Long Beach** " \
-           f"({(va & (status == 'diabetic')).sum()} of {counts['diabetic']}) against " \
-           f"{100 * va[status == 'non-diabetic'].mean():.0f} % of the non-diabetic ones" in prose
+    assert (f"**{100 * va[status == 'diabetic'].mean():.0f} % of the diabetic patients come from VA Long Beach** "
+            f"({(va & (status == 'diabetic')).sum()} of {counts['diabetic']}) against "
+            f"{100 * va[status == 'non-diabetic'].mean():.0f} % of the non-diabetic ones") in prose
     assert f"{((raw['site'] == 'Switzerland') & (status == 'not recorded')).sum()} of the {counts['not recorded']}" in prose
     prevalence = raw.groupby("status")["disease"].mean()
-    assert f"{100 * prevalence['diabetic']:.0f} % of diabetic patients have disease against " \
-           f"{100 * prevalence['non-diabetic']:.0f} % of non-diabetic ones" in prose
+    assert (f"{100 * prevalence['diabetic']:.0f} % of diabetic patients have disease against "
+            f"{100 * prevalence['non-diabetic']:.0f} % of non-diabetic ones") in prose
     within = raw.groupby(["site", "status"])["disease"].mean()
-    assert f"at Cleveland the prevalence is {100 * within['Cleveland', 'diabetic']:.0f} % against " \
-           f"{100 * within['Cleveland', 'non-diabetic']:.0f} %" in prose
-    assert f"at VA Long Beach {100 * within['VA Long Beach', 'diabetic']:.0f} % against " \
-           f"{100 * within['VA Long Beach', 'non-diabetic']:.0f} %" in prose
+    assert (f"at Cleveland the prevalence is {100 * within['Cleveland', 'diabetic']:.0f} % against "
+            f"{100 * within['Cleveland', 'non-diabetic']:.0f} %") in prose
+    assert (f"at VA Long Beach {100 * within['VA Long Beach', 'diabetic']:.0f} % against "
+            f"{100 * within['VA Long Beach', 'non-diabetic']:.0f} %") in prose
     missing = raw[["max_heart_rate", "resting_bp"]].isna().groupby(status).mean()
-    assert f"maximum heart rate is missing for {100 * missing.loc['diabetic', 'max_heart_rate']:.0f} % of them against " \
-           f"{100 * missing.loc['non-diabetic', 'max_heart_rate']:.0f} %" in prose
-    assert f"resting blood pressure for {100 * missing.loc['diabetic', 'resting_bp']:.0f} % against " \
-           f"{100 * missing.loc['non-diabetic', 'resting_bp']:.0f} %" in prose
+    assert (f"maximum heart rate is missing for {100 * missing.loc['diabetic', 'max_heart_rate']:.0f} % of them against "
+            f"{100 * missing.loc['non-diabetic', 'max_heart_rate']:.0f} %") in prose
+    assert (f"resting blood pressure for {100 * missing.loc['diabetic', 'resting_bp']:.0f} % against "
+            f"{100 * missing.loc['non-diabetic', 'resting_bp']:.0f} %") in prose
     means = raw.groupby("status")[["age", "resting_bp"]].mean()
     assert f"older ({means.loc['diabetic', 'age']:.1f} against {means.loc['non-diabetic', 'age']:.1f} years)" in prose
     assert f"({means.loc['diabetic', 'resting_bp']:.1f} against {means.loc['non-diabetic', 'resting_bp']:.1f} mmHg)" in prose
 
 
 def test_diabetes_model_differences_out_of_fold(raw, prose):
-    features, model = baseline_features_and_model(raw)
-    y = raw["disease"].to_numpy()
-    score = np.empty(len(raw))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(features, y):
-        score[test] = model.fit(features.iloc[train], y[train]).predict_proba(features.iloc[test])[:, 1]
-    pred = (score >= 0.5).astype(int)
-    per = {s: rates(y[(raw["status"] == s).to_numpy()], pred[(raw["status"] == s).to_numpy()],
-                    score[(raw["status"] == s).to_numpy()]) for s in ("diabetic", "non-diabetic")}
+    oof = pd.read_csv(DATA / "heart_baseline_predictions.csv")["baseline_score"].to_numpy()
+    y, pred = raw["disease"].to_numpy(), (oof >= 0.5).astype(int)
+    per = {s: rates(y[m], pred[m], oof[m]) for s in ("diabetic", "non-diabetic")
+           for m in [(raw["status"] == s).to_numpy()]}
     d, n = per["diabetic"], per["non-diabetic"]
     assert f"the AUC is lower ({d['auc']:.3f} against {n['auc']:.3f})" in prose
     assert f"(FPR {d['fpr']:.3f} against {n['fpr']:.3f})" in prose
     assert f"(FNR {d['fnr']:.3f} against {n['fnr']:.3f})" in prose
+    # the profile's interval: each group's own patients resampled, as Exercise 16 asks
+    mine = (raw["status"] == "diabetic").to_numpy()
+    yy, ss = y[mine], oof[mine]
+    rows = np.random.default_rng(0).integers(0, len(yy), size=(1000, len(yy)))
+    aucs = [roc_auc_score(yy[r], ss[r]) for r in rows]
+    low, high = np.quantile(aucs, [0.025, 0.975])
+    assert f"and {low:.3f}–{high:.3f} in the profile" in prose
 
 
-# --- graded items ----------------------------------------------------------------------------------
+# --- graded items ---------------------------------------------------------------------------------------
 
 
-def message(question_id, answer):
+def questions():
+    return {qid: q for qid, q in QUESTIONS.items() if q.notebook == "02"}
+
+
+def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_first_steps(notebook):
+    points = {qid: q.points for qid, q in questions().items()}
+    code = sum(q.points for q in questions().values() if q.answer_type == "code")
+    assert code / sum(points.values()) >= 0.7
+    assert "Code answers carry 34 of the 37 auto-graded points (92 %)" in " ".join(
+        cell.source for cell in notebook.cells if cell.cell_type == "markdown").replace("\n", " ")
+    assert code == 34 and sum(points.values()) == 37
+    graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    values = [i for i, qid in enumerate(graded) if questions()[qid].answer_type == "value"]
+    assert values == [0, 1, 14], "value questions open the notebook and the diabetes section"
+
+
+def visible_before(notebook, grade_id):
+    """Every text a learner sees before answering: Markdown and course outputs up to the answer cell."""
+    texts = []
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == f"{grade_id}-answer":
+            return "\n".join(texts)
+        if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get("solution"):
+            texts.append(cell.source)
+        for output in cell.get("outputs", []) if cell.cell_type == "code" and not cell.metadata.get("nbgrader") else []:
+            texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+    raise AssertionError(f"no answer cell for {grade_id}")
+
+
+@pytest.mark.parametrize("grade_id", ["debias-validation-women-with-disease", "debias-baseline-validation-auc",
+                                      "debias-diabetic-va-share"])
+def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, grade_id):
+    expected = questions()[grade_id].expected()
+    shown = visible_before(notebook, grade_id)
+    if isinstance(expected, int):
+        forms = [rf"(?<![\d.]){expected}(?![\d.])"]
+    else:
+        forms = [rf"(?<![\d.]){expected:.3f}(?!\d)", rf"(?<![\d.]){expected:.2f}(?!\d)",
+                 rf"(?<![\d.]){100 * expected:.0f} ?%", rf"(?<![\d.]){100 * expected:.1f} ?%"]
+    for form in forms:
+        assert not re.search(form, shown), (grade_id, form)
+
+
+@pytest.fixture(scope="module")
+def answers(notebook):
+    """The solution's answers: its setup cell, then every answer cell, run in one namespace."""
+    namespace = {}
+    exec(compile(notebook.cells[2].source, "setup", "exec"), namespace)  # noqa: S102 -- the course's own notebook
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+            exec(compile(cell.source, cell.metadata.nbgrader["grade_id"], "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_every_solution_answer_passes(answers):
+    for qid, question in questions().items():
+        answer = answers[question.name] if question.answer_type == "code" else answers[_value_name(qid)]
+        checks.assert_correct(qid, answer)
+
+
+def _value_name(grade_id):
+    return {"debias-validation-women-with-disease": "women_with_disease_validation",
+            "debias-baseline-validation-auc": "baseline_validation_auc",
+            "debias-diabetic-va-share": "va_share_of_diabetic"}[grade_id]
+
+
+def feedback(question_id, answer):
     result = checks.evaluate(question_id, answer)
-    assert result.status == "wrong", (question_id, answer, result.message)
+    assert result.status == "wrong", (question_id, result.message)
     return result.message
 
 
-def test_every_solution_answer_passes(by_sex, baseline, split, raw, chosen):
-    f, m = by_sex["Female"], by_sex["Male"]
-    train, _ = split
-    answers = {
-        "debias-baseline-auc": roc_auc_score(baseline["y"], baseline["score"]),
-        "debias-fnr-by-sex": {s: by_sex[s]["fnr"] for s in SEXES},
-        "debias-fnr-gap": abs(f["fnr"] - m["fnr"]),
-        "debias-equalized-odds": max(abs(f["tpr"] - m["tpr"]), abs(f["fpr"] - m["fpr"])),
-        "debias-impossibility-ppv": m["tpr"] * f["base_rate"] / (m["tpr"] * f["base_rate"] + m["fpr"] * (1 - f["base_rate"])),
-        "debias-reweighing-weight": (train["sex"] == "Female").mean() * train["disease"].mean()
-        / ((train["sex"] == "Female") & (train["disease"] == 1)).mean(),
-        "debias-selected-setting": chosen["setting"],
-        "debias-missed-per-1000": {s: 1000 * chosen[f"fnr_{s}"] for s in SEXES},
-        "debias-diabetes-prevalence": raw[raw["status"] != "not recorded"].groupby("status")["disease"].mean(),
-        "debias-diabetes-va-share": (raw.loc[raw["status"] == "diabetic", "site"] == "VA Long Beach").mean(),
-    }
-    assert set(answers) == {qid for qid, q in QUESTIONS.items() if q.notebook == "02"}
-    for question_id, answer in answers.items():
-        checks.assert_correct(question_id, answer)
+def test_audit_and_gap_mistakes_are_recognised(answers):
+    from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate, true_positive_rate
+
+    def library_zeros(y_true, y_pred, sensitive_features):
+        return MetricFrame(metrics={"count": lambda y, p: len(y), "base_rate": lambda y, p: np.mean(y),
+                                    "selection_rate": selection_rate, "tpr": true_positive_rate,
+                                    "fpr": false_positive_rate, "fnr": false_negative_rate,
+                                    "ppv": lambda y, p: np.asarray(y)[np.asarray(p) == 1].mean() if np.any(p) else 0.0},
+                           y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features)
+
+    assert "Undefined is not 0" in feedback("debias-audit-function", library_zeros)
+
+    def signed(by_group):
+        first, last = by_group.iloc[0], by_group.iloc[-1]
+        return {"fnr_gap": last["fnr"] - first["fnr"], "equalized_odds_difference": 0.0,
+                "demographic_parity_difference": 0.0, "predictive_parity_difference": 0.0}
+
+    def mean_of_two(by_group):
+        gaps = answers["fairness_gaps"](by_group)
+        spread = lambda c: by_group[c].max() - by_group[c].min()  # noqa: E731
+        return {**gaps, "equalized_odds_difference": (spread("tpr") + spread("fpr")) / 2}
+
+    assert "never negative" in feedback("debias-gaps-function", signed)
+    assert "averages or adds" in feedback("debias-gaps-function", mean_of_two)
 
 
-def test_fnr_confused_with_fpr_or_error_rate(by_sex, baseline):
-    assert "false-positive rates" in message("debias-fnr-by-sex", {s: by_sex[s]["fpr"] for s in SEXES})
-    assert "1 - accuracy" in message("debias-fnr-by-sex", {s: 1 - by_sex[s]["accuracy"] for s in SEXES})
-    assert "true-positive rates" in message("debias-fnr-by-sex", {s: by_sex[s]["tpr"] for s in SEXES})
-    assert "counts of missed" in message("debias-fnr-by-sex", {s: by_sex[s]["missed"] for s in SEXES})
-    accuracy = (baseline["y"] == baseline["pred"]).mean()
-    assert "That is the accuracy" in message("debias-baseline-auc", accuracy)
+def test_formula_and_mitigation_mistakes_are_recognised(answers):
+    assert "wrong term" in feedback("debias-ppv-function",
+                                    lambda tpr, fpr, prevalence: tpr * (1 - prevalence) / (tpr * (1 - prevalence) + fpr * prevalence))
+    assert "leaves the prevalence out" in feedback("debias-ppv-function",
+                                                   lambda tpr, fpr, prevalence: tpr / (tpr + fpr) if tpr + fpr else 0.0)
+    assert "inverted" in feedback("debias-reweighing-weights-function",
+                                  lambda data, group_col, outcome_col, privileged_group: 1 / answers["reweighing_weights"](
+                                      data, group_col, outcome_col, privileged_group))
+    assert "group-balancing" in feedback(
+        "debias-reweighing-weights-function", lambda data, group_col, outcome_col, privileged_group: (
+            len(data) / (data[group_col].nunique() * data[group_col].map(data[group_col].value_counts()))).to_numpy())
+
+    def ignores_weights(model, X, y, sample_weight, strength=1.0):
+        from sklearn.base import clone
+
+        return clone(model).fit(X, y)
+
+    def in_place(model, X, y, sample_weight, strength=1.0):
+        return answers["fit_reweighed"](model, X, y, sample_weight, strength).__class__  # a class, not a model
+
+    assert "never reached the classifier" in feedback("debias-reweighed-fit-function", ignores_weights)
+    fits_given = checks.evaluate("debias-reweighed-fit-function",
+                                 lambda model, X, y, sample_weight, strength=1.0: model.fit(X, y))
+    assert fits_given.status == "invalid" and "clone(model)" in fits_given.message
+    assert "0/1 labels" in feedback("debias-adversarial-function", lambda *args, **kwargs: (
+        answers["adversarial_scores"](*args, **kwargs) >= 0.5).astype(float))
 
 
-def test_gap_as_ratio_wrong_sign_or_auc(by_sex):
-    f, m = by_sex["Female"], by_sex["Male"]
-    assert "signed the wrong way" in message("debias-fnr-gap", m["fnr"] - f["fnr"])
-    assert "ratio" in message("debias-fnr-gap", f["fnr"] / m["fnr"])
-    assert "difference in AUC" in message("debias-fnr-gap", abs(f["auc"] - m["auc"]))
-    assert "false-positive rates" in message("debias-fnr-gap", abs(f["fpr"] - m["fpr"]))
-    assert "TPR gap alone" in message("debias-equalized-odds", abs(f["tpr"] - m["tpr"]))
-    assert "demographic parity" in message("debias-equalized-odds", abs(f["selection_rate"] - m["selection_rate"]))
+def test_choice_and_report_mistakes_are_recognised(answers):
+    def keeps_ties(points, maximise="auc", minimise="fnr_gap"):
+        # "dominated" read as "strictly worse on both": a row tied on one objective is kept
+        rows = points[[maximise, minimise]].dropna()
+        return rows[[not ((rows[maximise] > up) & (rows[minimise] < down)).any()
+                     for up, down in zip(rows[maximise], rows[minimise])]]
+
+    def drops_twins(points, maximise="auc", minimise="fnr_gap"):
+        return answers["pareto_front"](points, maximise, minimise).drop_duplicates()
+
+    def smallest_gap(points, max_gap, min_auc):
+        eligible = points[(points["fnr_gap"] <= max_gap) & (points["auc"] >= min_auc)]
+        return eligible["fnr_gap"].idxmin()
+
+    def per_patient(y_true, y_pred, sensitive_features):
+        table = answers["rates_per_1000"](y_true, y_pred, sensitive_features)
+        shares = pd.Series(np.asarray(y_true)).groupby(np.asarray(sensitive_features)).mean()
+        return table.assign(missed_per_1000=table["missed_per_1000"] * shares.reindex(table.index))
+
+    def reversed_sign(*args, **kwargs):
+        result = answers["paired_bootstrap_change"](*args, **kwargs)
+        return {**result, "gap_change": -result["gap_change"]}
+
+    assert "dominated row" in feedback("debias-pareto-function", keeps_ties)
+    assert "identical twin" in feedback("debias-pareto-function", drops_twins)
+    assert "smallest gap" in feedback("debias-select-function", smallest_gap)
+    assert "per 1,000 patients of the group" in feedback("debias-per-1000-function", per_patient)
+    assert "wrong sign" in feedback("debias-paired-bootstrap-function", reversed_sign)
 
 
-def test_impossibility_and_weight_misconceptions(by_sex, split):
-    assert "That is the men's PPV" in message("debias-impossibility-ppv", by_sex["Male"]["ppv"])
-    train, _ = split
-    women, sick = train["sex"] == "Female", train["disease"] == 1
-    weight = women.mean() * sick.mean() / (women & sick).mean()
-    assert "inverted" in message("debias-reweighing-weight", 1 / weight)
+def test_aequitas_and_profile_mistakes_are_recognised(answers):
+    def inverted(by_group, reference_group, metrics=("fnr", "fpr"), low=0.8, high=1.25):
+        table = answers["parity_verdicts"](by_group, reference_group, metrics, low, high)
+        for metric in metrics:
+            table[f"{metric}_disparity"] = by_group.loc[reference_group, metric] / by_group[metric]
+        return table
+
+    def differences(by_group, reference_group, metrics=("fnr", "fpr"), low=0.8, high=1.25):
+        table = answers["parity_verdicts"](by_group, reference_group, metrics, low, high)
+        for metric in metrics:
+            table[f"{metric}_disparity"] = by_group[metric] - by_group.loc[reference_group, metric]
+        return table
+
+    def wald(*args, **kwargs):
+        table = answers["subgroup_profile"](*args, **kwargs)
+        half = 1.959963984540054 * np.sqrt(table["prevalence"] * (1 - table["prevalence"]) / table["n"])
+        return table.assign(prevalence_ci_low=table["prevalence"] - half, prevalence_ci_high=table["prevalence"] + half)
+
+    assert "inverted" in feedback("debias-parity-verdicts-function", inverted)
+    assert "differences" in feedback("debias-parity-verdicts-function", differences)
+    assert "Wald" in feedback("debias-subgroup-profile-function", wald)
 
 
-def test_selection_misconceptions(sweep):
-    assert "luckiest seed" in message("debias-selected-setting", "adversarial 0.2")
-    assert "'fairest' point" in message("debias-selected-setting", "adversarial 0.05")
-    assert "baseline's FNR gap is above the limit" in message("debias-selected-setting", "baseline")
+def test_value_mistakes_are_recognised(split):
+    assert "test patients' count" in feedback("debias-validation-women-with-disease", 12)
+    assert "every woman in the validation set" in feedback("debias-validation-women-with-disease", 49)
+    assert "AUC on the test patients" in feedback("debias-baseline-validation-auc", 0.8843)
+    assert "accuracy" in feedback("debias-baseline-validation-auc", 0.817)
 
 
-def test_missed_per_1000_overall_instead_of_with_disease(chosen, by_sex):
-    per_group_all = {s: 1000 * chosen[f"fnr_{s}"] * by_sex[s]["base_rate"] for s in SEXES}
-    assert "per 1,000 patients of each group" in message("debias-missed-per-1000", per_group_all)
-    assert "proportions" in message("debias-missed-per-1000", {s: chosen[f"fnr_{s}"] for s in SEXES})
+# --- no choice touches the test patients ----------------------------------------------------------------
 
 
-def test_diabetes_misconceptions(raw):
-    diabetic = raw["status"] == "diabetic"
-    va = raw["site"] == "VA Long Beach"
-    assert "share of VA Long Beach patients who are diabetic" in message("debias-diabetes-va-share", diabetic[va].mean())
-    cases = raw[raw["status"] != "not recorded"].groupby("status")["disease"].sum()
-    assert "counts of patients with disease" in message("debias-diabetes-prevalence", cases.to_dict())
+def _build_module():
+    spec = importlib.util.spec_from_file_location("build_debiasing_data", DATA / "raw" / "build_debiasing_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_shuffling_the_test_labels_leaves_the_shipped_data_unchanged():
+    from course_utils.data import load_heart
+
+    build = _build_module()
+    heart = load_heart()
+    split = build.split_patients(heart)
+    inputs, predictions = build.build(heart, split)
+    assert build.csv_bytes(inputs) == (DATA / "heart_model_inputs.csv").read_bytes()
+    assert build.csv_bytes(predictions) == (DATA / "heart_debiasing_predictions.csv").read_bytes()
+    shuffled = heart.copy()
+    test = (split == "test").to_numpy()
+    shuffled.loc[test, "disease"] = np.random.default_rng(1).permutation(heart.loc[test, "disease"].to_numpy())
+    assert not shuffled["disease"].equals(heart["disease"])
+    again_inputs, again_predictions = build.build(shuffled, split)
+    pd.testing.assert_frame_equal(again_inputs, inputs)
+    pd.testing.assert_frame_equal(again_predictions, predictions)
+
+
+CHOICES = """
+import json as _json
+_front = pareto_front(worst)
+_thresholds = fit_group_thresholds(baseline, validation[features], validation["disease"], validation["sex"])
+print("CHOICES " + _json.dumps({
+    "women_with_disease_validation": women_with_disease_validation,
+    "baseline_validation_auc": round(float(baseline_validation_auc), 12),
+    "weights": [round(float(w), 12) for w in reweighing_weights(train, "sex", "disease", "Male")],
+    "thresholds": {str(k): [round(float(v["operation0"].threshold), 12), round(float(v["p0"]), 12)]
+                   for k, v in _thresholds.interpolated_thresholder_.interpolation_dict.items()},
+    "sweep": sweep.round(12).to_json(),
+    "front": sorted(_front["setting"]),
+    "choice": worst.loc[select_point(worst, max_gap=0.05, min_auc=worst.loc[0, "auc"] - 0.02), "setting"],
+}))
+"""
+
+SHUFFLE = """
+_rng = np.random.default_rng(1)
+_test = (inputs["split"] == "test").to_numpy()
+inputs.loc[_test, "disease"] = _rng.permutation(inputs.loc[_test, "disease"].to_numpy())
+train, validation, test = (inputs[inputs["split"] == name] for name in ("train", "validation", "test"))
+"""
+
+
+def _choices(notebook, shuffle):
+    """Run the solution up to the end of section 7 (every choice), optionally shuffling the test labels first."""
+    from nbclient import NotebookClient
+
+    end = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## 8 ·"))
+    cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells[:end] if cell.cell_type == "code"]
+    if shuffle:
+        cells.insert(1, nbformat.v4.new_code_cell(SHUFFLE))
+    run = nbformat.v4.new_notebook(cells=[*cells, nbformat.v4.new_code_cell(CHOICES)])
+    NotebookClient(run, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SOLUTION.parent)}}).execute()
+    printed = "".join(o.get("text", "") for o in run.cells[-1].outputs)
+    return json.loads(printed.split("CHOICES ", 1)[1])
+
+
+@pytest.mark.slow
+def test_shuffling_the_test_labels_leaves_every_choice_unchanged(notebook):
+    plain, shuffled = _choices(notebook, False), _choices(notebook, True)
+    assert plain["choice"] == "reweighing 0.75" and plain["front"]
+    assert plain == shuffled
+
+
+def test_the_sections_after_the_choice_only_report():
+    # Every cell before section 8 that reads patients reads train or validation patients only, and section 8
+    # onwards fits nothing: no `.fit(` on test rows, no choice variable reassigned.
+    source = nbformat.read(SOLUTION, as_version=4)
+    end = next(i for i, cell in enumerate(source.cells) if cell.source.startswith("## 8 ·"))
+    for cell in source.cells[3:end]:
+        if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" not in cell.source:
+            assert "test[" not in cell.source and "'test'" not in cell.source.replace('"', "'").replace(
+                "split'] == 'test'", ""), cell.source[:80]
+    for cell in source.cells[end:]:
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader"):
+            tree = ast.parse(cell.source)
+            assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
+                        if isinstance(t, ast.Name)}
+            assert not assigned & {"chosen_setting", "worst", "sweep", "front", "thresholds"}, cell.source[:80]
+            assert ".fit(" not in cell.source, cell.source[:80]
+
+
+def test_the_learner_notebook_continues_from_the_course_and_says_what_is_unwritten():
+    learner = nbformat.read(LEARNER, as_version=4)
+    text = "\n".join(cell.source for cell in learner.cells)
+    assert text.count("is not written yet") >= 10
+    assert 'chosen_setting = "reweighing 0.75"' in text

@@ -27,19 +27,18 @@ def test_n_boot_outside_the_rule_is_refused_with_the_rule_in_words(value, error,
 
 
 def test_the_same_n_boot_rule_holds_in_every_function_that_resamples():
-    from sklearn.linear_model import LogisticRegression
-
     from course_utils.metrics import group_audit_table
     from course_utils.monitoring import metrics_by_period
-    from course_utils.tradeoff import evaluate_grid
+    from course_utils.tradeoff import evaluate_predictions
 
     frame = pd.DataFrame({"month": [0, 0, 1, 1], "group": ["a", "b"] * 2, "y": [1, 0, 1, 0], "flag": [1, 0, 0, 0]})
     calls = [
         lambda: group_audit_table(frame["y"], frame["flag"], sensitive_features=frame["group"], n_boot=100),
         lambda: metrics_by_period(frame, period_col="month", group_col="group", outcome_col="y",
                                   prediction_col="flag", n_boot=100, progress=False),
-        lambda: evaluate_grid([("baseline", None, LogisticRegression())], frame, frame["y"], frame, frame["y"], sensitive_features_train=frame["group"],
-                              sensitive_features_test=frame["group"], n_boot=100),
+        lambda: evaluate_predictions(frame.assign(setting="baseline", score=0.5), setting_cols=["setting"], outcome_col="y",
+                                     score_col="score", decision_col="flag", group_col="group", patient_col="month",
+                                     n_boot=100),
     ]
     for call in calls:
         with pytest.raises(ValueError, match="n_boot should be 0 .* at least 500"):

@@ -34,8 +34,9 @@ TEMPLATES = Path(str(resources.files("course_utils.instructor") / "learner_templ
 
 # What never goes to learners: the instructor tools, build leftovers, the raw data and its build script.
 _IGNORED = shutil.ignore_patterns("instructor", "__pycache__", "*.pyc", ".ipynb_checkpoints")
-_DATA_FILES = ("__init__.py", "heart_disease_uci.csv", "heart_baseline_predictions.csv", "SHA256SUMS",
-               "DATASHEET_heart_disease.md", "DATASHEET_readmission_cohort.md")
+_DATA_FILES = ("__init__.py", "heart_disease_uci.csv", "heart_baseline_predictions.csv", "heart_model_inputs.csv",
+               "heart_debiasing_predictions.csv", "SHA256SUMS", "DATASHEET_heart_disease.md",
+               "DATASHEET_readmission_cohort.md")
 
 
 def write_package(target: str | os.PathLike) -> Path:

@@ -1,0 +1,268 @@
+"""Build notebook 02's data: the three-way split with encoded model inputs, and every setting's predictions.
+
+Notebook 02 asks learners to write each piece of the de-biasing pipeline themselves (re-weighing with aif360,
+adversarial de-biasing with aif360, group thresholds with fairlearn) and to choose a model on validation data.
+Its narrative continues from the course's own run of the same pieces -- also when a learner has not answered an
+exercise yet -- so the course ships that run as data, computed here once.  Nothing here is shipped as code to
+learners: ``data/raw/`` is not part of the learner edition.
+
+``data/heart_model_inputs.csv``
+    Every patient's ``split`` and the baseline's model inputs.  The split: a quarter of the 920 patients held out
+    as **test** patients (stratified by disease x sex, ``random_state=0``), then 230 of the other 690 as
+    **validation** patients (same stratification and seed); the remaining 460 are the **train** patients.  The
+    inputs: the measurements of ``course_utils.models.HEART_NUMERIC_FEATURES`` median-imputed with missing-value
+    indicators and standardised, the categories of ``HEART_CATEGORICAL_FEATURES`` most-frequent-imputed and
+    one-hot encoded -- every statistic (medians, means, scales, categories) learned on the train patients only.
+
+``data/heart_debiasing_predictions.csv``
+    One row per (setting, seed, patient) for the validation and test patients: ``score`` (probability of
+    disease) and ``decision`` (0/1).  The settings (``course_utils.exercises.questions.debiasing.GRID``):
+
+    * ``baseline``: logistic regression (``max_iter=1000``) fitted on the train patients;
+    * ``reweighing`` (strength s): aif360's ``Reweighing`` weights w of the train patients (privileged group:
+      men), the baseline refitted with ``sample_weight = 1 + s (w - 1)``;
+    * ``adversarial`` (adversary loss weight a, seeds 0-2): aif360's ``AdversarialDebiasing`` (30 epochs,
+      batch 32, 50 hidden units, ``debias=True``) on the train patients, in its own single-threaded session;
+    * ``threshold`` (tolerance t): fairlearn's ``ThresholdOptimizer`` on the baseline's scores
+      (``prefit=True``, ``predict_method="predict_proba"``, ``constraints="true_positive_rate_parity"``,
+      ``objective="balanced_accuracy_score"``, ``tol`` = t or None for 0), decisions with ``random_state=0``.
+      Its validation decisions are *cross-fitted*: thresholds fitted on four fifths of the validation patients
+      (5 folds stratified by disease x sex, shuffled, ``random_state=0``) decide the fifth, so the method is not
+      judged on the patients it was fitted on.  Its test decisions come from thresholds fitted on all
+      validation patients.  Scores are the baseline's: post-processing does not change them.
+
+    Decisions of the other settings are ``score >= 0.5``.  No step uses a test patient's label: the test
+    patients are only predicted (``tests/test_notebook02.py`` rebuilds everything with the test labels shuffled
+    and gets the same files).
+
+Usage:
+  python data/raw/build_debiasing_data.py           rebuild both files and update SHA256SUMS
+  python data/raw/build_debiasing_data.py --check   only compare with the shipped files (exit 1 if different)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parents[1]  # data/: this script lives in data/raw/
+sys.path.insert(0, str(DATA_DIR.parent))  # so the script also runs from a clone where course_utils is not installed
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling build scripts
+from build_heart_predictions import update_manifest  # noqa: E402
+from course_utils import data as heart_data  # noqa: E402
+from course_utils.exercises.questions.debiasing import GRID, SEEDS  # noqa: E402
+from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, model_inputs  # noqa: E402
+
+SPLIT_SEED = 0
+TEST_SIZE, VALIDATION_SIZE = 230, 230
+PRIVILEGED = "Male"
+ADVERSARIAL = {"num_epochs": 30, "batch_size": 32, "classifier_num_hidden_units": 50}
+THRESHOLDS = {"constraints": "true_positive_rate_parity", "objective": "balanced_accuracy_score"}
+CROSS_FIT_FOLDS = 5
+DECIMALS = 10
+
+
+def split_patients(heart: pd.DataFrame) -> pd.Series:
+    """Each patient's split, indexed like ``heart``: test, then validation out of the rest, then train."""
+    strata = heart["disease"].astype(str) + heart["sex"].astype(str)
+    development, test = train_test_split(heart, test_size=TEST_SIZE, stratify=strata, random_state=SPLIT_SEED)
+    train, validation = train_test_split(development, test_size=VALIDATION_SIZE, stratify=strata[development.index],
+                                         random_state=SPLIT_SEED)
+    split = pd.Series("train", index=heart.index, name="split")
+    split[validation.index], split[test.index] = "validation", "test"
+    return split
+
+
+def _readable(name: str) -> str:
+    """sklearn's output names without the transformer prefix: 'num__missingindicator_age' -> 'age_missing'."""
+    name = name.split("__", 1)[1]
+    if name.startswith("missingindicator_"):
+        return name.removeprefix("missingindicator_") + "_missing"
+    for flag in ("exercise_angina", "fasting_blood_sugar_high"):  # yes/no findings as 0/1 floats
+        name = name.replace(f"{flag}_0.0", f"{flag}_no").replace(f"{flag}_1.0", f"{flag}_yes")
+    return name
+
+
+def encoded_inputs(heart: pd.DataFrame, split: pd.Series) -> pd.DataFrame:
+    """patient_id, split and the encoded features; the encoder is fitted on the train patients only."""
+    numeric, categorical = list(HEART_NUMERIC_FEATURES), list(HEART_CATEGORICAL_FEATURES)
+    encoder = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical),
+    ])
+    plain = model_inputs(heart, numeric_cols=numeric, categorical_cols=categorical)
+    encoder.fit(plain[split == "train"])
+    features = pd.DataFrame(encoder.transform(plain), columns=[_readable(n) for n in encoder.get_feature_names_out()],
+                            index=heart.index)
+    return pd.concat([heart[["patient_id"]], split, features.round(DECIMALS)], axis=1)
+
+
+# --------------------------------------------------------------------------- the mitigations, as the notebook asks
+
+
+@contextlib.contextmanager
+def _quiet():
+    """aif360 and TensorFlow log optional backends and print training progress; none of it is the build's output."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
+def _aif360():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    with _quiet():
+        import tensorflow as tf
+        from aif360.algorithms.inprocessing import AdversarialDebiasing
+        from aif360.algorithms.preprocessing import Reweighing
+        from aif360.datasets import BinaryLabelDataset
+    tf.get_logger().setLevel("ERROR")
+    tf.compat.v1.disable_eager_execution()
+    return tf, BinaryLabelDataset, Reweighing, AdversarialDebiasing
+
+
+_GROUPS = {"unprivileged_groups": [{"privileged": 0.0}], "privileged_groups": [{"privileged": 1.0}]}
+
+
+def _dataset(BinaryLabelDataset, X, y, sex):
+    frame = pd.DataFrame(np.asarray(X, dtype=float), columns=[f"x{i}" for i in range(np.shape(X)[1])])
+    frame["privileged"] = (np.asarray(sex) == PRIVILEGED).astype(float)
+    frame["label"] = np.asarray(y, dtype=float)
+    with _quiet():
+        return BinaryLabelDataset(df=frame, label_names=["label"], protected_attribute_names=["privileged"])
+
+
+def _adversarial_scores(libraries, X_train, y_train, sex_train, X_new, sex_new, weight, seed):
+    tf, BinaryLabelDataset, _, AdversarialDebiasing = libraries
+    graph = tf.Graph()
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+    with graph.as_default(), tf.compat.v1.Session(graph=graph, config=config) as session, _quiet():
+        model = AdversarialDebiasing(scope_name="adversarial_debiasing", sess=session, seed=seed,
+                                     adversary_loss_weight=weight, debias=True, **ADVERSARIAL, **_GROUPS)
+        model.fit(_dataset(BinaryLabelDataset, X_train, y_train, sex_train))
+        return model.predict(_dataset(BinaryLabelDataset, X_new, np.zeros(len(X_new)), sex_new)).scores.ravel()
+
+
+def _thresholds(model, X, y, sex, tolerance):
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    return ThresholdOptimizer(estimator=model, prefit=True, predict_method="predict_proba",
+                              tol=tolerance or None, **THRESHOLDS).fit(X, y, sensitive_features=sex)
+
+
+def _cross_fitted_decisions(model, X, y, sex, tolerance):
+    """Decisions for the validation patients from thresholds fitted on the other validation folds."""
+    strata = pd.Series(y).astype(str).to_numpy() + np.asarray(sex, dtype=str)
+    decisions = np.zeros(len(y), dtype=int)
+    folds = StratifiedKFold(n_splits=CROSS_FIT_FOLDS, shuffle=True, random_state=SPLIT_SEED)
+    for fit_rows, decide_rows in folds.split(X, strata):
+        fitted = _thresholds(model, X[fit_rows], y[fit_rows], sex[fit_rows], tolerance)
+        decisions[decide_rows] = fitted.predict(X[decide_rows], sensitive_features=sex[decide_rows], random_state=0)
+    return decisions
+
+
+def predictions(heart: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """Every setting's scores and decisions for the validation and test patients (long format)."""
+    libraries = _aif360()
+    _, BinaryLabelDataset, Reweighing, _ = libraries
+    features = inputs.columns.drop(["patient_id", "split"])
+    part = {name: (inputs["split"] == name).to_numpy() for name in ("train", "validation", "test")}
+    X = {name: inputs.loc[rows, features].to_numpy(float) for name, rows in part.items()}
+    y = {name: heart.loc[rows, "disease"].to_numpy(int) for name, rows in part.items()}
+    sex = {name: heart.loc[rows, "sex"].astype(str).to_numpy() for name, rows in part.items()}
+    ids = {name: heart.loc[rows, "patient_id"].to_numpy() for name, rows in part.items()}
+    rows = []
+
+    def add(method, value, seed, scores, decisions):
+        for name in ("validation", "test"):
+            rows.append(pd.DataFrame({"patient_id": ids[name], "split": name, "method": method, "value": value,
+                                      "seed": seed, "score": np.round(scores[name], DECIMALS),
+                                      "decision": np.asarray(decisions[name], dtype=int)}))
+
+    def thresholded(model, name):
+        scores = model.predict_proba(X[name])[:, 1]
+        return scores, (scores >= 0.5).astype(int)
+
+    baseline = LogisticRegression(max_iter=1000).fit(X["train"], y["train"])
+    base = {name: thresholded(baseline, name) for name in ("validation", "test")}
+    add("baseline", np.nan, 0, {n: s for n, (s, _) in base.items()}, {n: d for n, (_, d) in base.items()})
+
+    with _quiet():
+        weights = Reweighing(**_GROUPS).fit_transform(
+            _dataset(BinaryLabelDataset, X["train"], y["train"], sex["train"])).instance_weights
+    for strength in GRID["reweighing"]:
+        model = LogisticRegression(max_iter=1000).fit(X["train"], y["train"], sample_weight=1 + strength * (weights - 1))
+        out = {name: thresholded(model, name) for name in ("validation", "test")}
+        add("reweighing", strength, 0, {n: s for n, (s, _) in out.items()}, {n: d for n, (_, d) in out.items()})
+
+    for weight in GRID["adversarial"]:
+        for seed in SEEDS:
+            scores = {name: _adversarial_scores(libraries, X["train"], y["train"], sex["train"], X[name], sex[name],
+                                                weight, seed) for name in ("validation", "test")}
+            add("adversarial", weight, seed, scores, {n: (s >= 0.5).astype(int) for n, s in scores.items()})
+
+    for tolerance in GRID["threshold"]:
+        fitted = _thresholds(baseline, X["validation"], y["validation"], sex["validation"], tolerance)
+        decisions = {"validation": _cross_fitted_decisions(baseline, X["validation"], y["validation"],
+                                                           sex["validation"], tolerance),
+                     "test": fitted.predict(X["test"], sensitive_features=sex["test"], random_state=0)}
+        add("threshold", tolerance, 0, {n: s for n, (s, _) in base.items()}, decisions)
+    return pd.concat(rows, ignore_index=True)
+
+
+def build(heart: pd.DataFrame, split: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables for these patients; ``split`` defaults to :func:`split_patients` of ``heart``."""
+    split = split_patients(heart) if split is None else split
+    inputs = encoded_inputs(heart, split)
+    return inputs, predictions(heart, inputs)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f").encode("utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build notebook 02's split, model inputs and predictions.")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a shipped file differs")
+    args = parser.parse_args(argv)
+    inputs, predicted = build(heart_data.load_heart())
+    status = 0
+    for name, frame in ((heart_data.HEART_MODEL_INPUTS_CSV, inputs),
+                        (heart_data.HEART_DEBIASING_PREDICTIONS_CSV, predicted)):
+        content, target = csv_bytes(frame), DATA_DIR / name
+        if args.check:
+            same = target.is_file() and target.read_bytes() == content
+            print(f"{target}: {'identical to' if same else 'DIFFERS from'} a fresh build")
+            status |= not same
+            continue
+        target.write_bytes(content)
+        manifest = update_manifest(target.name, hashlib.sha256(content).hexdigest())
+        print(f"wrote {target} and updated {manifest}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
