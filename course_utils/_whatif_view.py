@@ -152,28 +152,14 @@ class ExplorerView:
                                    f"{explorer.scores[explorer.patient]:.3f}).</p>")
 
     def _roc_png(self, metrics) -> bytes:
-        from course_utils.plots import group_colour
-
         if self._figure is None:
             from matplotlib.figure import Figure
-            from sklearn.metrics import roc_curve
+
+            from course_utils.plots import plot_roc_by_group
 
             figure = Figure(figsize=(4.4, 3.2), dpi=80, layout="constrained")
-            ax = figure.add_subplot()
-            self._points = {}
-            for group in self.explorer.group_names:
-                mask = self.explorer.groups == group
-                if len(np.unique(self.explorer.y[mask])) < 2:
-                    continue
-                fpr, tpr, _ = roc_curve(self.explorer.y[mask], self.explorer.scores[mask])
-                colour = _colour(group, group_colour)
-                ax.plot(fpr, tpr, color=colour, label=str(group))
-                (self._points[group],) = ax.plot([], [], "o", color=colour, markersize=8, markeredgecolor="black")
-            ax.plot([0, 1], [0, 1], ":", color="#999999")
-            ax.set_xlabel("false-positive rate")
-            ax.set_ylabel("true-positive rate")
-            ax.set_title("ROC per group; dots: the operating points")
-            ax.legend(loc="lower right", fontsize=8)
+            self._points = plot_roc_by_group(self.explorer.y, self.explorer.scores,
+                                             sensitive_features=self.explorer.groups, ax=figure.add_subplot())
             self._figure = figure
         for group, point in self._points.items():
             point.set_data([metrics.loc[group, "fpr"]], [metrics.loc[group, "tpr"]])
@@ -186,13 +172,6 @@ def _strategies():
     from course_utils.whatif import STRATEGIES
 
     return STRATEGIES
-
-
-def _colour(group, group_colour):
-    try:
-        return group_colour(group)
-    except (KeyError, ValueError):
-        return None
 
 
 def _css(name) -> str:

@@ -692,3 +692,53 @@ def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc
     ax.set_title(title or f"{maximise.upper()} against {minimise.replace('_', ' ')}: up and left is better")
     ax.legend(handles=handles, title="method", frameon=False)
     return ax
+
+
+def plot_roc_by_group(y_true, scores, *, sensitive_features, ax: Axes | None = None,
+                      title: str | None = None) -> dict:
+    """Each group's ROC curve in its colour, with an empty marker per group for its operating point.
+
+    The What-If explorer moves the markers as thresholds change (``marker.set_data([fpr], [tpr])``).
+    A group with only one outcome has no ROC curve and no marker.
+
+    Parameters
+    ----------
+    y_true, scores : array-like
+        Outcomes (0/1) and predicted probabilities, one per patient.
+    sensitive_features : array-like
+        Each patient's group.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    dict
+        Group -> the matplotlib ``Line2D`` of its operating point.
+
+    Examples
+    --------
+    >>> markers = plot_roc_by_group([0, 1, 0, 1, 1, 0], [0.2, 0.9, 0.4, 0.6, 0.3, 0.1],
+    ...                             sensitive_features=["Female"] * 3 + ["Male"] * 3)
+    >>> sorted(markers)
+    ['Female', 'Male']
+    """
+    from sklearn.metrics import roc_curve
+
+    y_true, scores, groups = np.asarray(y_true), np.asarray(scores, dtype=float), np.asarray(sensitive_features)
+    ax = _axes(ax, figsize=(4.4, 3.2))
+    spare = iter(_SPARE_METHOD_COLOURS)
+    markers = {}
+    for group in pd.unique(groups).tolist():  # plain Python labels, as the caller wrote them
+        mask = groups == group
+        if len(np.unique(y_true[mask])) < 2:
+            continue
+        colour = GROUP_COLOURS.get(str(group)) or next(spare, NEUTRALS["dark grey"])
+        fpr, tpr, _ = roc_curve(y_true[mask], scores[mask])
+        ax.plot(fpr, tpr, color=colour, label=str(group))
+        (markers[group],) = ax.plot([], [], "o", color=colour, markersize=8, markeredgecolor=NEUTRALS["black"])
+    ax.plot([0, 1], [0, 1], ":", color=NEUTRALS["grey"])
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    ax.set_title(title or "ROC per group; dots: the operating points")
+    ax.legend(loc="lower right", fontsize=8)
+    return markers

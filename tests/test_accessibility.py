@@ -134,6 +134,16 @@ def period_metrics():
 
 
 @pytest.fixture(scope="module")
+def validation_rows():
+    """Notebook 02's shipped predictions for its validation patients, with their sex and outcome."""
+    from course_utils.data import load_debiasing_predictions, load_heart_model_inputs
+
+    predictions = load_debiasing_predictions()
+    return predictions[predictions["split"] == "validation"].merge(
+        load_heart_model_inputs()[["patient_id", "sex", "disease"]], on="patient_id")
+
+
+@pytest.fixture(scope="module")
 def grid():
     """Notebook 02's sweep on its validation patients: the shipped predictions, measured by the course."""
     from course_utils.data import load_debiasing_predictions, load_heart_model_inputs
@@ -154,8 +164,17 @@ def front_of(table):
     return table.dropna(subset=["auc", "fnr_gap"]).iloc[keep]
 
 
+def roc_axes(grid_rows):
+    """The baseline's validation ROC curves by sex, on axes of their own."""
+    rows = grid_rows[grid_rows["method"] == "baseline"]
+    ax = plt.figure().add_subplot()
+    plots.plot_roc_by_group(rows["disease"], rows["score"], sensitive_features=rows["sex"], ax=ax)
+    return ax
+
+
 # (id, "module.function", how to draw it from the fixtures above)
 FIGURES = [
+    ("roc-by-sex", "plots.plot_roc_by_group", lambda f: roc_axes(f("validation_rows"))),
     ("counts-by-site-and-sex", "plots.plot_group_counts", lambda f: plots.plot_group_counts(
         count_table(f("heart"), ["site", "sex"]))),
     ("counts-by-age-band-and-site", "plots.plot_group_counts", lambda f: plots.plot_group_counts(

@@ -41,7 +41,7 @@ def text_files(folder):
 
 
 def instructor_only_lines():
-    """Lines (20+ characters, whitespace folded) of every hidden test and every solution region."""
+    """Lines (20+ characters, no imports, whitespace folded) of every hidden test and every solution region."""
     found = {}
     for solution in release.solution_paths():
         for cell in nbformat.read(solution, as_version=4).cells:
@@ -54,7 +54,8 @@ def instructor_only_lines():
                         inside = True
                     elif marker == end:
                         inside = False
-                    elif inside and len(marker) >= 20:  # shorter lines ("if len(data) == 0:") say nothing
+                    # Shorter lines ("if len(data) == 0:") and imports say nothing about an answer.
+                    elif inside and len(marker) >= 20 and not marker.startswith(("import ", "from ")):
                         found[" ".join(marker.split())] = f"{solution.name}: {begin[4:].lower()}"
     return found
 

@@ -114,8 +114,8 @@ def metric_frame_output(audit_by_group, y_true, y_pred, sensitive_features):
     if not isinstance(frame, MetricFrame):
         raise AnswerProblem(f"audit_by_group should return a fairlearn MetricFrame (MetricFrame(metrics=..., "
                             f"y_true=..., y_pred=..., sensitive_features=...)); it returned a {type(frame).__name__}.")
-    table = frame.by_group
-    return table.to_frame(table.name or "metric") if isinstance(table, pd.Series) else table
+    rates = frame.by_group
+    return rates.to_frame(rates.name or "metric") if isinstance(rates, pd.Series) else rates
 
 
 def with_group_index(answer, by_group, **arguments):
@@ -267,9 +267,10 @@ def _reweighing_rules():
         return observed / expected if inverted else expected / observed
 
     def group_only(output, expected, inputs):
-        groups = inputs["data"][inputs["group_col"]]
-        sizes = groups.map(groups.value_counts()).to_numpy()
-        return np.allclose(output, len(groups) / (groups.nunique() * sizes), atol=1e-9)
+        # Weights that depend on the group alone and give every group the same total weight.
+        weights = pd.Series(np.asarray(output, dtype=float), index=inputs["data"].index)
+        by_group = weights.groupby(inputs["data"][inputs["group_col"]])
+        return bool((by_group.nunique() == 1).all()) and np.allclose(by_group.sum(), by_group.sum().iloc[0])
 
     return [
         Misconception(lambda output, expected, inputs: np.allclose(output, kamiran_calders(inputs, True), atol=1e-9),

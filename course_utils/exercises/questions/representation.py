@@ -89,11 +89,11 @@ def metric_frame_table(error_rate_audit, y_true, y_pred, sensitive_features):
         raise AnswerProblem(f"error_rate_audit should return a fairlearn MetricFrame (build one with "
                             f"MetricFrame(metrics=..., y_true=..., y_pred=..., sensitive_features=...)); it returned "
                             f"a {type(frame).__name__}.")
-    table = frame.by_group
-    if isinstance(table, pd.Series):  # a single metric gives a Series
-        table = table.to_frame(table.name or "metric")
-    return {str(column): {str(group): float(value) for group, value in table[column].items()}
-            for column in table.columns}
+    rates = frame.by_group
+    if isinstance(rates, pd.Series):  # a single metric gives a Series
+        rates = rates.to_frame(rates.name or "metric")
+    return {str(column): {str(group): float(value) for group, value in rates[column].items()}
+            for column in rates.columns}
 
 
 def _metric_frame_output(answer, **inputs):
