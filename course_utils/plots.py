@@ -66,6 +66,7 @@ __all__ = [
     "plot_rate_by_level",
     "plot_metric_by_period",
     "plot_tradeoff",
+    "plot_roc_by_group",
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with any common colour-vision deficiency.
