@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from course_utils import _validation as check
 
@@ -695,7 +696,7 @@ def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc
     return ax
 
 
-def plot_roc_by_group(y_true, scores, *, sensitive_features, ax: Axes | None = None,
+def plot_roc_by_group(y_true: ArrayLike, scores: ArrayLike, *, sensitive_features: ArrayLike, ax: Axes | None = None,
                       title: str | None = None) -> dict:
     """Each group's ROC curve in its colour, with an empty marker per group for its operating point.
 
