@@ -310,6 +310,10 @@ def test_the_patient_and_the_global_picture(risk, prose):
     race = test["race"].to_numpy()
     means = {r: np.abs(conditions[race == r]).mean() for r in ("White", "Black")}
     assert f"({means['White']:.2f} for White and {means['Black']:.2f} for Black patients" in prose
+    sources = [next(f for f in FEATURES if n.split("__")[1] == f or n.split("__")[1].startswith(f + "_")) for n in names]
+    summed = pd.DataFrame(exact, columns=names).T.groupby(sources).sum().T
+    others = summed.drop(columns="chronic_conditions").abs().groupby(race).mean().loc[["White", "Black"]]
+    assert others.to_numpy().max() < 0.06  # "each move the score by less than 0.06 on average"
 
 
 def test_monitoring_numbers_before_and_after_the_changes(monthly, risk, prose, outputs):

@@ -364,40 +364,39 @@ def _ai_act_rules():
     ]
 
 
-def _assessment_rules():
-    def false(field, feedback):
-        return Misconception(lambda output, expected, inputs: output[field] is False, feedback)
+def _false(field, feedback):
+    """The learner's record says False where the case's record says True."""
+    return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
 
+
+def _assessment_rules():
     return [
         Misconception(lambda output, expected, inputs: output["problems"] > 0,
                       "validate_assessment finds problems in the document your function returns. Print them: "
                       "for p in validate_assessment(build_assessment(results)): print(p)."),
-        false("numbers_from_results", "A value_at_validation is not the value in `results`: compute each one from "
+        _false("numbers_from_results", "A value_at_validation is not the value in `results`: compute each one from "
                                       "results['validation'] (group minus reference, or group / reference), do not type "
                                       "it in."),
-        false("verdicts_follow_thresholds", "A met_at_validation does not follow from its value and threshold: a "
+        _false("verdicts_follow_thresholds", "A met_at_validation does not follow from its value and threshold: a "
                                             "difference meets it when at most the threshold, a ratio when at least."),
-        false("facts_from_results", "use_context should carry results['system'] as it is: the facts the class "
+        _false("facts_from_results", "use_context should carry results['system'] as it is: the facts the class "
                                     "follows from."),
-        false("risk_class_follows_route", "The risk class should follow results['ai_act']: 'high-risk' exactly when "
+        _false("risk_class_follows_route", "The risk class should follow results['ai_act']: 'high-risk' exactly when "
                                           "it says high_risk is True."),
-        false("route_named", "Name the route (results['ai_act']['route'], e.g. 'Article 6(2)') in risk_class_rationale."),
-        false("an_error_rate_commitment", "Commit to at least one error-rate metric (fnr, tpr or fpr): selection "
+        _false("route_named", "Name the route (results['ai_act']['route'], e.g. 'Article 6(2)') in risk_class_rationale."),
+        _false("an_error_rate_commitment", "Commit to at least one error-rate metric (fnr, tpr or fpr): selection "
                                           "rates alone ignore that the groups' needs differ."),
     ]
 
 
 def _policy_rules():
-    def false(field, feedback):
-        return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
-
     return [
-        false("quiet_before_any_change", "Your policy raises an alert before anything changed: it fires on noise. Look "
+        _false("quiet_before_any_change", "Your policy raises an alert before anything changed: it fires on noise. Look "
                                          "at how much the watched values vary from month to month before a change, and "
                                          "ask for two months in a row where one noisy month should not page anyone."),
-        false("population_shift_caught_in_time", "Your 'population shift' alert is missing or late: it should fire in "
+        _false("population_shift_caught_in_time", "Your 'population shift' alert is missing or late: it should fire in "
                                                  "the month the group's share jumps, or the next."),
-        false("coding_change_caught_in_time", "Your 'coding change' alert is missing or late: it should fire within two "
+        _false("coding_change_caught_in_time", "Your 'coding change' alert is missing or late: it should fire within two "
                                               "months of the month the model stops flagging the group. Is a threshold "
                                               "written as a percentage, or the comparison the wrong way round?"),
     ]
