@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from course_utils import _validation as check
 __all__ = ["explain_patient", "load_shap", "sum_by_feature"]
 
 
-def load_shap():
+def load_shap() -> ModuleType:
     """The ``shap`` package, imported on first use with its import-time warnings silenced.
 
     ``import shap`` takes 1-2 s (it loads numba), so the course imports it only where it is used.
@@ -93,7 +94,7 @@ def _sources(model, feature_cols):
     return sources
 
 
-def sum_by_feature(values, model: Pipeline, feature_cols: Sequence[str]) -> pd.DataFrame:
+def sum_by_feature(values: np.ndarray | pd.DataFrame, model: Pipeline, feature_cols: Sequence[str]) -> pd.DataFrame:
     """Add up per-column values (e.g. SHAP values) over the columns each input feature became.
 
     A one-hot encoder turns ``payer`` into one column per payer; a patient's SHAP values for those

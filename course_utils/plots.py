@@ -700,7 +700,7 @@ def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc
 
 #: Bar colours of :func:`plot_contributions`: what raises the risk, what lowers it.  Vermillion and
 #: blue stay with Female / Male, so the two directions take orange and bluish green.
-RAISES, LOWERS = OKABE_ITO["orange"], OKABE_ITO["bluish green"]
+_RAISES, _LOWERS = OKABE_ITO["orange"], OKABE_ITO["bluish green"]
 
 
 def _contribution_series(contributions):
@@ -756,7 +756,7 @@ def plot_contributions(contributions: pd.Series, *, patient: pd.Series | None = 
     values = contributions[order].to_numpy()
     ax = _axes(ax, figsize=(6.4, 0.45 * len(values) + 1.4))
     positions = np.arange(len(values))[::-1]
-    ax.barh(positions, values, color=[RAISES if v > 0 else LOWERS for v in values])
+    ax.barh(positions, values, color=[_RAISES if v > 0 else _LOWERS for v in values])
     ax.axvline(0, color=NEUTRALS["dark grey"], linewidth=1)
     ax.set_yticks(positions, names)
     ax.set_xlabel(xlabel)
