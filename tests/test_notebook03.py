@@ -355,6 +355,92 @@ def test_the_tree_explains_the_score_differently(risk, prose):
     assert f"for a lower AUC ({auc:.3f})" in prose and auc < roc_auc_score(test["readmitted_30d"], test["score"])
 
 
+def test_model_card_and_datasheet_numbers_match_independent_values(notebook, by_race, cohort):
+    card = output_containing(notebook, "## Quantitative analyses")
+    header = [h.strip() for h in next(line for line in card.splitlines() if line.startswith("| group |")).strip("|").split("|")]
+    compared = 0
+    for race in ("Black", "Other", "White"):
+        row = next(line for line in card.splitlines() if line.startswith(f"| {race} |")).strip("|").split("|")
+        for column, cell in zip(header[1:], row[1:]):
+            stated = float(re.match(r"\s*(-?[0-9.]+)", cell).group(1))
+            assert stated == pytest.approx(by_race.loc[race, column], abs=0.0005), (race, column)
+            compared += 1
+    assert compared == 27
+    sheet = output_containing(notebook, "**By race**")
+    for race, g in cohort.groupby("race"):
+        line = f"| {race} | {len(g)} | {len(g) / len(cohort):.3f} | {g['readmitted_30d'].sum()} | {g['readmitted_30d'].mean():.3f} |"
+        assert line in sheet
+    assert "33 numbers in the model card and datasheet match" in output_containing(notebook, "numbers in the model card")
+
+
+def test_neither_label_model_enrols_anyone_with_fewer_than_7_conditions(cohort, selected, prose):
+    few = (cohort["chronic_conditions"] < 7).to_numpy()
+    assert not any(selected[label][few].any() for label in selected)
+    assert "Neither model enrols anyone with fewer than 7 conditions" in prose
+
+
+def test_every_calibration_interval_includes_0(risk, prose):
+    _, _, test, _ = risk
+    for race, g in test.groupby("race"):
+        a, _, _ = calibration_by_likelihood(g["readmitted_30d"], g["score"])
+        q = expit(a + logit(g["score"].to_numpy()))
+        half = 1.959964 / math.sqrt(np.sum(q * (1 - q)))
+        assert a - half < 0 < a + half, race
+    assert "Every intercept's interval includes 0" in prose
+
+
+def test_the_patient_letter_states_the_patients_and_the_average_risk(notebook, risk):
+    model, train, test, _ = risk
+    position = int(np.flatnonzero((test["race"] == "Black").to_numpy() & (test["flag"] == 1).to_numpy())[0])
+    risk_of_patient = model.predict_proba(test[FEATURES].iloc[[position]])[0, 1]
+    encoded_train = model[:-1].transform(train[FEATURES])
+    average = expit(model[-1].intercept_[0] + encoded_train.mean(axis=0) @ model[-1].coef_[0])
+    letter = output_containing(notebook, "Estimated risk of readmission within 30 days")
+    assert letter.startswith(f"Estimated risk of readmission within 30 days: {100 * risk_of_patient:.0f} % "
+                             f"(the average patient: {100 * average:.0f} %).")
+
+
+def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, prose):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from course_utils.explain import load_shap
+
+    shap = load_shap()
+    model, train, test, _ = risk
+    encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
+    with threadpool_limits(1):
+        tree = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(encoded_train, train["readmitted_30d"])
+    names = model[:-1].get_feature_names_out()
+    sources = [next(f for f in FEATURES if n.split("__")[1] == f or n.split("__")[1].startswith(f + "_")) for n in names]
+    per_feature = lambda values: pd.DataFrame(values, columns=names).T.groupby(sources).sum().T  # noqa: E731
+    tree_values = per_feature(shap.TreeExplainer(tree)(encoded_test[:500]).values)
+    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:500] - encoded_train.mean(axis=0)))
+    corr = {f: np.corrcoef(linear_values[f], tree_values[f])[0, 1] for f in FEATURES}
+    assert f"their SHAP values correlate at {corr['chronic_conditions']:.3f}" in prose
+    assert f"correlate at only {corr['prior_utilisation']:.2f}" in prose
+    visits = tree_values["prior_utilisation"].abs().mean(), linear_values["prior_utilisation"].abs().mean()
+    assert f"(mean |SHAP| {visits[0]:.3f} against {visits[1]:.3f}" in prose and 1.7 < visits[0] / visits[1] < 2.4
+
+
+def test_the_four_deployments_get_the_routes_the_prose_says(notebook):
+    routes = output_containing(notebook, "high_risk         route")
+    rows = [line for line in routes.splitlines()[1:]]
+    assert [(row.split()[-3], " ".join(row.split()[-2:])) if row.split()[-1] != "none" else (row.split()[-2], "none")
+            for row in rows] == [("True", "Article 6(2)"), ("True", "Article 6(1)"), ("False", "none"),
+                                 ("False", "Article 6(3)")]
+
+
+def test_the_course_policy_pages_when_the_prose_says(notebook, monthly, prose):
+    table, _ = monthly
+    namespace = {"pd": pd, "np": np}
+    source = next(c.source for c in notebook.cells if c.source.startswith("def escalation_policy("))
+    exec(compile("\n".join(line for line in source.splitlines() if "###" not in line), "<policy>", "exec"), namespace)
+    assert first_alerts(namespace["escalation_policy"](table)) == {"population shift": 6, "coding change": 10}
+    assert "fires `population shift` from month 6" in prose and "pages the safety officer in **month 10**" in prose
+    black = table.xs("Black", level="race")
+    assert black.loc[6:, "share"].between(0.33, 0.38).all() and "jumps to about a third" in prose
+
+
 # --- the corrected statements, with numbers --------------------------------------------------------
 
 
