@@ -1,18 +1,18 @@
-"""Explain one patient's risk score in plain language, for clinicians and patients.
+"""Explain a risk score to clinicians and patients: SHAP values summed per feature, in words and in figures.
 
-Notebook 03 explains the readmission-risk score at two levels: globally, with scikit-learn's
-:func:`~sklearn.inspection.permutation_importance` (which features the score leans on), and for
-one patient with this module.  For a logistic regression the explanation is exact, not an
-approximation: the patient's log-odds minus the average patient's log-odds is the sum, over the
-features, of ``coefficient x (patient's value - average value)`` in the model's own encoding.
-One-hot columns are summed back to the feature they came from, so "payer" gets one contribution.
+Notebook 03 explains the readmission-risk score with SHAP (Lundberg & Lee 2017), which the learner
+computes.  This module does the bookkeeping around the learner's SHAP values and never computes them:
 
-patient_contributions   one row per feature: the patient's value, the typical value and the
-                        contribution to the log-odds relative to the average patient
-explain_patient         the same as a few plain-language sentences
+load_shap              import ``shap`` (1-2 s) only where it is used, without the warnings its import prints
+sum_by_feature         add the SHAP values of one-hot columns back up to the feature they came from
+explain_patient        one patient's contributions as a few plain-language sentences
+
+Their figures are :func:`course_utils.plots.plot_contributions` (one patient) and
+:func:`course_utils.plots.plot_mean_abs_by_group` (what the score leans on, group by group).
 
 Examples
 --------
+>>> import numpy as np
 >>> import pandas as pd
 >>> from sklearn.compose import ColumnTransformer
 >>> from sklearn.linear_model import LogisticRegression
@@ -20,70 +20,122 @@ Examples
 >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
 >>> X = pd.DataFrame({"conditions": [0, 1, 2, 3, 4, 5, 6, 7],
 ...                   "payer": ["private", "Medicaid"] * 4})
->>> y = [0, 0, 0, 1, 0, 1, 1, 1]
 >>> model = make_pipeline(ColumnTransformer([("numeric", StandardScaler(), ["conditions"]),
 ...                                          ("categorical", OneHotEncoder(), ["payer"])]),
-...                       LogisticRegression()).fit(X, y)
->>> table = patient_contributions(model, X, X.iloc[[7]])
->>> table.index.tolist()
-['conditions', 'payer']
->>> bool(table.loc["conditions", "contribution"] > 0)
-True
+...                       LogisticRegression()).fit(X, [0, 0, 0, 1, 0, 1, 1, 1])
+>>> values = np.array([[0.5, 0.25, -0.25]])  # one patient, one value per encoded column
+>>> sum_by_feature(values, model, ["conditions", "payer"])
+   conditions  payer
+0         0.5    0.0
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from course_utils import _validation as check
 
-__all__ = ["explain_patient", "patient_contributions"]
+__all__ = ["explain_patient", "load_shap", "sum_by_feature"]
 
 
-def _check_model(model):
-    if not isinstance(model, Pipeline) or not isinstance(model[-1], LogisticRegression):
-        raise TypeError("model should be a fitted scikit-learn Pipeline ending in LogisticRegression "
+def load_shap() -> ModuleType:
+    """The ``shap`` package, imported on first use with its import-time warnings silenced.
+
+    ``import shap`` takes 1-2 s (it loads numba), so the course imports it only where it is used.
+    shap 0.51's colour module calls matplotlib functions that matplotlib has scheduled for
+    deprecation; the three ``PendingDeprecationWarning`` lines this prints under ``-W default`` or
+    pytest say nothing to a learner.  Only those warnings, raised from shap's own modules during
+    the import, are silenced.
+
+    Examples
+    --------
+    >>> shap = load_shap()
+    >>> shap.__version__
+    '0.51.0'
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module=r"shap(\.|$)")
+        import shap
+    return shap
+
+
+# --- one-hot columns back to their feature ------------------------------------------------------
+
+
+def _check_pipeline(model):
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        raise TypeError("model should be a fitted scikit-learn Pipeline: preprocessing steps, then the estimator "
                         f"(e.g. make_pipeline(ColumnTransformer(...), LogisticRegression())); got {type(model).__name__}.")
-    if not is_classifier(model) or not hasattr(model[-1], "coef_"):
-        raise ValueError("model is not fitted yet: call model.fit(X, y) first.")
-    if model[-1].coef_.shape[0] != 1:
-        raise ValueError("model should be a binary classifier (two classes); "
-                         f"it has {len(model[-1].classes_)} classes.")
 
 
-def _check_frames(X, patient):
-    if not isinstance(X, pd.DataFrame) or len(X) == 0:
-        raise TypeError(f"X should be a non-empty pandas DataFrame of the model's features; got {type(X).__name__}.")
-    if isinstance(patient, pd.Series):
-        patient = patient.to_frame().T.astype({c: X[c].dtype for c in X.columns if c in patient.index})
-    if not isinstance(patient, pd.DataFrame) or len(patient) != 1:
-        got = f"a DataFrame with {len(patient)} rows" if isinstance(patient, pd.DataFrame) else type(patient).__name__
-        raise ValueError(f"patient should be one row of X, e.g. X.iloc[[0]] or X.loc[[patient_id]]; got {got}.")
-    missing = [c for c in X.columns if c not in patient.columns]
-    if missing:
-        raise ValueError(f"patient has no value for {', '.join(map(repr, missing))}; give a row with the same columns as X.")
-    return patient[X.columns]
-
-
-def _source_columns(model, columns):
-    """For each column the preprocessing outputs, the input column it came from."""
-    names = [str(n) for n in model[:-1].get_feature_names_out(list(columns))]
-    # get_feature_names_out gives 'step__column' or 'step__column_category': match the longest column.
-    by_length = sorted(map(str, columns), key=len, reverse=True)
+def _sources(model, feature_cols):
+    """For each column the preprocessing outputs, the input feature it came from."""
+    try:
+        names = [str(n) for n in model[:-1].get_feature_names_out(list(feature_cols))]
+    except (AttributeError, ValueError) as error:
+        raise ValueError(f"model's preprocessing cannot name its output columns ({error}); is it fitted on "
+                         "feature_cols?") from None
+    # get_feature_names_out gives 'step__column' or 'step__column_category': match the longest feature.
+    by_length = sorted(map(str, feature_cols), key=len, reverse=True)
     sources = []
     for name in names:
         bare = name.split("__", 1)[1] if "__" in name else name
         match = next((c for c in by_length if bare == c or bare.startswith(f"{c}_")), None)
         if match is None:
-            raise ValueError(f"cannot tell which feature the model column {name!r} comes from.")
+            raise ValueError(f"cannot tell which of feature_cols the model column {name!r} comes from.")
         sources.append(match)
     return sources
+
+
+def sum_by_feature(values: np.ndarray | pd.DataFrame, model: Pipeline, feature_cols: Sequence[str]) -> pd.DataFrame:
+    """Add up per-column values (e.g. SHAP values) over the columns each input feature became.
+
+    A one-hot encoder turns ``payer`` into one column per payer; a patient's SHAP values for those
+    columns add up to what ``payer`` contributes to the patient's score (SHAP values are additive).
+
+    Parameters
+    ----------
+    values : array-like or shap.Explanation, shape (n_patients, n_encoded_columns)
+        One value per patient and column of the model's preprocessed input, in the columns' order
+        (``explanation.values`` of a SHAP explainer that saw the preprocessed data).
+    model : sklearn.pipeline.Pipeline
+        The fitted pipeline whose preprocessing made those columns.
+    feature_cols : sequence of str
+        The input features the pipeline was fitted on, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient (index 0..n-1, or the Explanation's order), one column per feature, in
+        the order of ``feature_cols``.
+    """
+    _check_pipeline(model)
+    feature_cols = check.check_column_list(list(feature_cols), "feature_cols")
+    values = np.asarray(getattr(values, "values", values), dtype=float)
+    if values.ndim == 1:
+        values = values[None, :]
+    sources = _sources(model, feature_cols)
+    if values.ndim != 2 or values.shape[1] != len(sources):
+        raise ValueError(f"values should have one column per column of the model's preprocessed input "
+                         f"({len(sources)}); got shape {values.shape}.")
+    table = pd.DataFrame(values).T.groupby(np.asarray(sources), sort=False).sum().T
+    return table[[c for c in feature_cols if c in table.columns]].rename_axis(columns=None)
+
+
+# --- in words ----------------------------------------------------------------------------------
+
+
+def _value_words(value):
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
+    return str(value)
 
 
 def _typical(values):
@@ -93,69 +145,38 @@ def _typical(values):
     return values.mode(dropna=True).iloc[0]
 
 
-def patient_contributions(model: Pipeline, X: pd.DataFrame, patient: pd.DataFrame | pd.Series) -> pd.DataFrame:
-    """Each feature's contribution to one patient's risk, relative to the average patient.
+def _as_series(contributions):
+    if isinstance(contributions, pd.DataFrame):
+        if len(contributions) != 1:
+            raise ValueError(f"contributions should be one patient's values (one row); got {len(contributions)} rows.")
+        contributions = contributions.iloc[0]
+    if not isinstance(contributions, pd.Series):
+        raise TypeError("contributions should be a pandas Series: one value per feature, indexed by feature "
+                        f"(e.g. one row of sum_by_feature(...)); got {type(contributions).__name__}.")
+    return contributions.astype(float)
+
+
+def explain_patient(contributions: pd.Series, patient: pd.Series | pd.DataFrame, *, base_value: float,
+                    outcome_label: str, background: pd.DataFrame | None = None, top: int = 3,
+                    labels: Mapping | None = None) -> str:
+    """One patient's contributions (log-odds, e.g. SHAP values per feature) as plain-language sentences.
 
     Parameters
     ----------
-    model : sklearn.pipeline.Pipeline
-        Fitted; preprocessing steps (e.g. a ``ColumnTransformer`` that scales and one-hot encodes)
-        followed by a binary :class:`~sklearn.linear_model.LogisticRegression`.
-    X : pandas.DataFrame
-        The reference population (e.g. the training data), with the model's feature columns.
-        "The average patient" is the average of X in the model's encoding.
-    patient : pandas.DataFrame or pandas.Series
-        One patient: a one-row DataFrame (``X.iloc[[i]]``) or a row (``X.iloc[i]``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by feature, sorted by the size of the contribution (largest first): ``value``
-        (the patient's), ``typical`` (the mean of a numeric feature, the most common value of
-        a categorical one), ``contribution`` (to the log-odds; positive raises the risk) and
-        ``odds_factor`` (``exp(contribution)``: how much this feature multiplies the odds).
-        ``.attrs`` holds ``risk`` (the patient's predicted probability), ``average_risk``
-        (the probability of the average patient in the model's encoding) and their log-odds
-        ``logit`` and ``average_logit``; ``average_logit + contribution.sum() == logit``.
-    """
-    _check_model(model)
-    patient = _check_frames(X, patient)
-    encode, logistic = model[:-1], model[-1]
-    encoded_X = np.asarray(encode.transform(X), dtype=float)
-    encoded_patient = np.asarray(encode.transform(patient), dtype=float)[0]
-    terms = logistic.coef_[0] * (encoded_patient - encoded_X.mean(axis=0))
-    sources = _source_columns(model, X.columns)
-    contribution = pd.Series(terms, index=sources).groupby(level=0, sort=False).sum()
-    table = pd.DataFrame({
-        "value": [patient.iloc[0][c] for c in contribution.index],
-        "typical": [_typical(X[c]) for c in contribution.index],
-        "contribution": contribution.to_numpy(),
-    }, index=pd.Index(contribution.index, name="feature"))
-    table["odds_factor"] = np.exp(table["contribution"])
-    table = table.iloc[np.argsort(-table["contribution"].abs().to_numpy(), kind="stable")]
-    average_logit = float(logistic.intercept_[0] + logistic.coef_[0] @ encoded_X.mean(axis=0))
-    logit = float(logistic.intercept_[0] + logistic.coef_[0] @ encoded_patient)
-    table.attrs.update(logit=logit, average_logit=average_logit,
-                       risk=1 / (1 + math.exp(-logit)), average_risk=1 / (1 + math.exp(-average_logit)))
-    return table
-
-
-def _value_words(value):
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
-    return str(value)
-
-
-def explain_patient(model: Pipeline, X: pd.DataFrame, patient: pd.DataFrame | pd.Series, *, outcome_label: str,
-                    top: int = 3, labels: dict | None = None) -> str:
-    """One patient's risk score explained in a few plain-language sentences.
-
-    Parameters
-    ----------
-    model, X, patient
-        As in :func:`patient_contributions`.
+    contributions : pandas.Series
+        Indexed by feature: how much each feature moves this patient's log-odds away from
+        ``base_value`` (one row of :func:`sum_by_feature` of the patient's SHAP values).
+    patient : pandas.Series or one-row DataFrame
+        The patient's feature values, for the sentences.
+    base_value : float
+        The log-odds the contributions start from (the explainer's ``base_values``: the average
+        patient of the background data).  The patient's risk is
+        ``1 / (1 + exp(-(base_value + contributions.sum())))``.
     outcome_label : str
         What the score predicts, in words, e.g. ``"readmission within 30 days"``.
+    background : pandas.DataFrame, optional
+        The population to compare with; each sentence then names the typical value (the mean of a
+        numeric feature, the most common value of another).
     top : int, default 3
         How many features to name (those with the largest contributions).
     labels : dict, optional
@@ -164,36 +185,51 @@ def explain_patient(model: Pipeline, X: pd.DataFrame, patient: pd.DataFrame | pd
     Returns
     -------
     str
-        First the patient's estimated risk against the average patient's, then one sentence per
-        named feature: its value, the typical value and whether it raises or lowers the risk.
+        The patient's estimated risk against the average patient's, then one line per named feature:
+        its value and whether it raises or lowers the risk, with the factor on the odds.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> X = pd.DataFrame({"conditions": [0, 1, 2, 3, 4, 5, 6, 7]})
-    >>> model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, [0, 0, 0, 1, 0, 1, 1, 1])
-    >>> print(explain_patient(model, X, X.iloc[[7]], outcome_label="readmission within 30 days",
+    >>> contributions = pd.Series({"conditions": 1.2, "payer": -0.1})
+    >>> patient = pd.Series({"conditions": 7, "payer": "private"})
+    >>> print(explain_patient(contributions, patient, base_value=-1.0, outcome_label="readmission within 30 days",
     ...                       labels={"conditions": "chronic illnesses"}))
-    Estimated risk of readmission within 30 days: 85 % (the average patient: 50 %).
-    - chronic illnesses: 7 (typical 3.5) raises the risk (odds x 5.6).
+    Estimated risk of readmission within 30 days: 52 % (the average patient: 27 %).
+    - chronic illnesses: 7 raises the risk (odds x 3.3).
+    - payer: private lowers the risk (odds x 0.90).
     """
+    contributions = _as_series(contributions)
+    if isinstance(patient, pd.DataFrame):
+        if len(patient) != 1:
+            raise ValueError(f"patient should be one row; got {len(patient)} rows.")
+        patient = patient.iloc[0]
+    if not isinstance(patient, pd.Series):
+        raise TypeError(f"patient should be a pandas Series or a one-row DataFrame; got {type(patient).__name__}.")
+    missing = [f for f in contributions.index if f not in patient.index]
+    if missing:
+        raise ValueError(f"patient has no value for {', '.join(map(repr, missing))}.")
+    base_value = check.check_real(base_value, "base_value")
     top = check.check_whole_number(top, "top", low=1)
     outcome = check.check_text(outcome_label, "outcome_label")
     labels = {} if labels is None else dict(labels)
-    table = patient_contributions(model, X, patient)
-    lines = [f"Estimated risk of {outcome}: {100 * table.attrs['risk']:.0f} % "
-             f"(the average patient: {100 * table.attrs['average_risk']:.0f} %)."]
-    for feature, row in table.head(top).iterrows():
-        if abs(row["contribution"]) < 0.005:
+    if background is not None:
+        check.check_dataframe(background, "background", columns=list(contributions.index))
+    logit = base_value + float(contributions.sum())
+    lines = [f"Estimated risk of {outcome}: {100 / (1 + math.exp(-logit)):.0f} % "
+             f"(the average patient: {100 / (1 + math.exp(-base_value)):.0f} %)."]
+    order = contributions.abs().sort_values(ascending=False, kind="stable").index
+    for feature in order[:top]:
+        contribution = contributions[feature]
+        if abs(contribution) < 0.005:
             direction = "makes almost no difference"
-        elif row["contribution"] > 0:
-            direction = f"raises the risk (odds x {row['odds_factor']:.1f})"
+        elif contribution > 0:
+            direction = f"raises the risk (odds x {math.exp(contribution):.1f})"
         else:
-            direction = f"lowers the risk (odds x {row['odds_factor']:.2f})"
-        same = _value_words(row["value"]) == _value_words(row["typical"])
-        typical = "as most patients" if same else f"typical {_value_words(row['typical'])}"
-        lines.append(f"- {labels.get(feature, feature)}: {_value_words(row['value'])} ({typical}) {direction}.")
+            direction = f"lowers the risk (odds x {math.exp(contribution):.2f})"
+        value = _value_words(patient[feature])
+        if background is not None:
+            typical = _value_words(_typical(background[feature]))
+            value += " (as most patients)" if typical == value else f" (typical {typical})"
+        lines.append(f"- {labels.get(feature, feature)}: {value} {direction}.")
     return "\n".join(lines)

@@ -51,7 +51,6 @@ __all__ = [
     "MODEL_CARD_SECTIONS",
     "DATASHEET_SECTIONS",
     "Problem",
-    "assessment_summary",
     "load_schema",
     "render_datasheet",
     "render_model_card",
@@ -184,11 +183,13 @@ def _translate(error):
     if value is None:
         return [(path, _with_hint(f"{where} is blank", _hint(schema)))]
     if kind == "type":
-        expected = _range_words(schema) if schema.get("type") == "number" else None
+        # "x-expected" says in words what a field holds where its limits alone would mislead
+        expected = schema.get("x-expected") or (_range_words(schema) if schema.get("type") == "number" else None)
         expected = expected or _TYPE_WORDS.get(error.validator_value, str(error.validator_value))
         return [(path, f"{where} should be {expected}, got {value!r}")]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return [(path, f"{where} should be {_range_words(schema) or 'within its limits'}, got {value!r}")]
+        expected = schema.get("x-expected") or _range_words(schema) or "within its limits"
+        return [(path, f"{where} should be {expected}, got {value!r}")]
     if kind == "enum":
         options = ", ".join(repr(o) for o in error.validator_value)
         return [(path, f"{where} should be one of {options}, got {value!r}{_suggestion(value, error.validator_value)}")]
@@ -283,6 +284,27 @@ def _order(schema):
     return key
 
 
+def _jsonschema():
+    """jsonschema's validator and format checker, imported on first use.
+
+    jsonschema looks for optional format libraries when it is imported; one of them,
+    ``rfc3987_syntax`` (installed with JupyterLab, for IRI formats), compiles a grammar at import
+    and takes about a second.  The assessment schema checks no IRI, so that one import is skipped
+    while jsonschema loads; the library itself is left importable for anyone else.
+    """
+    import sys
+
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` raise ImportError
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    return Draft202012Validator, FormatChecker
+
+
 def validate_assessment(path_or_dict: str | Path | Mapping) -> list[Problem]:
     """Check an AI Impact Assessment and return every problem found (an empty list if it is valid).
 
@@ -306,9 +328,11 @@ def validate_assessment(path_or_dict: str | Path | Mapping) -> list[Problem]:
 
     Notes
     -----
-    Beyond the field types, the schema encodes one rule of the EU AI Act as a conditional: when
-    ``use_context.domain`` is ``health`` and ``use_context.allocates_care_or_resources`` is true,
-    ``eu_ai_act_risk_class`` must be ``high-risk``.  Dates may be written with or without quotes.
+    The schema checks the document's form: every field present and of the right kind, thresholds
+    as proportions (a difference between 0 and 1), the facts the EU AI Act class follows from
+    (medical-device class, Annex III point, profiling, Article 6(3) condition) recorded in
+    ``use_context``.  It does not decide the class: that is the assessor's reasoning, written in
+    ``risk_class_rationale``.  Dates may be written with or without quotes.
 
     Examples
     --------
@@ -322,12 +346,14 @@ def validate_assessment(path_or_dict: str | Path | Mapping) -> list[Problem]:
     ...     if problem.location.startswith("fairness_metrics"):
     ...         print(problem)
     line 3: missing field 'comparison' in fairness_metrics[0]: say which group is compared with which, and how
+    line 3: missing field 'met_at_validation' in fairness_metrics[0]: true if the value at validation is within the threshold (a difference at most, a ratio at least the threshold)
     line 3: missing field 'rationale' in fairness_metrics[0]: say why this metric matters for patients
-    line 4: fairness_metrics[0].threshold should be a number between 0 and 1, got 'five percent'
+    line 3: missing field 'value_at_validation' in fairness_metrics[0]: the value the notebook measured at validation, group compared with reference as the comparison says
+    line 4: fairness_metrics[0].threshold should be a number: for a difference between 0 and 1 (0.05, not 5), for a ratio such as 0.8 or 1.2, got 'five percent'
     """
     import yaml
-    from jsonschema import Draft202012Validator, FormatChecker
 
+    Draft202012Validator, FormatChecker = _jsonschema()
     read = _read_source(path_or_dict)
     if isinstance(read, Problem):
         return [read]
@@ -678,43 +704,3 @@ def render_datasheet(data: pd.DataFrame, info: Mapping, fmt: str = "markdown", *
         else:
             sections.append((heading, _blocks(info[key], decimals)))
     return _render(str(info.get("title") or "Datasheet"), sections, fmt)
-
-
-def assessment_summary(assessment: str | Path | Mapping | None) -> dict | None:
-    """Four numbers that summarise an impact assessment for its check (None when not answered yet).
-
-    ``problems``: how many problems :func:`validate_assessment` reports; ``high-risk class``: 1 if
-    the EU AI Act class is ``high-risk``; ``fairness metric with a threshold``: 1 if at least one
-    fairness metric has a numeric threshold; ``thresholds above 1``: how many thresholds look like
-    percentages.
-
-    Examples
-    --------
-    >>> assessment_summary({"eu_ai_act_risk_class": "high-risk",
-    ...                     "fairness_metrics": [{"metric": "fnr", "threshold": 5}]})["thresholds above 1"]
-    1
-    >>> assessment_summary(None) is None
-    True
-    """
-    if assessment is None:
-        return None
-    import yaml
-
-    problems = validate_assessment(assessment)
-    document = assessment
-    if not isinstance(assessment, dict):
-        text = assessment if isinstance(assessment, str) and "\n" in assessment else Path(assessment).read_text(encoding="utf-8")
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            document = {}
-    document = document if isinstance(document, dict) else {}
-    metrics = document.get("fairness_metrics") or []
-    thresholds = [m.get("threshold") for m in metrics if isinstance(m, dict)]
-    numeric = [t for t in thresholds if isinstance(t, (int, float)) and not isinstance(t, bool)]
-    return {
-        "problems": len(problems),
-        "high-risk class": int(document.get("eu_ai_act_risk_class") == "high-risk"),
-        "fairness metric with a threshold": int(bool(numeric)),
-        "thresholds above 1": sum(1 for t in numeric if t > 1),
-    }

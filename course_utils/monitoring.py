@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +48,11 @@ from course_utils.representation import proportion_interval
 
 __all__ = [
     "COMPARISONS",
-    "DEFAULT_RULES_PATH",
     "DIRECTIONS",
     "MONITORED_METRICS",
     "SEVERITIES",
     "EscalationRule",
     "evaluate_rules",
-    "false_alarms",
-    "first_alert_months",
     "load_rules",
     "metrics_by_period",
     "rule_as_dict",
@@ -70,9 +66,6 @@ MONITORED_METRICS = ("share", "base_rate", "selection_rate", "accuracy", "tpr", 
 COMPARISONS = ("value", "difference", "ratio")
 DIRECTIONS = ("above", "below")
 SEVERITIES = ("info", "warning", "critical")
-
-#: The example rules of notebook 03 (package data).
-DEFAULT_RULES_PATH = Path(str(resources.files("course_utils") / "templates" / "escalation_rules.yaml"))
 
 _ALERT, _INSUFFICIENT = "alert", "insufficient data"
 _RESULT_COLUMNS = ("rule", "group", "value", "threshold", "status", "consecutive", "severity", "notify",
@@ -367,15 +360,15 @@ def _rule_from_mapping(spec, where):
         raise ValueError(f"{where}: {error}") from None
 
 
-def load_rules(source: str | Path | Mapping | Sequence | None = None) -> list[EscalationRule]:
+def load_rules(source: str | Path | Mapping | Sequence) -> list[EscalationRule]:
     """Read escalation rules from YAML (a file or text), a dict or a list, checking every rule.
 
     Parameters
     ----------
-    source : path, str, dict, list or None
+    source : path, str, dict or list
         A path to a YAML file; YAML text (anything containing a newline); a dict with a ``rules``
-        list; a list of rule mappings or :class:`EscalationRule`.  None reads the course's example
-        rules (:data:`DEFAULT_RULES_PATH`).
+        list; a list of rule mappings or :class:`EscalationRule`.  The course ships no rules of its
+        own: writing them is notebook 03's monitoring exercise.
 
     Returns
     -------
@@ -389,9 +382,12 @@ def load_rules(source: str | Path | Mapping | Sequence | None = None) -> list[Es
 
     Examples
     --------
-    >>> [rule.name for rule in load_rules()]  # doctest: +NORMALIZE_WHITESPACE
-    ['population shift: share of Black patients', 'selection-rate ratio, Black vs White',
-     'missed readmissions (FNR) gap, Black vs White']
+    >>> rules = load_rules('''
+    ... rules:
+    ...   - {name: shift, metric: share, group: Black, threshold: 0.25, notify: data steward, action: re-audit}
+    ... ''')
+    >>> [(rule.name, rule.metric, rule.consecutive) for rule in rules]
+    [('shift', 'share', 1)]
     >>> load_rules({"rules": [{"name": "r", "metric": "fnr", "group": "Black", "threshold": "high",
     ...                        "notify": "owner", "action": "review"}]})
     Traceback (most recent call last):
@@ -402,7 +398,7 @@ def load_rules(source: str | Path | Mapping | Sequence | None = None) -> list[Es
     import yaml  # imported here: only reading rules needs it
 
     if source is None:
-        source = DEFAULT_RULES_PATH
+        raise ValueError("Give the rules: a YAML file path, YAML text, a dict with a 'rules' list, or a list of rules.")
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
         path = Path(source)
         if not path.is_file():
@@ -567,47 +563,3 @@ def rule_as_dict(rule: EscalationRule) -> dict:
     True
     """
     return asdict(rule)
-
-
-def _alerts(rules, period_metrics):
-    rules = load_rules(rules)
-    alerts = evaluate_rules(period_metrics, rules)
-    return rules, alerts[alerts["status"] == _ALERT]
-
-
-def first_alert_months(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame,
-                       names: Sequence[str] | None = None) -> dict | None:
-    """The first period in which each rule raised an alert (-1: never); None when ``rules`` is None.
-
-    Parameters
-    ----------
-    rules : path, YAML text, list of dicts or list of EscalationRule
-        As for :func:`load_rules`.
-    period_metrics : pandas.DataFrame
-        The table from :func:`metrics_by_period`.
-    names : sequence of str, optional
-        Report only the rules with these names -- unless none of the rules has one of them;
-        then every rule is listed, so a check can say which names it expected.
-
-    Returns
-    -------
-    dict
-        ``{rule name: first period with an alert, or -1}``.
-    """
-    if rules is None:
-        return None
-    rules, alerts = _alerts(rules, period_metrics)
-    period = period_metrics.index.names[0] or "period"
-    months = {rule.name: int(alerts.loc[alerts["rule"] == rule.name, period].min())
-              if (alerts["rule"] == rule.name).any() else -1 for rule in rules}
-    named = {name: month for name, month in months.items() if names is not None and name in names}
-    return named or months
-
-
-def false_alarms(rules: str | Path | Mapping | Sequence | None, period_metrics: pd.DataFrame, before: int) -> int | None:
-    """How many alerts the rules raise in periods before ``before`` (None when ``rules`` is None)."""
-    if rules is None:
-        return None
-    _, alerts = _alerts(rules, period_metrics)
-    period = period_metrics.index.names[0] or "period"
-    return int((alerts[period] < before).sum())

@@ -16,6 +16,8 @@ plot_calibration_by_group   predicted risk against observed rate, per group
 plot_rate_by_level          a rate at each level of a column (e.g. at equal need), per group, with intervals
 plot_metric_by_period       a monitored metric per period and group, with intervals and marked events
 plot_tradeoff               performance against disparity for a grid of settings, with the Pareto front
+plot_contributions          one patient's SHAP values per feature, largest first (what raises and lowers the score)
+plot_mean_abs_by_group      mean |SHAP value| per feature, one bar per group: what a score leans on, for whom
 
 The figures draw the tables they are given and compute no statistics: counts and rates come from
 the caller (pandas, or the learner's own audit functions), intervals from
@@ -37,7 +39,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,6 +70,8 @@ __all__ = [
     "plot_metric_by_period",
     "plot_tradeoff",
     "plot_roc_by_group",
+    "plot_contributions",
+    "plot_mean_abs_by_group",
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with any common colour-vision deficiency.
@@ -744,3 +748,113 @@ def plot_roc_by_group(y_true: ArrayLike, scores: ArrayLike, *, sensitive_feature
     ax.set_title(title or "ROC per group; dots: the operating points")
     ax.legend(loc="lower right", fontsize=8)
     return markers
+
+
+#: Bar colours of :func:`plot_contributions`: what raises the risk, what lowers it.  Vermillion and
+#: blue stay with Female / Male, so the two directions take orange and bluish green.
+_RAISES, _LOWERS = OKABE_ITO["orange"], OKABE_ITO["bluish green"]
+
+
+def _contribution_series(contributions):
+    if isinstance(contributions, pd.DataFrame) and len(contributions) == 1:
+        contributions = contributions.iloc[0]
+    if not isinstance(contributions, pd.Series):
+        raise TypeError("contributions should be a pandas Series: one value per feature, indexed by feature "
+                        f"(e.g. one row of explain.sum_by_feature(...)); got {type(contributions).__name__}.")
+    return contributions.astype(float)
+
+
+def plot_contributions(contributions: pd.Series, *, patient: pd.Series | None = None, labels: Mapping | None = None,
+                       ax: Axes | None = None, title: str | None = None,
+                       xlabel: str = "contribution to the log-odds (SHAP value)") -> Axes:
+    """One patient's contributions as horizontal bars, largest on top: what raises and what lowers the risk.
+
+    Parameters
+    ----------
+    contributions : pandas.Series
+        One value per feature (log-odds), e.g. one row of :func:`course_utils.explain.sum_by_feature`.
+    patient : pandas.Series, optional
+        The patient's feature values, shown next to each feature's name.
+    labels : dict, optional
+        Readable feature names.
+    ax : matplotlib Axes, optional
+    title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_contributions(pd.Series({"conditions": 1.2, "payer": -0.1, "sex": 0.02}))
+    >>> [tick.get_text() for tick in ax.get_yticklabels()]
+    ['conditions', 'payer', 'sex']
+    """
+    contributions = _contribution_series(contributions)
+    labels = {} if labels is None else dict(labels)
+    order = contributions.abs().sort_values(ascending=False, kind="stable").index
+    names = []
+    for feature in order:
+        name = str(labels.get(feature, feature))
+        if patient is not None and feature in patient.index:
+            value = patient[feature]
+            name += f" = {int(value) if isinstance(value, float) and float(value).is_integer() else value}"
+        names.append(name)
+    values = contributions[order].to_numpy()
+    ax = _axes(ax, figsize=(6.4, 0.45 * len(values) + 1.4))
+    positions = np.arange(len(values))[::-1]
+    ax.barh(positions, values, color=[_RAISES if v > 0 else _LOWERS for v in values])
+    ax.axvline(0, color=NEUTRALS["dark grey"], linewidth=1)
+    ax.set_yticks(positions, names)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("feature (the patient's value)" if patient is not None else "feature")
+    ax.set_title(title or "What moves this patient's score (orange raises it, green lowers it)")
+    return ax
+
+
+def plot_mean_abs_by_group(table: pd.DataFrame, *, labels: Mapping | None = None, ax: Axes | None = None,
+                           title: str | None = None, xlabel: str = "mean |SHAP value| (log-odds)") -> Axes:
+    """Mean absolute SHAP value per feature, one bar per group: what the score leans on, and for whom.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by group, one column per feature (e.g.
+        ``values.abs().groupby(race).mean()``); each group keeps its course colour.
+    labels : dict, optional
+        Readable feature names.
+    ax : matplotlib Axes, optional
+    title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"conditions": [0.7, 0.6], "payer": [0.04, 0.03]}, index=["Black", "White"])
+    >>> ax = plot_mean_abs_by_group(table)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['Black', 'White']
+    """
+    check.check_dataframe(table, "table", what="a pandas DataFrame")
+    if table.empty:
+        raise ValueError("table is empty: give one row per group and one column per feature.")
+    labels = {} if labels is None else dict(labels)
+    features = table.max(axis=0).sort_values(ascending=True, kind="stable").index  # largest at the top
+    ax = _axes(ax, figsize=(6.4, 0.5 * len(features) * max(1, len(table) / 2) + 1.4))
+    height = 0.8 / len(table)
+    base = np.arange(len(features))
+    for i, (group, row) in enumerate(table.iterrows()):
+        ax.barh(base + (i - (len(table) - 1) / 2) * -height, row[features].to_numpy(float), height=height,
+                color=group_colour(group), label=str(group))
+    ax.set_yticks(base, [str(labels.get(f, f)) for f in features])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("feature")
+    ax.legend(title=str(table.index.name or "group"))
+    ax.set_title(title or "What the score leans on, group by group")
+    return ax

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import Collection  # noqa: E402
 from matplotlib.colors import to_hex, to_rgba  # noqa: E402
@@ -202,6 +203,12 @@ FIGURES = [
         f("period_metrics"), "share", group_col="race", events={6: "population shift"})),
     ("monitored-fnr", "plots.plot_metric_by_period", lambda f: plots.plot_metric_by_period(
         f("period_metrics"), "fnr", group_col="race", groups=["White", "Black"])),
+    ("shap-contributions", "plots.plot_contributions", lambda f: plots.plot_contributions(
+        pd.Series({"chronic conditions": 1.2, "visits": -0.14, "insurance": -0.03}),
+        patient=pd.Series({"chronic conditions": 7, "visits": 20, "insurance": "Medicare"}))),
+    ("shap-mean-abs-by-race", "plots.plot_mean_abs_by_group", lambda f: plots.plot_mean_abs_by_group(
+        pd.DataFrame({"chronic conditions": [0.58, 0.66], "visits": [0.05, 0.06]},
+                     index=pd.Index(["White", "Black"], name="race")))),
     ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), front_of(f("grid")))),
     ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"), front_of(f("grid")))),
     ("pareto-without-front", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),

@@ -1,23 +1,33 @@
-"""The per-patient explanation is exact for a logistic regression and says it in plain words."""
+"""SHAP values summed back to features, said in plain words and drawn; shap imported quietly and only on demand."""
 
-import numpy as np
-import pandas as pd
-import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+import math
+import subprocess
+import sys
 
-from course_utils.cohort import make_readmission_cohort
-from course_utils.explain import explain_patient, patient_contributions
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+from course_utils.cohort import make_readmission_cohort  # noqa: E402
+from course_utils.explain import explain_patient, load_shap, sum_by_feature  # noqa: E402
+from course_utils.plots import plot_contributions, plot_mean_abs_by_group  # noqa: E402
 
 NUMERIC, CATEGORICAL = ["chronic_conditions", "prior_utilisation"], ["age_band", "payer"]
+FEATURES = NUMERIC + CATEGORICAL
 
 
 @pytest.fixture(scope="module")
 def fitted():
     data = make_readmission_cohort(n=3000, random_state=3)
-    X = data[NUMERIC + CATEGORICAL]
+    X = data[FEATURES]
     model = make_pipeline(
         ColumnTransformer([("numeric", StandardScaler(), NUMERIC), ("categorical", OneHotEncoder(), CATEGORICAL)]),
         LogisticRegression(max_iter=1000),
@@ -25,62 +35,90 @@ def fitted():
     return model, X
 
 
-def test_contributions_add_up_to_the_patients_log_odds(fitted):
+def exact_contributions(model, X, rows):
+    """coefficient x (value - background mean) per encoded column: SHAP's value for a linear model."""
+    encoded = model[:-1].transform(X)
+    return model[-1].coef_[0] * (model[:-1].transform(rows) - encoded.mean(axis=0))
+
+
+def test_shap_is_imported_without_warnings_and_only_on_demand():
+    code = ("import sys, warnings; warnings.simplefilter('error'); import course_utils.explain; "
+            "assert 'shap' not in sys.modules; from course_utils.explain import load_shap; print(load_shap().__name__)")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "shap"
+
+
+def test_summed_shap_values_are_the_exact_contributions_per_feature(fitted):
     model, X = fitted
-    for row in (0, 17, 1234):
-        table = patient_contributions(model, X, X.iloc[[row]])
-        risk = model.predict_proba(X.iloc[[row]])[0, 1]
-        assert table.attrs["risk"] == pytest.approx(risk, abs=1e-9)
-        logit = np.log(risk / (1 - risk))
-        assert table.attrs["average_logit"] + table["contribution"].sum() == pytest.approx(logit, abs=1e-9)
+    shap = load_shap()
+    encoded = model[:-1].transform(X)
+    masker = shap.maskers.Independent(encoded, max_samples=len(encoded))  # the whole background
+    explanation = shap.LinearExplainer(model[-1], masker)(model[:-1].transform(X.iloc[:5]))
+    table = sum_by_feature(explanation, model, FEATURES)
+    assert list(table.columns) == FEATURES and len(table) == 5
+    exact = sum_by_feature(exact_contributions(model, X, X.iloc[:5]), model, FEATURES)
+    np.testing.assert_allclose(table.to_numpy(), exact.to_numpy(), atol=1e-9)
+    # additive: base value + the patient's contributions = the patient's log-odds
+    risk = model.predict_proba(X.iloc[:5])[:, 1]
+    np.testing.assert_allclose(explanation.base_values + table.sum(axis=1), np.log(risk / (1 - risk)), atol=1e-9)
 
 
-def test_one_hot_columns_are_summed_back_to_their_feature(fitted):
+def test_one_hot_columns_are_added_up_to_their_feature(fitted):
     model, X = fitted
-    table = patient_contributions(model, X, X.iloc[[5]])
-    assert sorted(table.index) == sorted(NUMERIC + CATEGORICAL)
-    assert list(table["contribution"].abs()) == sorted(table["contribution"].abs(), reverse=True)
-    assert table["odds_factor"].to_numpy() == pytest.approx(np.exp(table["contribution"].to_numpy()))
+    names = model[:-1].get_feature_names_out()
+    values = np.zeros((1, len(names)))
+    payer_columns = [i for i, name in enumerate(names) if name.startswith("categorical__payer_")]
+    values[0, payer_columns] = [0.1, 0.2, 0.3, 0.4][: len(payer_columns)]
+    table = sum_by_feature(values, model, FEATURES)
+    assert table.loc[0, "payer"] == pytest.approx(sum([0.1, 0.2, 0.3, 0.4][: len(payer_columns)]))
+    assert table.loc[0, ["chronic_conditions", "prior_utilisation", "age_band"]].eq(0).all()
+    with pytest.raises(ValueError, match="one column per column of the model's preprocessed input"):
+        sum_by_feature(values[:, :-1], model, FEATURES)
+    with pytest.raises(TypeError, match="Pipeline"):
+        sum_by_feature(values, model[-1], FEATURES)
 
 
-def test_a_numeric_contribution_is_coefficient_times_distance_from_the_mean(fitted):
-    model, X = fitted
-    scaler = model[0].named_transformers_["numeric"]
-    coefficient = model[-1].coef_[0][0]  # chronic_conditions is the first output column
-    patient = X.iloc[[42]]
-    expected = coefficient * (patient["chronic_conditions"].iloc[0] - X["chronic_conditions"].mean()) / scaler.scale_[0]
-    assert patient_contributions(model, X, patient).loc["chronic_conditions", "contribution"] == pytest.approx(expected)
-
-
-def test_the_sentences_name_the_largest_contributions_with_their_direction(fitted):
+def test_the_sentences_give_the_risk_and_name_the_largest_contributions(fitted):
     model, X = fitted
     sick = X.index[X["chronic_conditions"] == X["chronic_conditions"].max()][0]
-    text = explain_patient(model, X, X.loc[[sick]], outcome_label="readmission within 30 days", top=2,
-                           labels={"chronic_conditions": "chronic illnesses"})
+    row = X.loc[[sick]]
+    contributions = sum_by_feature(exact_contributions(model, X, row), model, FEATURES).iloc[0]
+    base = float(model[-1].intercept_[0] + model[-1].coef_[0] @ model[:-1].transform(X).mean(axis=0))
+    text = explain_patient(contributions, row, base_value=base, outcome_label="readmission within 30 days", top=2,
+                           background=X, labels={"chronic_conditions": "chronic illnesses"})
     lines = text.splitlines()
-    assert lines[0].startswith("Estimated risk of readmission within 30 days: ") and "the average patient" in lines[0]
+    risk = model.predict_proba(row)[0, 1]
+    assert lines[0] == (f"Estimated risk of readmission within 30 days: {100 * risk:.0f} % "
+                        f"(the average patient: {100 / (1 + math.exp(-base)):.0f} %).")
     assert len(lines) == 3 and lines[1].startswith("- chronic illnesses: ") and "raises the risk" in lines[1]
-
-
-def test_a_row_given_as_a_series_gives_the_same_answer(fitted):
-    model, X = fitted
-    as_frame = patient_contributions(model, X, X.iloc[[9]])
-    as_series = patient_contributions(model, X, X.iloc[9])
-    pd.testing.assert_series_equal(as_frame["contribution"], as_series["contribution"])
+    assert f"(typical {X['chronic_conditions'].mean():.1f})" in lines[1]
 
 
 def test_bad_input_gets_a_clear_message(fitted):
     model, X = fitted
-    with pytest.raises(TypeError, match="Pipeline ending in LogisticRegression"):
-        patient_contributions(model[-1], X, X.iloc[[0]])
-    with pytest.raises(ValueError, match="one row of X"):
-        patient_contributions(model, X, X.iloc[:2])
-    with pytest.raises(ValueError, match="no value for 'payer'"):
-        patient_contributions(model, X, X.iloc[[0]].drop(columns="payer"))
+    contributions = pd.Series({"chronic_conditions": 0.5, "payer": -0.1})
+    patient = X.iloc[0]
     with pytest.raises(ValueError, match="top should be at least 1; got 0"):
-        explain_patient(model, X, X.iloc[[0]], outcome_label="readmission", top=0)
-    with pytest.raises(TypeError, match="outcome_label"):
-        explain_patient(model, X, X.iloc[[0]])
-    unfitted = make_pipeline(StandardScaler(), LogisticRegression())
-    with pytest.raises(ValueError, match="not fitted"):
-        patient_contributions(unfitted, X[NUMERIC], X[NUMERIC].iloc[[0]])
+        explain_patient(contributions, patient, base_value=-2.0, outcome_label="readmission", top=0)
+    with pytest.raises(ValueError, match="outcome_label should be text"):
+        explain_patient(contributions, patient, base_value=-2.0, outcome_label="")
+    with pytest.raises(ValueError, match="no value for 'payer'"):
+        explain_patient(contributions, patient.drop("payer"), base_value=-2.0, outcome_label="readmission")
+    with pytest.raises(TypeError, match="contributions should be a pandas Series"):
+        explain_patient([0.5, -0.1], patient, base_value=-2.0, outcome_label="readmission")
+
+
+def test_the_shap_figures_draw_the_values_they_are_given():
+    contributions = pd.Series({"conditions": 1.2, "payer": -0.1, "sex": 0.02})
+    ax = plot_contributions(contributions, patient=pd.Series({"conditions": 7, "payer": "private", "sex": "Female"}))
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == [1.2, -0.1, 0.02]
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["conditions = 7", "payer = private", "sex = Female"]
+    table = pd.DataFrame({"conditions": [0.7, 0.6], "payer": [0.04, 0.03]},
+                         index=pd.Index(["Black", "White"], name="race"))
+    ax = plot_mean_abs_by_group(table)
+    assert sorted(round(bar.get_width(), 2) for bar in ax.patches) == [0.03, 0.04, 0.6, 0.7]
+    assert ax.get_legend().get_title().get_text() == "race"
+    with pytest.raises(ValueError, match="The course has no colour for group 'Martian'"):
+        plot_mean_abs_by_group(table.rename(index={"Black": "Martian"}))

@@ -1,6 +1,7 @@
 """Monitoring: per-period group metrics, escalation rules, and the simulated deployment year with drift."""
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,6 @@ from sklearn.preprocessing import OneHotEncoder
 
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
 from course_utils.monitoring import (
-    DEFAULT_RULES_PATH,
     EscalationRule,
     evaluate_rules,
     load_rules,
@@ -27,7 +27,9 @@ FEATURES = ["age_band", "sex", "payer", "prior_utilisation", "chronic_conditions
 SHIFT_MONTH = DEFAULT_DRIFT["population_shift"]["month"]    # 6
 CODING_MONTH = DEFAULT_DRIFT["coding_change"]["month"]      # 9
 SEEDS = [0, 1, 2, 3]                                        # the default seed and several others
-SHARE_RULE, RATIO_RULE, FNR_RULE = (rule.name for rule in load_rules(DEFAULT_RULES_PATH))
+#: Example rules for the engine (the course ships none: writing them is notebook 03's exercise).
+RULES_PATH = Path(__file__).parent / "fixtures" / "escalation_rules.yaml"
+SHARE_RULE, RATIO_RULE, FNR_RULE = (rule.name for rule in load_rules(RULES_PATH))
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +66,7 @@ def alert_months(alerts, rule):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_rules_fire_after_the_drift_and_not_before(seed):
     _, period_metrics = deployment_year(seed)
-    alerts = evaluate_rules(period_metrics, load_rules())
+    alerts = evaluate_rules(period_metrics, load_rules(RULES_PATH))
     share = alert_months(alerts, SHARE_RULE)
     assert share and min(share) == SHIFT_MONTH                       # the month the population shifts
     assert set(share) == set(range(SHIFT_MONTH, 12))
@@ -78,7 +80,7 @@ def test_rules_fire_after_the_drift_and_not_before(seed):
 
 def test_default_seed_fires_exactly_as_documented():
     _, period_metrics = deployment_year(0)
-    alerts = evaluate_rules(period_metrics, load_rules())
+    alerts = evaluate_rules(period_metrics, load_rules(RULES_PATH))
     assert alert_months(alerts, SHARE_RULE) == [6, 7, 8, 9, 10, 11]
     assert alert_months(alerts, RATIO_RULE) == [10, 11]
     assert alert_months(alerts, FNR_RULE) == [10, 11]
@@ -89,7 +91,7 @@ def test_default_seed_fires_exactly_as_documented():
 
 def test_no_alert_in_a_year_without_drift():
     _, period_metrics = deployment_year(0, drift=False)
-    assert evaluate_rules(period_metrics, load_rules()).empty
+    assert evaluate_rules(period_metrics, load_rules(RULES_PATH)).empty
 
 
 def test_threshold_stays_fixed_through_the_year():
@@ -232,15 +234,15 @@ def test_consecutive_rule_fires_exactly_on_runs_of_k(series, k):
 # --- rules: construction, loading, errors ------------------------------------------------------
 
 
-def test_default_rules_load_and_describe_themselves():
-    rules = load_rules()
+def test_example_rules_load_and_describe_themselves():
+    rules = load_rules(RULES_PATH)
     assert [r.metric for r in rules] == ["share", "selection_rate", "fnr"]
     assert rules[1].describe().startswith(
         "selection-rate ratio, Black vs White (critical): fires when selection_rate ratio Black / White is below 0.8 "
         "for 2 consecutive periods, with at least 50 patients per group")
     assert load_rules([rule_as_dict(r) for r in rules]) == rules
-    assert load_rules(DEFAULT_RULES_PATH.read_text(encoding="utf-8")) == rules
-    assert load_rules(str(DEFAULT_RULES_PATH)) == rules
+    assert load_rules(RULES_PATH.read_text(encoding="utf-8")) == rules
+    assert load_rules(str(RULES_PATH)) == rules
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -281,6 +283,7 @@ def test_load_rules_reports_every_problem_with_its_place():
     ({"rule": []}, ValueError, "under a 'rules:' key"),
     ([], ValueError, "non-empty list of rules"),
     ("no_such_rules.yaml", FileNotFoundError, "No rules file at no_such_rules.yaml"),
+    (None, ValueError, "Give the rules"),  # the course ships no default rules
 ])
 def test_load_rules_bad_sources(source, error, message):
     with pytest.raises(error) as caught:

@@ -1,10 +1,12 @@
-"""Over 100 simulated deployment years, the course's escalation rules catch the injected drift in time
+"""Over 100 simulated deployment years, the example escalation rules catch the injected drift in time
 and stay quiet in years without drift.
 
 The period metrics are computed here with plain pandas (not ``metrics_by_period``), so the test also
 checks that the rules act on the quantities they name.  Measured 2026-11-23: drift caught within
 ±1 month in 100 of 100 runs, false alarms in 0 of 100 drift-free runs (run with ``-s`` to see the figures).
 """
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from sklearn.preprocessing import OneHotEncoder
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
 from course_utils.monitoring import evaluate_rules, load_rules
 
+RULES = Path(__file__).parent / "fixtures" / "escalation_rules.yaml"  # example rules for the engine
 FEATURES = ["age_band", "sex", "payer", "prior_utilisation", "chronic_conditions"]
 N_RUNS = 100
 SHIFT_MONTH = DEFAULT_DRIFT["population_shift"]["month"]
@@ -49,7 +52,7 @@ def period_metrics_by_hand(year):
 def first_alerts(model, threshold, seed, drift):
     year = make_readmission_cohort(random_state=seed, drift=DEFAULT_DRIFT if drift else None)
     year["flagged"] = (model.predict_proba(year[FEATURES])[:, 1] >= threshold).astype(int)
-    alerts = evaluate_rules(period_metrics_by_hand(year), load_rules())
+    alerts = evaluate_rules(period_metrics_by_hand(year), load_rules(RULES))
     alerts = alerts[alerts["status"] == "alert"]
     return alerts.groupby("rule")["month"].min().to_dict()
 
@@ -57,7 +60,7 @@ def first_alerts(model, threshold, seed, drift):
 @pytest.mark.slow
 def test_detection_and_false_alarm_rates(model_and_threshold):
     model, threshold = model_and_threshold
-    share_rule, ratio_rule, fnr_rule = (rule.name for rule in load_rules())
+    share_rule, ratio_rule, fnr_rule = (rule.name for rule in load_rules(RULES))
     detected_in_time, false_alarms = 0, 0
     for seed in range(1000, 1000 + N_RUNS):
         first = first_alerts(model, threshold, seed, drift=True)

@@ -1,39 +1,42 @@
-"""Notebook 03 states true findings, and its graded questions recognise the usual mistakes.
+"""Notebook 03 states true findings, grades code on hidden inputs, and its checks recognise the usual mistakes.
 
-Every number the notebook states (in its printed outputs and in its prose) is recomputed here with
-plain pandas / numpy / scikit-learn on the output of ``make_readmission_cohort`` -- never with the
-notebook's helpers (no group_audit_table, simulate_deployment, metrics_by_period, evaluate_rules,
-render_*, explain).  The stored outputs are the ones nbval re-checks on every run, so reading them
-is reading the notebook.
+Every number the notebook states (in its printed outputs and in its prose) is recomputed here with plain
+pandas / numpy / scipy / scikit-learn on the output of ``make_readmission_cohort`` -- never with the notebook's
+functions or helpers (no group_audit_table, simulate_deployment, metrics_by_period, the learner's solutions).
+The stored outputs are the ones nbval re-checks on every run, so reading them is reading the notebook.  The
+statements the course corrected (Obermeyer et al.'s Table 2, the selection-ratio floor, what group thresholds
+can equalise) are tested here with numbers; the instructor guide cites the sources of the others.
 """
 
+import math
 import re
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import minimize
+from scipy.special import expit, logit
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from course_utils import exercises as checks
-from course_utils.instructor import release
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
-from course_utils.governance import assessment_summary, template_path
-from course_utils.monitoring import false_alarms, first_alert_months
-from course_utils.exercises.questions.ethics import RULE_NAMES
+from course_utils.exercises.questions import QUESTIONS
+from course_utils.exercises.questions.ethics import assessment_record, first_alerts, policy_record
+from course_utils.instructor import release
 
 SOLUTION = release.SOLUTIONS_DIR / "03_ethics_review.ipynb"
-LEARNER = release.NOTEBOOKS_DIR / "03_ethics_review.ipynb"
+GUIDE = (release.SOLUTIONS_DIR / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8")
 NUMERIC, CATEGORICAL = ["chronic_conditions", "prior_utilisation"], ["age_band", "sex", "payer"]
 FEATURES = NUMERIC + CATEGORICAL
+ETHICS = {qid: q for qid, q in QUESTIONS.items() if q.notebook == "03"}
 
 
 # --- fixtures: the notebook's text, independent computations ------------------------------------
@@ -44,6 +47,19 @@ def notebook():
     return nbformat.read(SOLUTION, as_version=4)
 
 
+@pytest.fixture(scope="module")
+def prose(notebook):
+    """The notebook's Markdown, whitespace folded."""
+    return " ".join(" ".join(c.source for c in notebook.cells if c.cell_type == "markdown").split())
+
+
+@pytest.fixture(scope="module")
+def outputs(notebook):
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +71,21 @@ def cohort():
 
 @pytest.fixture(scope="module")
 def selected(cohort):
-    """Top 3 % of a cost model and of a need model (gradient boosting, as Obermeyer's setting)."""
+    """Top 3 % of a cost model and of a need model (gradient boosting), patient by patient."""
     X = pd.get_dummies(cohort[FEATURES], columns=CATEGORICAL).astype(float)
     chosen = {}
     with threadpool_limits(1):
         for label in ("cost", "chronic_conditions"):
             scores = HistGradientBoostingRegressor(random_state=0).fit(X, cohort[label]).predict(X)
-            order = np.argsort(-scores, kind="stable")
             mask = np.zeros(len(scores), dtype=bool)
-            mask[order[: int(0.03 * len(scores))]] = True
+            mask[np.argsort(-scores, kind="stable")[: int(0.03 * len(scores))]] = True
             chosen[label] = mask
     return chosen
 
 
 @pytest.fixture(scope="module")
 def risk(cohort):
-    """The readmission model rebuilt with plain scikit-learn; validation half with decisions."""
+    """The readmission model rebuilt with plain scikit-learn: (model, train, validation with scores and flags, threshold)."""
     train, test = train_test_split(cohort, test_size=0.5, random_state=0, stratify=cohort["readmitted_30d"])
     model = make_pipeline(
         ColumnTransformer([("n", StandardScaler(), NUMERIC), ("c", OneHotEncoder(), CATEGORICAL)]),
@@ -79,12 +94,12 @@ def risk(cohort):
     test = test.assign(score=model.predict_proba(test[FEATURES])[:, 1])
     threshold = np.quantile(test["score"], 0.9)
     test["flag"] = (test["score"] >= threshold).astype(int)
-    return model, test, threshold
+    return model, train, test, threshold
 
 
 @pytest.fixture(scope="module")
 def by_race(risk):
-    _, test, _ = risk
+    _, _, test, _ = risk
     rows = {}
     for race, g in test.groupby("race"):
         pos, neg = g[g["readmitted_30d"] == 1], g[g["readmitted_30d"] == 0]
@@ -101,7 +116,7 @@ def by_race(risk):
 @pytest.fixture(scope="module")
 def monthly(risk):
     """The deployment year scored month by month with the fixed threshold, in plain pandas."""
-    model, _, threshold = risk
+    model, _, _, threshold = risk
     year = make_readmission_cohort(n=12000, random_state=1, drift=DEFAULT_DRIFT)
     year["race"] = year["race"].astype(str)
     year["flag"] = (model.predict_proba(year[FEATURES])[:, 1] >= threshold).astype(int)
@@ -109,24 +124,44 @@ def monthly(risk):
     for (month, race), g in year.groupby(["month", "race"]):
         pos = g[g["readmitted_30d"] == 1]
         rows.append({"month": month, "race": race, "n": len(g), "selection_rate": g["flag"].mean(),
-                     "fnr": 1 - pos["flag"].mean()})
+                     "fnr": 1 - pos["flag"].mean(), "base_rate": g["readmitted_30d"].mean()})
     table = pd.DataFrame(rows).set_index(["month", "race"])
     table["share"] = table["n"] / table.groupby(level="month")["n"].transform("sum")
-    return table
+    return table, year
 
 
-def pct(value):
-    return f"{100 * value:.1f} %"
+def output_containing(notebook, needle):
+    """The first single output (a printed text or a table) of the notebook that contains ``needle``."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            if needle in text:
+                return text
+    raise AssertionError(f"no output contains {needle!r}")
 
 
-def first_run_end(breaches, consecutive):
-    """First month at which ``consecutive`` breaching months in a row are complete."""
-    run = 0
-    for month, breach in breaches.items():
-        run = run + 1 if breach else 0
-        if run >= consecutive:
-            return month
-    return None
+def pct(value, decimals=1):
+    return f"{100 * value:.{decimals}f} %"
+
+
+def minus(text):
+    return text.replace("-", "−")
+
+
+def calibration_by_likelihood(y, p):
+    """Calibration intercept and slope by maximising the log-likelihood with scipy (not the notebook's Newton steps)."""
+    y, offset = np.asarray(y, float), logit(np.asarray(p, float))
+
+    def negative_log_likelihood(params, with_slope):
+        eta = params[0] + (params[1] if with_slope else 1.0) * offset
+        return -np.sum(y * eta - np.logaddexp(0, eta))
+
+    a = minimize(negative_log_likelihood, [0.0], args=(False,), method="BFGS", options={"gtol": 1e-10}).x[0]
+    slope_fit = minimize(negative_log_likelihood, [0.0, 1.0], args=(True,), method="BFGS", options={"gtol": 1e-10})
+    q = expit(slope_fit.x[0] + slope_fit.x[1] * offset)
+    design = np.column_stack([np.ones_like(offset), offset])
+    slope_se = math.sqrt(np.linalg.inv(design.T @ (design * (q * (1 - q))[:, None]))[1, 1])
+    return a, slope_fit.x[1], slope_se
 
 
 # --- the findings --------------------------------------------------------------------------------
@@ -139,80 +174,190 @@ def test_cost_is_lower_for_black_patients_at_equal_need(cohort, outputs, prose):
     weights = two[two["race"] == "Black"].groupby(level[two["race"] == "Black"]).size()
     gap = ((means["Black"] - means["White"]) * weights).sum() / weights.sum()
     assert f"{gap:,.0f} $ a year" in outputs
-    assert f"about {-gap:,.0f} $ **less**" in prose
+    assert f"about {-gap:,.0f} $ **less** cost a year (Obermeyer et al. measured 1,801 $" in prose
 
 
-def test_label_choice_shares_of_the_auto_enrolled(cohort, selected, outputs, prose):
+def test_obermeyer_is_quoted_as_the_paper_says_not_as_a_relabelling_result(prose):
+    # Science 366:447-453: Fig. 1B is a simulation that removes the disparity (17.7 % -> 46.5 %); Table 2 gives the
+    # Black share at or above the 97th percentile of models retrained on other labels: 14.1 %, 21.0 %, 26.7 %.
+    assert "A simulation (Fig. 1B)" in prose and "from **17.7 % to 46.5 %**" in prose
+    assert "not what any new model achieved" in prose
+    assert "**14.1 %** for a model of total cost, 21.0 % for avoidable cost and **26.7 %** for active chronic" in prose
+    assert "re-labelling on health" not in prose.lower()
+    section = GUIDE[GUIDE.index("## 03 ·"):]
+    assert "Table 2" in section and "14.1 %" in section and "26.7 %" in section and "Fig. 1B" in section
+    assert "raise the Black share" not in section
+
+
+def test_label_choice_shares_of_the_auto_enrolled(notebook, cohort, selected, outputs, prose):
     black = (cohort["race"] == "Black").to_numpy()
     cost, need, overall = black[selected["cost"]].mean(), black[selected["chronic_conditions"]].mean(), black.mean()
-    assert f"cost label: {cost:.1%}" in outputs and f"need label: {need:.1%}" in outputs
-    assert f"is {pct(cost)} Black; trained on need, {pct(need)} — in a cohort that is {pct(overall)} Black" in prose
+    assert f"Black share of the cohort: {overall:.1%}" in outputs
+    assert (f"Trained on cost, the model's auto-enrolled group is {pct(cost)} Black; trained on need, {pct(need)} — "
+            f"in a cohort that is {pct(overall)} Black") in prose
+    assert f"here from {pct(cost)} to {pct(need)}" in prose
+    table = output_containing(notebook, "measure share_of_enrolled")
+    black_row = next(line for line in table.splitlines() if line.startswith("Black"))
+    assert black_row.split()[1:3] == [f"{cost:.3f}", f"{black[selected['cost'] & (cohort['chronic_conditions'] >= 8).to_numpy()].sum() / (black & (cohort['chronic_conditions'] >= 8).to_numpy()).sum():.3f}"]
     assert need - cost > 0.07  # the finding: the cost label under-selects the group with worse access
 
 
 def test_enrolment_at_equal_high_need(cohort, selected, outputs, prose):
     high = (cohort["chronic_conditions"] >= 8).to_numpy()
+    eight = (cohort["chronic_conditions"] == 8).to_numpy()
     rates = {(label, race): selected[label][high & (cohort["race"] == race).to_numpy()].mean()
              for label in selected for race in ("Black", "White")}
-    words = [f"{100 * rates[key]:.0f} %" for key in
+    words = [pct(rates[key], 0) for key in
              [("cost", "Black"), ("cost", "White"), ("chronic_conditions", "Black"), ("chronic_conditions", "White")]]
     assert (f"the cost model enrols {words[0]} of Black patients against {words[1]} of White patients; "
             f"the need model {words[2]} and {words[3]}") in prose
-    assert f"by_cost, Black: {rates[('cost', 'Black')]:.1%}" in outputs
+    assert f"cost model, Black: {rates[('cost', 'Black')]:.1%}" in outputs
+    at_eight = [pct(selected["cost"][eight & (cohort["race"] == race).to_numpy()].mean(), 0) for race in ("Black", "White")]
+    assert f"(about {at_eight[0]} against {at_eight[1]} at 8 conditions)" in prose
 
 
-def test_validation_auc_calibration_and_error_rates(risk, by_race, outputs, prose):
-    _, test, _ = risk
+def test_validation_auc_error_rates_and_ratios(notebook, risk, by_race, outputs, prose):
+    _, _, test, _ = risk
     auc = roc_auc_score(test["readmitted_30d"], test["score"])
     assert f"Validation AUC: {auc:.3f}" in outputs and f"AUC of {auc:.3f}" in prose
     b, w = by_race.loc["Black"], by_race.loc["White"]
-    assert (f"Black patients: {b['base_rate']:.3f} readmitted, {b['predicted']:.3f} predicted; "
-            f"White: {w['base_rate']:.3f} and {w['predicted']:.3f}") in prose
-    assert abs(b["base_rate"] - b["predicted"]) < 0.01 and abs(w["base_rate"] - w["predicted"]) < 0.01
     assert f"({b['selection_rate']:.3f} against {w['selection_rate']:.3f})" in prose
     gap = b["fnr"] - w["fnr"]
-    assert f"({b['fnr']:.3f} against {w['fnr']:.3f}; gap {gap:.3f})" in prose
-    assert f"FNR gap, Black minus White: {gap:+.3f}" in outputs
-    assert f"the selection-rate ratio is {b['selection_rate'] / w['selection_rate']:.2f}" in prose
+    assert f"(FNR {b['fnr']:.3f} against {w['fnr']:.3f}; gap {minus(f'{gap:.3f}')})" in prose
+    assert f"At validation the FNR gap is {minus(f'{gap:.3f}')} and the ratio {b['selection_rate'] / w['selection_rate']:.2f}" in prose
+    assert f"readmitted {b['base_rate'] / w['base_rate']:.2f} times as often" in prose
+    in_the_large = output_containing(notebook, "observed readmission")
+    assert f"{b['base_rate']:.3f}" in in_the_large and f"{b['predicted']:.3f}" in in_the_large
 
 
-def test_permutation_importance_ranks_chronic_conditions_first(risk, prose):
-    model, test, _ = risk
-    result = permutation_importance(model, test[FEATURES], test["readmitted_30d"], scoring="roc_auc",
-                                    n_repeats=5, random_state=0)
-    drop = dict(zip(FEATURES, result.importances_mean))
-    assert max(drop, key=drop.get) == "chronic_conditions"
-    assert f"(mean AUC drop {drop['chronic_conditions']:.3f})" in prose and f"prior visits ({drop['prior_utilisation']:.3f})" in prose
+def test_calibration_intercepts_and_slopes(risk, prose):
+    _, _, test, _ = risk
+    found = {race: calibration_by_likelihood(g["readmitted_30d"], g["score"]) for race, g in test.groupby("race")}
+    for race in ("Black", "White"):
+        a, b, se = found[race]
+        assert f"{race} {b:.2f} [{b - 1.959964 * se:.2f}, {b + 1.959964 * se:.2f}]" in prose
+        assert minus(f"{race} {a:.3f}") in prose
+    a, b, se = found["Other"]
+    assert f"from {b - 1.959964 * se:.2f} to {b + 1.959964 * se:.2f}, too wide" in prose
+    assert all(abs(found[race][0]) < 0.1 and 0.85 < found[race][1] < 1 for race in ("Black", "White"))
 
 
-def test_monitoring_numbers_before_and_after_the_changes(monthly, prose, outputs):
-    black, white = monthly.xs("Black", level="race"), monthly.xs("White", level="race")
+def test_the_features_predict_race(risk, prose):
+    _, _, test, _ = risk
+    y = (test["race"] == "Black").to_numpy().astype(int)
+    guesser = make_pipeline(ColumnTransformer([("n", StandardScaler(), NUMERIC), ("c", OneHotEncoder(), CATEGORICAL)]),
+                            LogisticRegression(max_iter=1000))
+    scores = cross_val_predict(guesser, test[FEATURES], y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                               method="predict_proba")[:, 1]
+    idx = np.random.default_rng(0).integers(0, len(y), size=(500, len(y)))
+    aucs = [roc_auc_score(y[i], scores[i]) for i in idx]  # one resample at a time, with scikit-learn
+    low, high = np.quantile(aucs, [0.025, 0.975])
+    auc = roc_auc_score(y, scores)
+    assert f"An AUC of {auc:.3f} ({low:.3f} to {high:.3f})" in prose
+    assert f"(AUC {auc:.3f})" in prose and 0.6 < auc < 0.75  # "two times in three"
+
+
+def test_counterfactual_flips_change_few_decisions(risk, prose):
+    model, train, test, threshold = risk
+
+    def changed(m, before, after, cut):
+        return np.mean((m.predict_proba(before)[:, 1] >= cut) != (m.predict_proba(after)[:, 1] >= cut))
+
+    sex = changed(model, test[FEATURES], test[FEATURES].assign(sex=test["sex"].map({"Female": "Male", "Male": "Female"})),
+                  threshold)
+    with_race = FEATURES + ["race"]
+    vendor = make_pipeline(ColumnTransformer([("n", StandardScaler(), NUMERIC), ("c", OneHotEncoder(), CATEGORICAL + ["race"])]),
+                           LogisticRegression(max_iter=1000)).fit(train[with_race], train["readmitted_30d"])
+    cut = np.quantile(vendor.predict_proba(test[with_race])[:, 1], 0.9)
+    race = changed(vendor, test[with_race], test[with_race].assign(race=test["race"].map(
+        {"Black": "White", "White": "Black", "Other": "Other"})), cut)
+    black = test["race"] == "Black"
+    payer = changed(model, test.loc[black, FEATURES], test.loc[black, FEATURES].assign(payer="private"), threshold)
+    assert (f"Flipping sex moves {pct(sex, 2)} of the decisions; flipping race in a model that uses it, {pct(race, 2)}; "
+            f"giving Black patients private insurance, {pct(payer, 2)} of theirs") in prose
+    assert max(sex, race, payer) < 0.01
+
+
+def test_shap_values_are_the_exact_contributions_and_the_default_masker_shifts_them(risk, prose, outputs):
+    model, train, test, _ = risk
+    encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
+    # The default masker of shap.LinearExplainer keeps a 100-row sample of the background: its mean, not the
+    # training mean, is where the contributions start.
+    from course_utils.explain import load_shap
+
+    shap = load_shap()
+    default = shap.LinearExplainer(model[-1], encoded_train)(encoded_test)
+    exact = model[-1].coef_[0] * (encoded_test - encoded_train.mean(axis=0))
+    shift = np.abs(default.values - exact).max()
+    assert f"values off by up to {shift:.3f}" in outputs and f"(up to {shift:.3f} log-odds here)" in prose
+    assert "largest difference from coefficient x (value - mean): 0.0e+00" in outputs
+    base = model[-1].intercept_[0] + encoded_train.mean(axis=0) @ model[-1].coef_[0]
+    assert f"instead of {base:.3f}" in outputs
+
+
+def test_the_patient_and_the_global_picture(risk, prose):
+    model, train, test, threshold = risk
+    encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
+    exact = model[-1].coef_[0] * (encoded_test - encoded_train.mean(axis=0))
+    names = model[:-1].get_feature_names_out()
+    conditions = exact[:, list(names).index("n__chronic_conditions")]
+    position = int(np.flatnonzero((test["race"] == "Black").to_numpy() & (test["flag"] == 1).to_numpy())[0])
+    count = int(test["chronic_conditions"].iloc[position])
+    assert f"The patient's {count} active chronic conditions add {conditions[position]:+.2f} to the log-odds" in prose
+    per_feature = pd.Series(exact[position], index=[n.split("__")[1] for n in names]).groupby(
+        lambda column: next(f for f in FEATURES if column == f or column.startswith(f + "_"))).sum()
+    assert per_feature.drop("chronic_conditions").abs().max() < 0.2  # "every other feature moves it by less than 0.2"
+    race = test["race"].to_numpy()
+    means = {r: np.abs(conditions[race == r]).mean() for r in ("White", "Black")}
+    assert f"({means['White']:.2f} for White and {means['Black']:.2f} for Black patients" in prose
+    sources = [next(f for f in FEATURES if n.split("__")[1] == f or n.split("__")[1].startswith(f + "_")) for n in names]
+    summed = pd.DataFrame(exact, columns=names).T.groupby(sources).sum().T
+    others = summed.drop(columns="chronic_conditions").abs().groupby(race).mean().loc[["White", "Black"]]
+    assert others.to_numpy().max() < 0.06  # "each move the score by less than 0.06 on average"
+
+
+def test_monitoring_numbers_before_and_after_the_changes(monthly, risk, prose, outputs):
+    table, _ = monthly
+    black, white = table.xs("Black", level="race"), table.xs("White", level="race")
     before, after = black.loc[:5], black.loc[9:]
-    assert f"between {pct(before['share'].min())} and {pct(before['share'].max())}" in prose
+    assert f"moves between {pct(before['share'].min())} and {pct(before['share'].max())}" in prose
     assert f"between {pct(before['selection_rate'].min())} and {pct(before['selection_rate'].max())}" in prose
+    assert black.loc[6:8, "selection_rate"].between(before["selection_rate"].min(), before["selection_rate"].max()).all()
     assert f"collapses to {pct(after['selection_rate'].min())}–{pct(after['selection_rate'].max())}" in prose
     ratio = black["selection_rate"] / white["selection_rate"]
     assert f"from {ratio[8]:.2f} in month 8 to {ratio[9]:.2f} in month 9" in prose
+    assert f"moved between {ratio.loc[:8].min():.2f} and {ratio.loc[:8].max():.2f} in months 0–8" in prose
     assert f"(Black FNR {black.loc[10, 'fnr']:.3f} against {white.loc[10, 'fnr']:.3f}" in prose
     naive = [m for m in black.index if black.loc[m, "share"] > 0.20 and m < 6]
     assert naive == [2, 5] and "It fires in months 2 and 5" in prose
+    # Figure 4's caption: the collapse to 2-3 %, White near 9 %, misses of 88-95 % against 65-73 %
+    assert after["selection_rate"].between(0.015, 0.03).all() and white.loc[9:, "selection_rate"].between(0.08, 0.1).all()
+    assert black.loc[9:, "fnr"].between(0.88, 0.955).all() and white.loc[9:, "fnr"].between(0.65, 0.735).all()
 
 
-def test_rules_fire_at_the_months_the_notebook_says(monthly, prose):
-    black, white = monthly.xs("Black", level="race"), monthly.xs("White", level="race")
-    # The solution's rules and the course's example rules, applied by hand.
-    assert first_run_end(black["share"] > 0.27, 1) == 6 and first_run_end(black["share"] > 0.25, 1) == 6
-    ratio = black["selection_rate"] / white["selection_rate"]
-    assert first_run_end(ratio < 0.8, 2) == 10
-    assert first_run_end(black["fnr"] - white["fnr"] > 0.05, 2) == 10
-    assert (black.loc[:5, "share"] <= 0.25).all() and (ratio.loc[:8] >= 0.8).all()
-    assert "pages the safety officer in **month 10**" in prose and "fires from month 6" in prose
+def test_the_root_cause_counterfactual(monthly, risk, prose):
+    model, _, _, threshold = risk
+    _, year = monthly
+    recoded = year[(year["month"] >= 9) & (year["race"] == "Black")]
+    before = model.predict_proba(recoded[FEATURES])[:, 1] >= threshold
+    after = model.predict_proba(recoded[FEATURES].assign(chronic_conditions=recoded["chronic_conditions_true"]))[:, 1] >= threshold
+    assert f"With their conditions recorded as before, {pct(np.mean(after & ~before))} more" in prose
+
+
+def test_the_tree_explains_the_score_differently(risk, prose):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model, train, test, _ = risk
+    encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
+    with threadpool_limits(1):
+        tree = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(encoded_train, train["readmitted_30d"])
+    auc = roc_auc_score(test["readmitted_30d"], tree.predict_proba(encoded_test)[:, 1])
+    assert f"for a lower AUC ({auc:.3f})" in prose and auc < roc_auc_score(test["readmitted_30d"], test["score"])
 
 
 def test_model_card_and_datasheet_numbers_match_independent_values(notebook, by_race, cohort):
-    card = next(o.text for c in notebook.cells for o in c.get("outputs", []) if "## Quantitative analyses" in o.get("text", ""))
-    header = next(line for line in card.splitlines() if line.startswith("| group |")).strip("|").split("|")
-    header = [h.strip() for h in header]
+    card = output_containing(notebook, "## Quantitative analyses")
+    header = [h.strip() for h in next(line for line in card.splitlines() if line.startswith("| group |")).strip("|").split("|")]
     compared = 0
     for race in ("Black", "Other", "White"):
         row = next(line for line in card.splitlines() if line.startswith(f"| {race} |")).strip("|").split("|")
@@ -221,120 +366,349 @@ def test_model_card_and_datasheet_numbers_match_independent_values(notebook, by_
             assert stated == pytest.approx(by_race.loc[race, column], abs=0.0005), (race, column)
             compared += 1
     assert compared == 27
-    sheet = next(o.text for c in notebook.cells for o in c.get("outputs", []) if "**By race**" in o.get("text", ""))
+    sheet = output_containing(notebook, "**By race**")
     for race, g in cohort.groupby("race"):
         line = f"| {race} | {len(g)} | {len(g) / len(cohort):.3f} | {g['readmitted_30d'].sum()} | {g['readmitted_30d'].mean():.3f} |"
         assert line in sheet
-    assert "33 numbers in the model card and datasheet match" in "\n".join(
-        o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    assert "33 numbers in the model card and datasheet match" in output_containing(notebook, "numbers in the model card")
+
+
+def test_neither_label_model_enrols_anyone_with_fewer_than_7_conditions(cohort, selected, prose):
+    few = (cohort["chronic_conditions"] < 7).to_numpy()
+    assert not any(selected[label][few].any() for label in selected)
+    assert "Neither model enrols anyone with fewer than 7 conditions" in prose
+
+
+def test_every_calibration_interval_includes_0(risk, prose):
+    _, _, test, _ = risk
+    for race, g in test.groupby("race"):
+        a, _, _ = calibration_by_likelihood(g["readmitted_30d"], g["score"])
+        q = expit(a + logit(g["score"].to_numpy()))
+        half = 1.959964 / math.sqrt(np.sum(q * (1 - q)))
+        assert a - half < 0 < a + half, race
+    assert "Every intercept's interval includes 0" in prose
+
+
+def test_the_patient_letter_states_the_patients_and_the_average_risk(notebook, risk):
+    model, train, test, _ = risk
+    position = int(np.flatnonzero((test["race"] == "Black").to_numpy() & (test["flag"] == 1).to_numpy())[0])
+    risk_of_patient = model.predict_proba(test[FEATURES].iloc[[position]])[0, 1]
+    encoded_train = model[:-1].transform(train[FEATURES])
+    average = expit(model[-1].intercept_[0] + encoded_train.mean(axis=0) @ model[-1].coef_[0])
+    letter = output_containing(notebook, "Estimated risk of readmission within 30 days")
+    assert letter.startswith(f"Estimated risk of readmission within 30 days: {100 * risk_of_patient:.0f} % "
+                             f"(the average patient: {100 * average:.0f} %).")
+
+
+def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, prose):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from course_utils.explain import load_shap
+
+    shap = load_shap()
+    model, train, test, _ = risk
+    encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
+    with threadpool_limits(1):
+        tree = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(encoded_train, train["readmitted_30d"])
+    names = model[:-1].get_feature_names_out()
+    sources = [next(f for f in FEATURES if n.split("__")[1] == f or n.split("__")[1].startswith(f + "_")) for n in names]
+    per_feature = lambda values: pd.DataFrame(values, columns=names).T.groupby(sources).sum().T  # noqa: E731
+    tree_values = per_feature(shap.TreeExplainer(tree)(encoded_test[:500]).values)
+    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:500] - encoded_train.mean(axis=0)))
+    corr = {f: np.corrcoef(linear_values[f], tree_values[f])[0, 1] for f in FEATURES}
+    assert f"their SHAP values correlate at {corr['chronic_conditions']:.3f}" in prose
+    assert f"correlate at only {corr['prior_utilisation']:.2f}" in prose
+    visits = tree_values["prior_utilisation"].abs().mean(), linear_values["prior_utilisation"].abs().mean()
+    assert f"(mean |SHAP| {visits[0]:.3f} against {visits[1]:.3f}" in prose and 1.7 < visits[0] / visits[1] < 2.4
+
+
+def test_the_four_deployments_get_the_routes_the_prose_says(notebook):
+    routes = output_containing(notebook, "high_risk         route")
+    rows = [line for line in routes.splitlines()[1:]]
+    assert [(row.split()[-3], " ".join(row.split()[-2:])) if row.split()[-1] != "none" else (row.split()[-2], "none")
+            for row in rows] == [("True", "Article 6(2)"), ("True", "Article 6(1)"), ("False", "none"),
+                                 ("False", "Article 6(3)")]
+
+
+def test_the_course_policy_pages_when_the_prose_says(notebook, monthly, prose):
+    table, _ = monthly
+    namespace = {"pd": pd, "np": np}
+    source = next(c.source for c in notebook.cells if c.source.startswith("def escalation_policy("))
+    exec(compile("\n".join(line for line in source.splitlines() if "###" not in line), "<policy>", "exec"), namespace)
+    assert first_alerts(namespace["escalation_policy"](table)) == {"population shift": 6, "coding change": 10}
+    assert "fires `population shift` from month 6" in prose and "pages the safety officer in **month 10**" in prose
+    black = table.xs("Black", level="race")
+    assert black.loc[6:, "share"].between(0.33, 0.38).all() and "jumps to about a third" in prose
+
+
+# --- the corrected statements, with numbers --------------------------------------------------------
+
+
+def test_a_four_fifths_floor_would_accept_under_selecting_the_sicker_group(by_race, notebook):
+    # Base-rate lesson: Black patients are readmitted more often, so a selection-rate ratio of 0.85 means the
+    # sicker group is flagged less often.  The 0.8 floor stays silent; the solution's policy pages.
+    b, w = by_race.loc["Black"], by_race.loc["White"]
+    assert b["base_rate"] / w["base_rate"] > 1.15 and b["selection_rate"] / w["selection_rate"] > 1.6
+    namespace = {"pd": pd, "np": np}
+    source = next(c.source for c in notebook.cells if c.source.startswith("def escalation_policy("))
+    exec(compile("\n".join(line for line in source.splitlines() if "###" not in line), "<policy>", "exec"), namespace)
+    months = pd.MultiIndex.from_product([range(6), ["Black", "White"]], names=["month", "race"])
+    table = pd.DataFrame({"n": 500, "share": [0.19, 0.81] * 6, "selection_rate": [0.15, 0.09] * 3 + [0.0765, 0.09] * 3},
+                         index=months)
+    ratio = table.xs("Black", level="race")["selection_rate"] / table.xs("White", level="race")["selection_rate"]
+    assert (ratio.loc[3:] > 0.8).all() and (ratio.loc[3:] < 1).all()       # the 0.8 floor: never breached
+    alerts = namespace["escalation_policy"](table)
+    assert alerts.loc[alerts["alert"] == "coding change", "month"].min() == 4  # two months below 1.1: paged
+
+
+def test_group_thresholds_equalise_one_error_rate_not_both(risk):
+    # Hardt et al. (2016): equalized odds from a score may need randomisation.  With deterministic per-group
+    # thresholds the Black patients' TPR can be matched to White patients', but their FPR then differs.
+    _, _, test, threshold = risk
+    white, black = test[test["race"] == "White"], test[test["race"] == "Black"]
+    tpr_w = white.loc[white["readmitted_30d"] == 1, "score"].ge(threshold).mean()
+    fpr_w = white.loc[white["readmitted_30d"] == 0, "score"].ge(threshold).mean()
+    cuts = np.unique(black["score"])
+    tpr_b = np.array([black.loc[black["readmitted_30d"] == 1, "score"].ge(c).mean() for c in cuts])
+    fpr_b = np.array([black.loc[black["readmitted_30d"] == 0, "score"].ge(c).mean() for c in cuts])
+    best = np.argmin(np.abs(tpr_b - tpr_w))
+    assert abs(tpr_b[best] - tpr_w) < 0.01 and abs(fpr_b[best] - fpr_w) > 0.01
+    assert np.min(np.maximum(np.abs(tpr_b - tpr_w), np.abs(fpr_b - fpr_w))) > 0.01  # no threshold matches both
+    section = GUIDE[GUIDE.index("## Interview and practice scenarios"):]
+    assert "often achieve equal TPR/FPR" not in section and "randomis" in section and "Hardt" in section
+
+
+def test_the_eu_ai_act_is_reasoned_through_both_routes(prose):
+    for phrase in ("Article 6(1), with Annex I", "Article 6(2), with Annex III", "**including healthcare services**",
+                   "a system that profiles people is always high-risk", "by or on behalf of public authorities"):
+        assert phrase in prose, phrase
+    assert "a health system that allocates care is *high-risk*" not in prose
+    section = GUIDE[GUIDE.index("## 03 ·"):]
+    for citation in ("Article 6(1)", "Annex I, Section A", "Annex III, point 5(a)", "Article 6(3)", "Article 3(52)",
+                     "Regulation (EU) 2017/745", "rule 11"):
+        assert citation in section, citation
+
+
+def test_the_fda_who_and_future_ai_are_named(prose):
+    for phrase in ("520(o)(1)(E)", "independently review the basis", "Good Machine Learning Practice",
+                   "Predetermined change control plans", "515C"):
+        assert phrase in prose, phrase
+    for principle in ("protect autonomy", "promote human well-being, safety and the public interest",
+                      "ensure transparency, explainability and intelligibility", "foster responsibility and accountability",
+                      "ensure inclusiveness and equity", "promote AI that is responsive and sustainable"):
+        assert principle in prose, principle
+    for initial, word in zip("FUTURE", ("airness", "niversality", "raceability", "sability", "obustness", "xplainability")):
+        assert f"**{initial}**{word}" in prose
+
+
+# --- grading: code on hidden inputs, nothing to copy ------------------------------------------------
+
+
+def test_most_points_are_code_graded_on_hidden_inputs(notebook):
+    graded = {c.metadata.nbgrader["grade_id"]: c for c in notebook.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    assert set(graded) == set(ETHICS)
+    code_points = sum(q.points for q in ETHICS.values() if q.answer_type == "code")
+    total = sum(q.points for q in ETHICS.values())
+    assert code_points / total >= 0.6 and (total, code_points) == (28, 26)
+    for qid, question in ETHICS.items():
+        hidden = graded[qid].source.split("### BEGIN HIDDEN TESTS")[1]
+        if question.answer_type == "code":
+            # the hidden test calls the learner's function on inputs built in the cell, beyond the public cases
+            calls = hidden.count(f"{question.name}(")
+            assert calls >= 1 and ("make_readmission_cohort(" in hidden or "validation" in hidden
+                                   or qid == "ethics-ai-act-function"), qid
+
+
+def test_an_answer_key_or_copy_the_screen_hand_in_scores_at_most_30_percent(notebook, outputs):
+    # Values are the only points that typed-in answers can earn; a function that returns what the screen shows
+    # for the course data (a constant) fails every code question's public cases, and so its hidden tests.
+    total = sum(q.points for q in ETHICS.values())
+    value_points = sum(q.points for q in ETHICS.values() if q.answer_type == "value")
+    assert value_points / total <= 0.3
+    constants = {"ethics-label-choice-function": pd.DataFrame({"share_of_enrolled": [0.235, 0.058, 0.707],
+                                                               "enrolled_at_high_need": [0.572, 0.795, 0.908]},
+                                                              index=["Black", "Other", "White"]),
+                 "ethics-calibration-function": {"intercept": -0.025, "intercept_low": -0.169, "intercept_high": 0.118,
+                                                 "slope": 0.933, "slope_low": 0.775, "slope_high": 1.09},
+                 "ethics-proxy-function": {"auc": 0.686, "ci_low": 0.672, "ci_high": 0.7},
+                 "ethics-counterfactual-function": {"mean_change": 0.0004, "mean_abs_change": 0.0048,
+                                                    "share_changed": 0.0047, "newly_flagged": 0.0025,
+                                                    "no_longer_flagged": 0.0022},
+                 "ethics-ai-act-function": {"high_risk": True, "route": "Article 6(2)"},
+                 "ethics-policy-function": pd.DataFrame({"month": [6, 10], "alert": ["population shift", "coding change"]})}
+    for qid, constant in constants.items():
+        assert checks.evaluate(qid, lambda *args, _c=constant, **kwargs: _c).status in ("wrong", "invalid"), qid
+
+
+def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, by_race):
+    gap = by_race.loc["Black", "fnr"] - by_race.loc["White", "fnr"]
+    before = []
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ethics-fnr-gap-answer":
+            break
+        before.append(cell.source)
+        before += [o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])]
+    seen = "\n".join(before)
+    for shown in (f"{gap:.3f}", f"{gap:.2f}", f"{by_race.loc['Black', 'fnr']:.3f}", f"{by_race.loc['White', 'fnr']:.3f}"):
+        assert shown not in seen, shown
+
+
+def test_the_closing_note_lists_every_exercise_with_its_kind_and_points(notebook):
+    note = next(c.source for c in notebook.cells if c.source.startswith("**How this notebook is graded.**"))
+    rows = [line for line in note.splitlines() if re.match(r"\| \d · ", line)]
+    graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(rows) == len(graded)
+    for row, qid in zip(rows, graded):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        question = ETHICS[qid]
+        assert cells[1] == question.answer_type and int(cells[2]) == question.points, (row, qid)
+        name = question.name if question.answer_type == "code" else "fnr_gap"
+        assert f"`{name}`" in cells[0]
+    reflect = sum(c.metadata.nbgrader["points"] for c in notebook.cells
+                  if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade"))
+    assert f"the {reflect} points of the four Reflect items" in " ".join(note.split())
 
 
 def test_the_notebook_runs_within_its_time_budget_settings(notebook):
-    # Modest sizes keep the notebook under ~20 s (benchmarked in benchmarks/run_benchmarks.py).
+    # Modest sizes keep the notebook fast (benchmarked in benchmarks/run_benchmarks.py); every interval still
+    # rests on at least 500 resamples.
     source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    assert "progress=False" in source and "n_boot=" not in source  # intervals from the default 1,000 resamples
     assert "make_readmission_cohort(n=20000, random_state=0)" in source and "n=12000, random_state=1" in source
+    assert "progress=False" in source
+    for n_boot in re.findall(r"n_boot=(\d+)", source):
+        assert int(n_boot) >= 500
 
 
-# --- the graded items ----------------------------------------------------------------------------
+# --- the checks recognise the usual mistakes ------------------------------------------------------------
 
 
 def message(question_id, answer):
     result = checks.evaluate(question_id, answer)
-    assert result.status == "wrong", (question_id, answer, result.message)
+    assert result.status == "wrong", (question_id, result.message)
     return result.message
 
 
-def test_label_choice_misconceptions(cohort, selected):
-    black = (cohort["race"] == "Black").to_numpy()
-    cost, need = black[selected["cost"]].mean(), black[selected["chronic_conditions"]].mean()
-    assert checks.evaluate("ethics-cost-black-share", cost).passed
-    assert checks.evaluate("ethics-need-black-share", need).passed
-    assert "model trained on need" in message("ethics-cost-black-share", need)
-    assert "cost share is not the need share" in message("ethics-need-black-share", cost)
-    assert "percentage" in message("ethics-cost-black-share", 100 * cost)
-    assert "whole cohort" in message("ethics-need-black-share", black.mean())
-    assert "count of patients" in message("ethics-cost-black-share", int(black[selected["cost"]].sum()))
+def solution_functions(notebook):
+    """The solution's functions, defined from the answer cells (as a learner who solved everything has them)."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+    from sklearn.base import clone
+
+    from course_utils.explain import load_shap
+
+    namespace = {"np": np, "pd": pd, "brentq": brentq, "expit": expit, "logit": logit, "norm": norm, "clone": clone,
+                 "roc_auc_score": roc_auc_score, "StratifiedKFold": StratifiedKFold,
+                 "cross_val_predict": cross_val_predict, "shap": load_shap()}
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code" and cell.source.startswith("def "):
+            exec(compile(cell.source, "<answer>", "exec"), namespace)
+    return namespace
 
 
-def test_equal_need_misconceptions(cohort, selected):
-    high = (cohort["chronic_conditions"] >= 8).to_numpy()
-    rate = lambda label, race: selected[label][high & (cohort["race"] == race).to_numpy()].mean()
-    right = {race: rate("cost", race) for race in ("Black", "White")}
-    assert checks.evaluate("ethics-equal-need-enrolment", right).passed
-    assert "need model's enrolment rates" in message(
-        "ethics-equal-need-enrolment", {race: rate("chronic_conditions", race) for race in ("Black", "White")})
-    assert "percentages" in message("ethics-equal-need-enrolment", {k: 100 * v for k, v in right.items()})
-    chosen = selected["cost"] & high
-    composition = {race: (cohort["race"].to_numpy()[chosen] == race).mean() for race in ("Black", "White")}
-    assert "divide by the group's high-need patients" in message("ethics-equal-need-enrolment", composition)
+def test_every_code_question_passes_the_solution_and_names_the_usual_mistakes(notebook):
+    f = solution_functions(notebook)
+    for qid, question in ETHICS.items():
+        if question.answer_type == "code":
+            assert checks.evaluate(qid, f[question.name]).passed, qid
+
+    def composition(*args, **kwargs):
+        table = f["label_choice_audit"](*args, **kwargs)
+        return table.assign(enrolled_at_high_need=table["share_of_enrolled"])
+
+    assert "adds up to 1" in message("ethics-label-choice-function", composition)
+    assert "percentages" in message("ethics-label-choice-function",
+                                    lambda *a, **k: f["label_choice_audit"](*a, **k) * 100)
+
+    def mean_difference(y_true, y_prob, confidence_level=0.95):
+        result = f["calibration_intercept_slope"](y_true, y_prob, confidence_level)
+        return dict(result, intercept=float(np.mean(y_true) - np.mean(y_prob)))
+
+    assert "log-odds scale" in message("ethics-calibration-function", mean_difference)
+
+    def always_95(y_true, y_prob, confidence_level=0.95):
+        return f["calibration_intercept_slope"](y_true, y_prob)
+
+    assert "whatever confidence_level says" in message("ethics-calibration-function", always_95)
+
+    def in_sample(model, X, sensitive_features, group, n_splits=5, random_state=0, n_boot=1000, confidence_level=0.95):
+        y = (pd.Series(np.asarray(sensitive_features)).astype(str) == group).to_numpy().astype(int)
+        scores = model.fit(X, y).predict_proba(X)[:, 1]
+        return {"auc": roc_auc_score(y, scores), "ci_low": 0.0, "ci_high": 1.0}
+
+    assert "in-sample" in message("ethics-proxy-function", in_sample)
+
+    def reversed_sign(model, X, X_counterfactual, threshold):
+        result = f["counterfactual_change"](model, X, X_counterfactual, threshold)
+        return dict(result, mean_change=-result["mean_change"])
+
+    assert "wrong sign" in message("ethics-counterfactual-function", reversed_sign)
+
+    def ignores_profiling(system):
+        if system["annex_iii_point"] != "none" and system["article_6_3_condition"] != "none":
+            return {"high_risk": False, "route": "Article 6(3)"}
+        return f["ai_act_high_risk"](system)
+
+    def health_is_high_risk(system):
+        return {"high_risk": True, "route": f["ai_act_high_risk"](system)["route"]}
+
+    assert "profiles people" in message("ethics-ai-act-function", ignores_profiling)
+    assert "Health is not an Annex III area" in message("ethics-ai-act-function", health_is_high_risk)
+
+    def typed_in(results):
+        document = f["build_assessment"](results)
+        for metric in document["fairness_metrics"]:
+            metric["value_at_validation"] = -0.123
+        return document
+
+    assert "do not type it in" in message("ethics-assessment-function", typed_in)
+
+    def single_month(monthly):
+        black, white = monthly.xs("Black", level="race"), monthly.xs("White", level="race")
+        noisy = black.index[black["share"] > 0.19]
+        return pd.DataFrame({"month": noisy, "alert": "population shift"})
+
+    assert "fires on noise" in message("ethics-policy-function", single_month)
 
 
-def test_fnr_gap_misconceptions(by_race):
+def test_the_checks_answer_the_fnr_gap_and_its_slips(by_race):
     gap = by_race.loc["Black", "fnr"] - by_race.loc["White", "fnr"]
     assert checks.evaluate("ethics-fnr-gap", gap).passed
     assert "wrong way round" in message("ethics-fnr-gap", -gap)
     assert "Black patients alone" in message("ethics-fnr-gap", by_race.loc["Black", "fnr"])
 
 
-def test_risk_class_and_top_feature_misconceptions():
-    assert checks.evaluate("ethics-risk-class", "High-risk").passed
-    assert "Annex III, point 5" in message("ethics-risk-class", "limited-risk")
-    assert "spam filters" in message("ethics-risk-class", "minimal-risk")
-    assert "Article 5" in message("ethics-risk-class", "prohibited")
-    assert checks.evaluate("ethics-risk-class", "limited").status == "invalid"
-    assert checks.evaluate("ethics-top-feature", "chronic_conditions").passed
-    assert "not one of the model's inputs" in message("ethics-top-feature", "race")
+def test_the_hidden_policy_harness_reads_alerts_and_rules(notebook):
+    f = solution_functions(notebook)
+    months = pd.MultiIndex.from_product([range(12), ["Black", "White"]], names=["month", "race"])
+    share = [0.19, 0.81] * 6 + [0.34, 0.66] * 6
+    selection = [0.15, 0.09] * 9 + [0.02, 0.09] * 3
+    table = pd.DataFrame({"n": 1000 * np.array(share), "share": share, "selection_rate": selection}, index=months)
+    first = first_alerts(f["escalation_policy"](table))
+    assert first == {"population shift": 6, "coding change": 10}
+    assert policy_record(first, {"population shift": 6, "coding change": 9}) == {
+        "quiet_before_any_change": True, "population_shift_caught_in_time": True, "coding_change_caught_in_time": True}
+    from course_utils.monitoring import EscalationRule, evaluate_rules
+
+    rules = [EscalationRule(name="population shift", metric="share", group="Black", threshold=0.25, notify="steward",
+                            action="re-audit"),
+             EscalationRule(name="coding change", metric="selection_rate", group="Black", comparison="ratio",
+                            reference="White", direction="below", threshold=1.1, consecutive=2, notify="officer",
+                            action="review by hand")]
+    assert first_alerts(evaluate_rules(table, rules)) == first  # written rules are read the same way
 
 
-def test_assessment_misconceptions():
+def test_the_assessment_harness_checks_the_document_against_the_results(notebook):
+    f = solution_functions(notebook)
+    case = QUESTIONS["ethics-assessment-function"].cases()[0]
+    results = case.fresh_inputs()["results"]
+    record = assessment_record(f["build_assessment"](results), results)
+    assert record == {"problems": 0, "numbers_from_results": True, "verdicts_follow_thresholds": True,
+                      "an_error_rate_commitment": True, "facts_from_results": True, "risk_class_follows_route": True,
+                      "route_named": True}
     import yaml
 
-    worked = yaml.safe_load((release.SOLUTIONS_DIR / "impact_assessment_solution.yaml").read_text())
-    assert checks.evaluate("ethics-assessment-valid", assessment_summary(worked)).passed
-    limited = dict(worked, eu_ai_act_risk_class="limited-risk")
-    assert "not 'limited-risk'" in message("ethics-assessment-valid", assessment_summary(limited))
-    percent = dict(worked, fairness_metrics=[dict(m, threshold=5) for m in worked["fairness_metrics"]])
-    assert "looks like a percentage" in message("ethics-assessment-valid", assessment_summary(percent))
-    no_threshold = dict(worked, fairness_metrics=[{k: v for k, v in m.items() if k != "threshold"}
-                                                   for m in worked["fairness_metrics"]])
-    assert "No fairness metric has a numeric threshold" in message("ethics-assessment-valid", assessment_summary(no_threshold))
-    blank = dict(worked, contestability="")
-    assert "still finds problems" in message("ethics-assessment-valid", assessment_summary(blank))
-    template = assessment_summary(template_path("template"))
-    assert template["problems"] > 10  # the blank template is not a valid assessment
-
-
-@pytest.fixture(scope="module")
-def period_metrics():
-    from course_utils.exercises.questions.ethics import period_metrics
-
-    return period_metrics()
-
-
-def rules(share_threshold=0.27, share_consecutive=1, ratio_threshold=0.8, consecutive=2):
-    common = {"notify": "safety officer", "action": "review", "min_group_size": 100}
-    return [
-        {"name": "population shift", "metric": "share", "group": "Black", "threshold": share_threshold,
-         "consecutive": share_consecutive, **common},
-        {"name": "coding change", "metric": "selection_rate", "group": "Black", "comparison": "ratio",
-         "reference": "White", "direction": "below", "threshold": ratio_threshold, "consecutive": consecutive, **common},
-    ]
-
-
-def test_monitoring_rule_misconceptions(period_metrics):
-    good = rules()
-    assert checks.evaluate("ethics-rules-false-alarms", false_alarms(good, period_metrics, 6)).passed
-    assert checks.evaluate("ethics-rules-first-alerts", first_alert_months(good, period_metrics)).passed
-    noisy = rules(share_threshold=0.20)
-    assert "fire on noise" in message("ethics-rules-false-alarms", false_alarms(noisy, period_metrics, 6))
-    assert "fires before the change" in message("ethics-rules-first-alerts", first_alert_months(noisy, period_metrics, names=RULE_NAMES))
-    percent = rules(share_threshold=27)
-    assert "written as a percentage" in message("ethics-rules-first-alerts", first_alert_months(percent, period_metrics, names=RULE_NAMES))
-    single = rules(consecutive=1)
-    assert "after a single month" in message("ethics-rules-first-alerts", first_alert_months(single, period_metrics, names=RULE_NAMES))
-    late = rules(share_consecutive=2)
-    assert "fires late" in message("ethics-rules-first-alerts", first_alert_months(late, period_metrics, names=RULE_NAMES))
-    misnamed = [dict(rule, name=f"rule {i}") for i, rule in enumerate(good)]
-    invalid = checks.evaluate("ethics-rules-first-alerts", first_alert_months(misnamed, period_metrics))
-    assert invalid.status == "invalid" and "'population shift'" in invalid.message
+    worked = yaml.safe_load((release.SOLUTIONS_DIR / "impact_assessment_solution.yaml").read_text(encoding="utf-8"))
+    # the instructor's worked document, handed in as it is, is not a function: the check cannot run it
+    assert checks.evaluate("ethics-assessment-function", worked).status == "invalid"

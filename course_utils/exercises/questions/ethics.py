@@ -1,271 +1,424 @@
 """Questions of notebook 03 (ethics review of a readmission-risk model for care management).
 
-Every expected answer is computed from the seeded synthetic cohort (``make_readmission_cohort``
-with the settings below), from the course's worked impact assessment, or from the course's
-example escalation rules, when first needed; nothing is typed in.  Misconception rules recognise
-the usual slips: percentages for proportions, the cost model's share taken for the need model's,
-the cohort's share taken for the enrolled share, "limited-risk" for a system that allocates care,
-thresholds written as percentages, and monitoring rules that fire on noise or on a single month.
+Most answers are functions the learner writes: the label-choice audit, calibration intercept and
+slope with intervals, a proxy check, a counterfactual check, SHAP values, the EU AI Act route, an
+impact assessment generated from results, and the escalation policy of the monitoring plan.  Their
+public cases are data in ``cases/``; the hidden tests in the solution notebook run them on other
+cohorts, other models and simulated years the learner never sees.  One value question is a first
+step: the FNR gap of the model under review, computed here from the seeded cohort.
 
-The check cells turn a learner's work into a value with learner-API helpers:
-:func:`course_utils.governance.assessment_summary` (an impact assessment -> four numbers) and
-:func:`course_utils.monitoring.first_alert_months` / :func:`~course_utils.monitoring.false_alarms`
-(escalation rules -> when they fire).
+The ``run`` harnesses below say how the check exercises an answer -- which model it is given, how a
+document or a list of alerts is read -- and hold no solution: a harness that reads a document
+checks it against the case's own inputs.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from course_utils.exercises._question import Misconception, Question
-from course_utils.exercises.rules import chose, close, equals, mapping_equals, percentage_not_proportion
+from course_utils.exercises._cases import cases_for
+from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
+from course_utils.exercises.rules import equals, percentage_not_proportion
 
 NOTEBOOK = "03"
 NOTEBOOK_FILE = "03_ethics_review"
 
 # --- the notebook's settings (the notebook uses the same numbers) ------------------------------
 COHORT_SIZE, COHORT_SEED = 20000, 0
-DEPLOYMENT_SIZE, DEPLOYMENT_SEED = 12000, 1
-#: Auto-enrolment in care management: the top 3 % of scores (the 97th percentile, Obermeyer et al.).
-ENROL_SHARE = 0.03
-#: Patients with at least this many chronic conditions are the "equal, high need" comparison group.
-HIGH_NEED = 8
 #: The readmission model flags the top 10 % of validation scores for a care-management call.
 FLAG_SHARE = 0.10
-LABEL_FEATURES = ["age_band", "sex", "payer", "chronic_conditions", "prior_utilisation"]
 NUMERIC = ["chronic_conditions", "prior_utilisation"]
 CATEGORICAL = ["age_band", "sex", "payer"]
 RISK_FEATURES = NUMERIC + CATEGORICAL
-#: The two rules the learner writes, by name, and the change each must detect.
-RULE_NAMES = ("population shift", "coding change")
-RISK_CLASSES = ("prohibited", "high-risk", "limited-risk", "minimal-risk")
-FEATURE_CHOICES = ("chronic_conditions", "prior_utilisation", "age_band", "sex", "payer", "race")
+#: The two alerts the escalation policy raises, and how soon after a change each must fire.
+ALERTS = {"population shift": 1, "coding change": 2}
 
 
-
-# --- values computed from the seeded cohort ----------------------------------------------------
+# --- the value question: computed from the seeded cohort -------------------------------------------
 
 
 @cache
-def cohort():
-    from course_utils.cohort import make_readmission_cohort
-
-    return make_readmission_cohort(n=COHORT_SIZE, random_state=COHORT_SEED)
-
-
-def top_share(scores, share=ENROL_SHARE):
-    """True for the ``share`` highest scores (ties broken by row order)."""
-    ranks = pd.Series(np.asarray(scores)).rank(method="first", ascending=False).to_numpy()
-    return ranks <= share * len(ranks)
-
-
-@cache
-def enrolled():
-    """Auto-enrolment (top 3 %) by a model trained on cost and one trained on need."""
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from threadpoolctl import threadpool_limits
-
-    data = cohort()
-    X = pd.get_dummies(data[LABEL_FEATURES], columns=CATEGORICAL).astype(float)
-    selected = {}
-    with threadpool_limits(1):
-        for name, label in (("cost", "cost"), ("need", "chronic_conditions")):
-            model = HistGradientBoostingRegressor(random_state=0).fit(X, data[label])
-            selected[name] = top_share(model.predict(X))
-    return pd.DataFrame(selected, index=data.index)
-
-
-def _black_share(which):
-    black = cohort()["race"].astype(str) == "Black"
-    return float(black[enrolled()[which]].mean())
-
-
-def _black_count(which):
-    black = cohort()["race"].astype(str) == "Black"
-    return int(black[enrolled()[which]].sum())
-
-
-def _cohort_black_share():
-    return float((cohort()["race"].astype(str) == "Black").mean())
-
-
-def _high_need_rates(which):
-    data = cohort()
-    high = (data["chronic_conditions"] >= HIGH_NEED).to_numpy()
-    race = data["race"].astype(str).to_numpy()
-    chosen = enrolled()[which].to_numpy()
-    return {group: float(chosen[high & (race == group)].mean()) for group in ("Black", "White")}
-
-
-def _high_need_composition(which):
-    data = cohort()
-    high = (data["chronic_conditions"] >= HIGH_NEED).to_numpy()
-    race = data["race"].astype(str).to_numpy()
-    chosen = enrolled()[which].to_numpy() & high
-    return {group: float((race[chosen] == group).mean()) for group in ("Black", "White")}
-
-
-@cache
-def risk_model_split():
-    """The readmission model as the notebook builds it: (model, train, test, threshold)."""
+def _validation():
+    """The validation half with the model's decisions, as the notebook builds it."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    data = cohort()
+    from course_utils.cohort import make_readmission_cohort
+
+    data = make_readmission_cohort(n=COHORT_SIZE, random_state=COHORT_SEED)
     train, test = train_test_split(data, test_size=0.5, random_state=0, stratify=data["readmitted_30d"])
     model = make_pipeline(
         ColumnTransformer([("numeric", StandardScaler(), NUMERIC), ("categorical", OneHotEncoder(), CATEGORICAL)]),
         LogisticRegression(max_iter=1000),
     ).fit(train[RISK_FEATURES], train["readmitted_30d"])
     scores = model.predict_proba(test[RISK_FEATURES])[:, 1]
-    threshold = float(np.quantile(scores, 1 - FLAG_SHARE))
-    return model, train, test, threshold
+    flagged = scores >= np.quantile(scores, 1 - FLAG_SHARE)
+    return pd.DataFrame({"race": test["race"].astype(str).to_numpy(), "readmitted": test["readmitted_30d"].to_numpy(),
+                         "flagged": flagged})
 
 
 def _fnr(group):
-    model, _, test, threshold = risk_model_split()
-    flagged = model.predict_proba(test[RISK_FEATURES])[:, 1] >= threshold
-    readmitted = (test["race"].astype(str) == group).to_numpy() & (test["readmitted_30d"] == 1).to_numpy()
-    return float(1 - flagged[readmitted].mean())
+    data = _validation()
+    readmitted = data[(data["race"] == group) & (data["readmitted"] == 1)]
+    return float(1 - readmitted["flagged"].mean())
 
 
 def _fnr_gap():
     return _fnr("Black") - _fnr("White")
 
 
-@cache
-def _top_feature():
-    from sklearn.inspection import permutation_importance
-
-    model, _, test, _ = risk_model_split()
-    result = permutation_importance(model, test[RISK_FEATURES], test["readmitted_30d"], scoring="roc_auc",
-                                    n_repeats=5, random_state=0)
-    return RISK_FEATURES[int(np.argmax(result.importances_mean))]
+# --- harnesses: how the check runs an answer --------------------------------------------------------
 
 
-def _solution_risk_class():
-    # A care-allocating health system; the instructor's worked assessment (solutions/) says the same.
-    return "high-risk"
+def _linear_regression():
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression()
 
 
-def _solution_summary():
-    # What a finished assessment summarises to (tests/test_notebook03.py checks the instructor's worked one).
-    return {"problems": 0, "high-risk class": 1, "fairness metric with a threshold": 1, "thresholds above 1": 0}
+def _logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
 
 
-@cache
-def period_metrics():
-    """Metrics per month of the simulated deployment year, as the notebook computes them."""
-    from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
-    from course_utils.monitoring import metrics_by_period, simulate_deployment
-
-    model, _, _, threshold = risk_model_split()
-    year = make_readmission_cohort(n=DEPLOYMENT_SIZE, random_state=DEPLOYMENT_SEED, drift=DEFAULT_DRIFT)
-    deployed = simulate_deployment(model, year, feature_cols=RISK_FEATURES, period_col="month", threshold=threshold)
-    return metrics_by_period(deployed, period_col="month", group_col="race", outcome_col="readmitted_30d",
-                             prediction_col="flagged", n_boot=0, progress=False)
+def run_label_choice(label_choice_audit, **inputs):
+    """The learner's audit with a plain linear regression as the model (public cases are tiny)."""
+    return label_choice_audit(model=_linear_regression(), **inputs)
 
 
-def _reference_rules():
-    """The course's example rules, renamed after the change each is meant to detect."""
-    from course_utils.monitoring import load_rules, rule_as_dict
-
-    share, selection, _ = load_rules()
-    return [dict(rule_as_dict(share), name=RULE_NAMES[0]), dict(rule_as_dict(selection), name=RULE_NAMES[1])]
+def run_proxy(proxy_auc, **inputs):
+    """The learner's proxy check with a logistic regression as the model that guesses the group."""
+    return proxy_auc(model=_logistic_regression(), **inputs)
 
 
-def _expected_first_alerts():
-    from course_utils.monitoring import first_alert_months
-
-    return first_alert_months(_reference_rules(), period_metrics(), names=RULE_NAMES)
+def _fit_counterfactual_model(X_train, y_train):
+    return _logistic_regression().fit(X_train, y_train)
 
 
-def _shift_month():
-    from course_utils.cohort import DEFAULT_DRIFT
-
-    return DEFAULT_DRIFT["population_shift"]["month"]
-
-
-def _coding_month():
-    from course_utils.cohort import DEFAULT_DRIFT
-
-    return DEFAULT_DRIFT["coding_change"]["month"]
+def run_counterfactual(counterfactual_change, X_train, y_train, **inputs):
+    """Fit a logistic regression on the case's training patients, then run the learner's check with it."""
+    return counterfactual_change(model=_fit_counterfactual_model(X_train, y_train), **inputs)
 
 
-def _expected_false_alarms():
-    from course_utils.monitoring import false_alarms
+def _shap_model(background, y, numeric_cols, categorical_cols):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    return false_alarms(_reference_rules(), period_metrics(), _shift_month())
-
-
-# --- misconception rules -----------------------------------------------------------------------
-
-
-
+    encode = ColumnTransformer([("numeric", StandardScaler(), list(numeric_cols)),
+                                ("categorical", OneHotEncoder(handle_unknown="ignore"), list(categorical_cols))])
+    return make_pipeline(encode, _logistic_regression()).fit(background, y)
 
 
-_COHORT_SHARE = ("That is the share of Black patients in the whole cohort. The question asks about the patients "
-                 "the model auto-enrols: the top 3 % of its scores.")
+def run_shap(shap_values, background, y, patients, numeric_cols, categorical_cols):
+    """Fit the case's pipeline on the background patients; read the learner's Explanation as numbers.
+
+    The numbers are every SHAP value (patients x encoded columns, row by row), then each patient's
+    base value.
+    """
+    model = _shap_model(background, y, numeric_cols, categorical_cols)
+    explanation = shap_values(model=model, background=background, patients=patients)
+    if explanation is None:
+        return None
+    if not (hasattr(explanation, "values") and hasattr(explanation, "base_values")):
+        raise AnswerProblem(f"shap_values should return the shap.Explanation the explainer gives (explainer(...)); "
+                            f"it returned a {type(explanation).__name__}.")
+    values = np.asarray(explanation.values, dtype=float)
+    columns = len(model[:-1].get_feature_names_out())
+    if values.shape != (len(patients), columns):
+        raise AnswerProblem(f"the Explanation should hold one value per patient and column of the preprocessed input "
+                            f"(model[:-1].transform(...)): shape ({len(patients)}, {columns}); it has {values.shape}.")
+    base = np.broadcast_to(np.asarray(explanation.base_values, dtype=float).ravel(), (len(patients),))
+    return np.concatenate([values.ravel(), base]).tolist()
+
+
+def _compared(results, metric, comparison):
+    """A fairness metric's value in ``results``: the group compared with the reference, as the comparison says."""
+    values = results["validation"][metric]
+    group, reference = values[comparison["group"]], values[comparison["reference"]]
+    return group - reference if comparison["measure"] == "difference" else group / reference
+
+
+def assessment_record(document, results):
+    """What the check reads from an impact assessment built from ``results``: is it valid, and does it say what
+    the results say?"""
+    from course_utils.governance import validate_assessment
+
+    if not isinstance(document, dict):
+        raise AnswerProblem(f"build_assessment should return the assessment as a dict of fields; it returned a "
+                            f"{type(document).__name__}.")
+    record = {"problems": len(validate_assessment(document))}
+    metrics = [m for m in document.get("fairness_metrics") or [] if isinstance(m, dict)]
+
+    def each(test):
+        try:
+            return bool(metrics) and all(test(m) for m in metrics)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            return False
+
+    record["numbers_from_results"] = each(lambda m: abs(float(m["value_at_validation"])
+                                                        - _compared(results, m["metric"], m["comparison"])) <= 5e-4)
+    record["verdicts_follow_thresholds"] = each(lambda m: bool(m["met_at_validation"]) == (
+        m["value_at_validation"] <= m["threshold"] if m["comparison"]["measure"] == "difference"
+        else m["value_at_validation"] >= m["threshold"]))
+    record["an_error_rate_commitment"] = any(m.get("metric") in ("fnr", "tpr", "fpr") for m in metrics)
+    context = document.get("use_context") or {}
+    record["facts_from_results"] = isinstance(context, dict) and all(
+        context.get(key) == value for key, value in results["system"].items())
+    record["risk_class_follows_route"] = (document.get("eu_ai_act_risk_class") == "high-risk") == bool(
+        results["ai_act"]["high_risk"])
+    record["route_named"] = results["ai_act"]["route"] in str(document.get("risk_class_rationale", ""))
+    return record
+
+
+def run_assessment(build_assessment, results):
+    document = build_assessment(results=results)
+    return None if document is None else assessment_record(document, results)
+
+
+def first_alerts(alerts):
+    """``{alert name: first month it was raised}`` from a policy's alerts (or evaluate_rules' table)."""
+    if not (hasattr(alerts, "columns") and hasattr(alerts, "loc")):
+        raise AnswerProblem(f"escalation_policy should return a DataFrame with one row per alert (columns 'month' and "
+                            f"'alert'); it returned a {type(alerts).__name__}.")
+    alerts = alerts.reset_index() if "month" not in alerts.columns else alerts
+    name = "alert" if "alert" in alerts.columns else "rule" if "rule" in alerts.columns else None
+    if name is None or "month" not in alerts.columns:
+        raise AnswerProblem(f"escalation_policy's table should have the columns 'month' and 'alert'; it has "
+                            f"{list(alerts.columns)}.")
+    if "status" in alerts.columns:  # evaluate_rules also lists months with too little data to judge
+        alerts = alerts[alerts["status"] == "alert"]
+    unknown = sorted({str(a) for a in alerts[name]} - set(ALERTS))
+    if unknown:
+        raise AnswerProblem(f"every alert should be named {' or '.join(map(repr, ALERTS))}; yours include "
+                            f"{', '.join(map(repr, unknown))}.")
+    return {alert: int(alerts.loc[alerts[name] == alert, "month"].min()) for alert in ALERTS
+            if (alerts[name] == alert).any()}
+
+
+def policy_record(first, changes):
+    """Did the policy stay quiet before each change and catch it in time?  ``changes``: {alert: month or None}."""
+    record = {"quiet_before_any_change": all(
+        month is None and alert not in first or (month is not None and first.get(alert, month) >= month)
+        for alert, month in changes.items())}
+    for alert, month in changes.items():
+        caught = alert not in first if month is None else month <= first.get(alert, -1) <= month + ALERTS[alert]
+        record[f"{alert.replace(' ', '_')}_caught_in_time"] = caught
+    return record
+
+
+def run_policy(escalation_policy, monthly, shift_month, coding_month):
+    table = monthly.set_index(["month", "race"]) if "month" in monthly.columns else monthly
+    alerts = escalation_policy(monthly=table)
+    if alerts is None:
+        return None
+    return policy_record(first_alerts(alerts), {"population shift": shift_month, "coding change": coding_month})
+
+
+# --- rules that look at the case's inputs -------------------------------------------------------------
+
+
+def _label_rules():
+    def adds_up_to_one(output, expected, inputs):
+        rates = [v for v in output["enrolled_at_high_need"].values() if not math.isnan(v)]
+        wanted = [v for v in expected["enrolled_at_high_need"].values() if not math.isnan(v)]
+        return len(rates) > 1 and numbers_match(sum(rates), 1, 1e-9) and not numbers_match(sum(wanted), 1, 1e-9)
+
+    def whole_cohort(output, expected, inputs):
+        groups = pd.Series(np.asarray(inputs["sensitive_features"])).astype(str).value_counts(normalize=True)
+        return all(numbers_match(output["share_of_enrolled"][g], groups.get(g, 0), 1e-9)
+                   for g in expected["share_of_enrolled"]) and not all(
+            numbers_match(groups.get(g, 0), e, 1e-9) for g, e in expected["share_of_enrolled"].items())
+
+    def percentages(output, expected, inputs):
+        return all(numbers_match(o, 100 * expected[c][g], 1e-6) for c in expected for g, o in output[c].items()
+                   if not math.isnan(expected[c][g])) and any(v > 0 for v in expected["share_of_enrolled"].values())
+
+    return [
+        Misconception(percentages, "Those are percentages. Return proportions between 0 and 1."),
+        Misconception(whole_cohort, "Your share_of_enrolled is each group's share of all patients. It should be the "
+                                    "group's share of the enrolled patients only (the top scores)."),
+        Misconception(adds_up_to_one, "Your enrolled_at_high_need adds up to 1 over the groups: that is the make-up of "
+                                      "the enrolled high-need patients. The question is, within each group, what share "
+                                      "of its high-need patients is enrolled: divide by the group's high-need patients."),
+    ]
+
+
+def _calibration_rules():
+    def difference_of_means(output, expected, inputs):
+        y, p = np.asarray(inputs["y_true"], float), np.asarray(inputs["y_prob"], float)
+        return numbers_match(output["intercept"], y.mean() - p.mean(), 1e-6) and not numbers_match(
+            expected["intercept"], y.mean() - p.mean(), 1e-3)
+
+    def logit_of_means(output, expected, inputs):
+        y, p = np.asarray(inputs["y_true"], float), np.asarray(inputs["y_prob"], float)
+        gap = math.log(y.mean() / (1 - y.mean())) - math.log(p.mean() / (1 - p.mean()))
+        return numbers_match(output["intercept"], gap, 1e-6) and not numbers_match(expected["intercept"], gap, 1e-3)
+
+    def ignores_level(output, expected, inputs):
+        from scipy.stats import norm
+
+        level = inputs.get("confidence_level", 0.95)
+        ratio = norm.ppf(0.975) / norm.ppf((1 + level) / 2)
+        width = output["slope_high"] - output["slope_low"]
+        return level != 0.95 and numbers_match(width, ratio * (expected["slope_high"] - expected["slope_low"]), 1e-3)
+
+    return [
+        Misconception(difference_of_means, "Your intercept is the mean outcome minus the mean prediction "
+                                           "(calibration-in-the-large as a difference). The calibration intercept is on "
+                                           "the log-odds scale: the a in logit P(y=1) = a + logit(p), with the model's "
+                                           "log-odds as a fixed offset."),
+        Misconception(logit_of_means, "Your intercept compares the log-odds of the two means. The calibration "
+                                      "intercept fits a to every patient: solve sum(expit(a + logit(p))) = sum(y)."),
+        Misconception(ignores_level, "Your interval is a 95 % interval whatever confidence_level says: use "
+                                     "norm.ppf((1 + confidence_level) / 2) as the multiplier."),
+    ]
+
+
+def _proxy_rules():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    def target(inputs):
+        return (pd.Series(np.asarray(inputs["sensitive_features"])).astype(str) == str(inputs["group"])).to_numpy()
+
+    def in_sample(output, expected, inputs):
+        y = target(inputs).astype(int)
+        scores = _logistic_regression().fit(inputs["X"], y).predict_proba(inputs["X"])[:, 1]
+        return numbers_match(output["auc"], roc_auc_score(y, scores), 1e-9)
+
+    def unstratified(output, expected, inputs):
+        y = target(inputs).astype(int)
+        folds = KFold(inputs.get("n_splits", 5), shuffle=True, random_state=inputs.get("random_state", 0))
+        scores = cross_val_predict(_logistic_regression(), inputs["X"], y, cv=folds, method="predict_proba")[:, 1]
+        return numbers_match(output["auc"], roc_auc_score(y, scores), 1e-9) and not numbers_match(
+            output["auc"], expected["auc"], 1e-9)
+
+    return [
+        Misconception(lambda output, expected, inputs: numbers_match(output["auc"], 1 - expected["auc"], 1e-9),
+                      "Your AUC is 1 minus the expected one: the model predicts membership of the other groups. Code "
+                      "the patients of `group` as 1 and everyone else as 0."),
+        Misconception(in_sample, "That AUC is in-sample: the model was fitted on every patient and then scored them, "
+                                 "which flatters it. Use out-of-fold scores (cross_val_predict)."),
+        Misconception(unstratified, "Your folds are not stratified: StratifiedKFold(n_splits, shuffle=True, "
+                                    "random_state=random_state)."),
+    ]
+
+
+def _counterfactual_rules():
+    return [
+        Misconception(lambda output, expected, inputs: numbers_match(output["mean_change"], -expected["mean_change"], 1e-9)
+                      and expected["mean_change"] != 0,
+                      "Your mean change has the wrong sign: it is the counterfactual score minus the original score."),
+        Misconception(lambda output, expected, inputs: numbers_match(output["share_changed"],
+                                                                     expected["share_changed"] * len(inputs["X"]), 1e-9)
+                      and expected["share_changed"] > 0,
+                      "Your share_changed is a count of patients. Divide by the number of patients."),
+        Misconception(lambda output, expected, inputs: numbers_match(output["share_changed"],
+                                                                     100 * expected["share_changed"], 1e-9)
+                      and expected["share_changed"] > 0,
+                      "Those are percentages. Return proportions between 0 and 1."),
+    ]
+
+
+def _shap_rules():
+    def probabilities(output, expected, inputs):
+        model = _shap_model(inputs["background"], inputs["y"], inputs["numeric_cols"], inputs["categorical_cols"])
+        n = len(inputs["patients"])
+        values = np.asarray(output[: len(output) - n]).reshape(n, -1)
+        risk = model.predict_proba(inputs["patients"])[:, 1]
+        return np.allclose(values.sum(axis=1) + np.asarray(output[-n:]), risk, atol=1e-4)
+
+    return [
+        Misconception(probabilities, "Your values add up to predicted probabilities. LinearExplainer explains the "
+                                     "logistic regression's log-odds: give it model[-1] and the encoded data."),
+    ]
+
+
+def _ai_act_rules():
+    def says(route, when):
+        return lambda output, expected, inputs: output["route"] == route and when(inputs["system"])
+
+    return [
+        Misconception(says("Article 6(3)", lambda s: s["profiling"]),
+                      "The Article 6(3) exemption never covers a system that profiles people (its last sentence): an "
+                      "Annex III system that profiles is always high-risk."),
+        Misconception(says("Article 6(1)", lambda s: s["medical_device_class"] == "I"),
+                      "Article 6(1) needs a product that must undergo a third-party (notified-body) conformity "
+                      "assessment. MDR class I software is self-certified by its manufacturer."),
+        Misconception(says("Article 6(3)", lambda s: s["medical_device_class"] in ("IIa", "IIb", "III")),
+                      "Article 6(3) derogates from paragraph 2 (Annex III) only: a medical device that needs a notified "
+                      "body is high-risk through Article 6(1) whatever Annex III says."),
+        Misconception(lambda output, expected, inputs: output["high_risk"] is True and expected["high_risk"] is False
+                      and expected["route"] == "none",
+                      "Health is not an Annex III area in itself: a system is high-risk through Article 6(1) (a "
+                      "medical device that needs a notified body) or through a listed Annex III use."),
+    ]
+
+
+def _false(field, feedback):
+    """The learner's record says False where the case's record says True."""
+    return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
+
+
+def _assessment_rules():
+    return [
+        Misconception(lambda output, expected, inputs: output["problems"] > 0,
+                      "validate_assessment finds problems in the document your function returns. Print them: "
+                      "for p in validate_assessment(build_assessment(results)): print(p)."),
+        _false("numbers_from_results", "A value_at_validation is not the value in `results`: compute each one from "
+                                      "results['validation'] (group minus reference, or group / reference), do not type "
+                                      "it in."),
+        _false("verdicts_follow_thresholds", "A met_at_validation does not follow from its value and threshold: a "
+                                            "difference meets it when at most the threshold, a ratio when at least."),
+        _false("facts_from_results", "use_context should carry results['system'] as it is: the facts the class "
+                                    "follows from."),
+        _false("risk_class_follows_route", "The risk class should follow results['ai_act']: 'high-risk' exactly when "
+                                          "it says high_risk is True."),
+        _false("route_named", "Name the route (results['ai_act']['route'], e.g. 'Article 6(2)') in risk_class_rationale."),
+        _false("an_error_rate_commitment", "Commit to at least one error-rate metric (fnr, tpr or fpr): selection "
+                                          "rates alone ignore that the groups' needs differ."),
+    ]
+
+
+def _policy_rules():
+    return [
+        _false("quiet_before_any_change", "Your policy raises an alert before anything changed: it fires on noise. Look "
+                                         "at how much the watched values vary from month to month before a change, and "
+                                         "ask for two months in a row where one noisy month should not page anyone."),
+        _false("population_shift_caught_in_time", "Your 'population shift' alert is missing or late: it should fire in "
+                                                 "the month the group's share jumps, or the next."),
+        _false("coding_change_caught_in_time", "Your 'coding change' alert is missing or late: it should fire within two "
+                                              "months of the month the model stops flagging the group. Is a threshold "
+                                              "written as a percentage, or the comparison the wrong way round?"),
+    ]
+
 
 QUESTIONS = [
-    Question(
-        id="ethics-cost-black-share",
+    CodeQuestion(
+        id="ethics-label-choice-function",
         notebook=NOTEBOOK,
-        points=2,
-        kind="number",
-        tolerance=0.005,
-        expected=lambda: _black_share("cost"),
-        misconceptions=[
-            percentage_not_proportion(0.5),
-            equals(lambda: _black_share("need"), "That is the share under the model trained on need. This "
-                    "question asks about the model trained on cost.", 0.002),
-            equals(_cohort_black_share, _COHORT_SHARE, 0.002),
-            Misconception(lambda answer, expected: float(answer).is_integer() and int(answer) == _black_count("cost"),
-                          "You gave a count of patients. Give the share: Black patients among the auto-enrolled."),
-        ],
-        hints=["Take the patients with enrolled_by_cost True, and compute the share whose race is Black.",
-               "enrolled[enrolled['by_cost']]['race'].eq('Black').mean()-style: a proportion between 0 and 1."],
-    ),
-    Question(
-        id="ethics-need-black-share",
-        notebook=NOTEBOOK,
-        points=2,
-        kind="number",
-        tolerance=0.005,
-        expected=lambda: _black_share("need"),
-        misconceptions=[
-            percentage_not_proportion(0.5),
-            equals(lambda: _black_share("cost"), "That is the cost model's share again. The cost share is not the "
-                    "need share: use the selection of the model trained on chronic_conditions.", 0.002),
-            equals(_cohort_black_share, _COHORT_SHARE, 0.002),
-            Misconception(lambda answer, expected: float(answer).is_integer() and int(answer) == _black_count("need"),
-                          "You gave a count of patients. Give the share: Black patients among the auto-enrolled."),
-        ],
-        hints=["Same as the previous exercise, with the selection of the model trained on need."],
-    ),
-    Question(
-        id="ethics-equal-need-enrolment",
-        notebook=NOTEBOOK,
-        points=3,
-        kind="mapping",
-        tolerance=0.005,
-        expected=lambda: _high_need_rates("cost"),
-        misconceptions=[
-            mapping_equals(lambda: _high_need_rates("need"), "Those are the need model's enrolment rates. The question "
-                           "asks how the model trained on cost treats patients of equal need.", 0.002),
-            Misconception(lambda answer, expected: all(close(v, 100 * expected[k], 0.5) for k, v in answer.items()),
-                          "Those look like percentages. Give proportions between 0 and 1 (e.g. 0.25, not 25)."),
-            mapping_equals(lambda: _high_need_composition("cost"), "Those are the shares of each group among the "
-                           "enrolled high-need patients. The question asks, within each group, what share is "
-                           "enrolled: divide by the group's high-need patients.", 0.002),
-        ],
-        hints=["Keep the patients with chronic_conditions >= 8; then, per race, the mean of enrolled_by_cost."],
+        points=4,
+        signature="label_choice_audit(model, X, label, sensitive_features, need, high_need=8, top_share=0.03)",
+        cases=cases_for("ethics-label-choice-function"),
+        returns="table",
+        tolerance=1e-9,
+        run=run_label_choice,
+        misconceptions=_label_rules(),
+        hints=["Fit a copy of the model (`sklearn.base.clone(model)`) on X and label, score X, and enrol the "
+               "`round(top_share * len(X))` highest scores; equal scores: the earlier row first "
+               "(`np.argsort(-scores, kind=\"stable\")`).",
+               "share_of_enrolled: each group's count among the enrolled / the number enrolled (0 for a group with "
+               "nobody enrolled). enrolled_at_high_need: among the group's patients with need >= high_need, the mean "
+               "of enrolled."],
     ),
     Question(
         id="ethics-fnr-gap",
@@ -275,103 +428,119 @@ QUESTIONS = [
         tolerance=0.005,
         expected=_fnr_gap,
         misconceptions=[
-            Misconception(lambda answer, expected: close(answer, -expected, 0.005) and abs(expected) > 0.01,
+            Misconception(lambda answer, expected: math.isclose(answer, -expected, abs_tol=0.005) and abs(expected) > 0.01,
                           "The sign is the wrong way round: the question asks for Black minus White. (A TPR "
                           "difference also has the opposite sign of the FNR difference.)"),
             percentage_not_proportion(0.5),
             equals(lambda: _fnr("Black"), "That is the FNR of Black patients alone. The gap is their FNR minus "
-                    "White patients' FNR.", 0.002),
+                                          "White patients' FNR.", 0.002),
         ],
         hints=["FNR of a group: among its readmitted patients (readmitted_30d == 1), the share not flagged.",
                "Compute it for Black and for White patients in the validation half, then subtract."],
     ),
-    Question(
-        id="ethics-risk-class",
+    CodeQuestion(
+        id="ethics-calibration-function",
         notebook=NOTEBOOK,
-        points=1,
-        kind="choice",
-        choices=RISK_CLASSES,
-        expected=_solution_risk_class,
-        misconceptions=[
-            chose("limited-risk", "'Limited risk' is for systems with transparency duties only, such as chatbots. "
-                  "This score decides who is offered a health-care service: read Annex III, point 5."),
-            chose("minimal-risk", "Minimal risk is for systems such as spam filters. A score that allocates "
-                  "health care to patients is not minimal risk: read Annex III, point 5."),
-            chose("prohibited", "Prohibited practices (Article 5) are e.g. social scoring and manipulation. "
-                  "Allocating care management is allowed, under strict obligations: which class carries them?"),
-        ],
-        hints=["The EU AI Act lists access to essential services, healthcare included, in Annex III."],
+        points=4,
+        signature="calibration_intercept_slope(y_true, y_prob, confidence_level=0.95)",
+        cases=cases_for("ethics-calibration-function"),
+        returns="record",
+        tolerance=1e-4,
+        misconceptions=_calibration_rules(),
+        hints=["Work on the log-odds, `offset = logit(y_prob)` (scipy.special). The intercept a solves "
+               "sum(expit(a + offset)) = sum(y): `brentq(lambda a: np.sum(expit(a + offset) - y), -20, 20)`; its "
+               "standard error is 1 / sqrt(sum(q (1 - q))) with q = expit(a + offset).",
+               "The slope: a logistic regression of y on [1, offset] without penalty (a few Newton steps with numpy, or "
+               "LogisticRegression(C=np.inf)); its standard error is the square root of entry [1, 1] of the inverse of "
+               "X.T @ diag(q (1 - q)) @ X. Interval: estimate -/+ norm.ppf((1 + confidence_level) / 2) x SE."],
     ),
-    Question(
-        id="ethics-assessment-valid",
+    CodeQuestion(
+        id="ethics-proxy-function",
         notebook=NOTEBOOK,
         points=3,
-        kind="mapping",
-        tolerance=0,
-        expected=_solution_summary,
-        misconceptions=[
-            Misconception(lambda answer, expected: answer["high-risk class"] == 0,
-                          "Your assessment does not put the system in the right EU AI Act class. A system that "
-                          "decides who receives care is not 'limited-risk': see the previous exercise."),
-            Misconception(lambda answer, expected: answer["thresholds above 1"] > 0,
-                          "A fairness threshold is above 1: it looks like a percentage. Write thresholds as "
-                          "proportions (0.05 for five percentage points, 0.8 for a ratio of four fifths)."),
-            Misconception(lambda answer, expected: answer["fairness metric with a threshold"] == 0,
-                          "No fairness metric has a numeric threshold. Name at least one metric and the largest "
-                          "difference (or smallest ratio) you will accept."),
-            Misconception(lambda answer, expected: answer["problems"] > 0,
-                          "validate_assessment still finds problems. Print them (for p in "
-                          "validate_assessment(assessment): print(p)) and fix each one."),
-        ],
-        hints=["Run validate_assessment(assessment) and read each problem: it names the field and what belongs there."],
+        signature=("proxy_auc(model, X, sensitive_features, group, n_splits=5, random_state=0, n_boot=1000, "
+                   "confidence_level=0.95)"),
+        cases=cases_for("ethics-proxy-function"),
+        returns="record",
+        tolerance=1e-9,
+        run=run_proxy,
+        misconceptions=_proxy_rules(),
+        hints=["The target is 1 for the patients of `group`, 0 for everyone else. Out-of-fold scores: "
+               "cross_val_predict(clone(model), X, y, cv=StratifiedKFold(n_splits, shuffle=True, "
+               "random_state=random_state), method=\"predict_proba\")[:, 1]; then roc_auc_score.",
+               "Resample exactly as the exercise says: idx = np.random.default_rng(random_state).integers(0, n, "
+               "size=(n_boot, n)); the AUC of (y[i], scores[i]) for each row i of idx (skip a resample with one class); "
+               "np.nanquantile of those AUCs at (1 - confidence_level) / 2 and (1 + confidence_level) / 2."],
     ),
-    Question(
-        id="ethics-rules-false-alarms",
+    CodeQuestion(
+        id="ethics-counterfactual-function",
         notebook=NOTEBOOK,
         points=2,
-        kind="integer",
-        expected=_expected_false_alarms,
-        misconceptions=[
-            Misconception(lambda answer, expected: int(answer) > expected,
-                          "Your rules raise alerts in months 0-5, before anything changed: they fire on noise. "
-                          "Compare your thresholds with the month-to-month variation in months 0-5, and ask "
-                          "for consecutive months where one noisy month should not page anyone."),
-        ],
-        hints=["Look at the months 0-5 of period_metrics: how much does each watched value vary by chance?"],
+        signature="counterfactual_change(model, X, X_counterfactual, threshold)",
+        cases=cases_for("ethics-counterfactual-function"),
+        returns="record",
+        tolerance=1e-9,
+        run=run_counterfactual,
+        misconceptions=_counterfactual_rules(),
+        hints=["Score both frames with model.predict_proba(...)[:, 1]; a patient is flagged when the score is at least "
+               "the threshold. Every result is a mean over all patients."],
     ),
-    Question(
-        id="ethics-rules-first-alerts",
+    CodeQuestion(
+        id="ethics-shap-function",
         notebook=NOTEBOOK,
         points=3,
-        kind="mapping",
-        tolerance=0,
-        expected=_expected_first_alerts,
-        misconceptions=[
-            Misconception(lambda answer, expected: -1 in answer.values(),
-                          "One of your rules never fires. Is a threshold written as a percentage (5 for five "
-                          "points, where the metrics are proportions such as 0.05)? Is the direction right?"),
-            Misconception(lambda answer, expected: answer[RULE_NAMES[0]] < _shift_month()
-                          or answer[RULE_NAMES[1]] < _coding_month(),
-                          "A rule fires before the change it should detect: it fires on noise."),
-            Misconception(lambda answer, expected: answer[RULE_NAMES[1]] == _coding_month(),
-                          "Your coding-change rule fires after a single month. The exercise asks for two "
-                          "consecutive months, so that one noisy month cannot page the safety officer."),
-            Misconception(lambda answer, expected: answer[RULE_NAMES[0]] > _shift_month(),
-                          "Your population-shift rule fires late: the shift is visible in its very first month."),
-        ],
-        hints=["Use evaluate_rules(period_metrics, my_rules) and look at the first month each rule alerts."],
+        signature="shap_values(model, background, patients)",
+        cases=cases_for("ethics-shap-function"),
+        returns="array",
+        tolerance=1e-6,
+        run=run_shap,
+        misconceptions=_shap_rules(),
+        hints=["The logistic regression is model[-1] and sees the data after model[:-1].transform(...): explain it on "
+               "the transformed background and patients.",
+               "shap.maskers.Independent(encoded_background, max_samples=len(background)) keeps every background row "
+               "(the default keeps 100); shap.LinearExplainer(model[-1], masker); then call the explainer on the "
+               "encoded patients."],
     ),
-    Question(
-        id="ethics-top-feature",
+    CodeQuestion(
+        id="ethics-ai-act-function",
         notebook=NOTEBOOK,
-        points=1,
-        kind="choice",
-        choices=FEATURE_CHOICES,
-        expected=_top_feature,
-        misconceptions=[
-            chose("race", "race is not one of the model's inputs. (Other features can still carry information "
-                  "about it: that is why the audit is by race.)"),
-        ],
-        hints=["The largest mean drop in AUC in the permutation-importance table."],
+        points=2,
+        signature="ai_act_high_risk(system)",
+        cases=cases_for("ethics-ai-act-function"),
+        returns="record",
+        misconceptions=_ai_act_rules(),
+        hints=["First Article 6(1): medical-device software of MDR class IIa, IIb or III needs a notified body. Then "
+               "Article 6(2): an Annex III point. Then Article 6(3): a listed system meeting one of its conditions is "
+               "not high-risk -- unless it profiles people."],
+    ),
+    CodeQuestion(
+        id="ethics-assessment-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="build_assessment(results)",
+        cases=cases_for("ethics-assessment-function"),
+        returns="record",
+        run=run_assessment,
+        misconceptions=_assessment_rules(),
+        hints=["Start from the template's fields (print(template_path().read_text())) as a dict; write your own text "
+               "for each; take every number, the facts and the class from `results`.",
+               "value_at_validation for an FNR gap: results['validation']['fnr']['Black'] - "
+               "results['validation']['fnr']['White']; met_at_validation: value <= threshold for a difference, "
+               "value >= threshold for a ratio."],
+    ),
+    CodeQuestion(
+        id="ethics-policy-function",
+        notebook=NOTEBOOK,
+        points=5,
+        signature="escalation_policy(monthly)",
+        cases=cases_for("ethics-policy-function"),
+        returns="record",
+        run=run_policy,
+        misconceptions=_policy_rules(),
+        hints=["monthly.xs(\"Black\", level=\"race\") is one row per month for Black patients. Compare each month with "
+               "what months before any change look like (the noise), not with the previous month.",
+               "Two months in a row: `breach & breach.shift(1, fill_value=False)`. Return "
+               "pd.DataFrame(rows, columns=[\"month\", \"alert\"]) -- or evaluate_rules(monthly, your_rules) with rules "
+               "named 'population shift' and 'coding change'."],
     ),
 ]
