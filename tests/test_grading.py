@@ -90,7 +90,7 @@ def test_every_hand_in_gets_exactly_one_row(graded):
     "Siân O'Connor", "José Núñez-García", "李明", "Ng, Mai", "Malformed Json", "Not A Notebook", "Binary File",
     "Empty File", "Empty Notebook", "Wrong Notebook", "Cells Deleted", "Cells Reordered", "Test Cell Edited",
     "Grade Id Removed", "Infinite Loop", "Sys Exit", "Os Exit", "Kernel Crash", "Fifty Megabytes",
-    "Raises Everywhere", "Reads Solutions", "Writes Outside", "Opens Network", "Imports Instructor Tools", "Leaks Hidden Test", "Answer Key"]))
+    "Raises Everywhere", "Reads Solutions", "Writes Outside", "Opens Network", "Imports Instructor Tools", "Remounts Read Only", "Leaks Hidden Test", "Answer Key"]))
 def test_each_hand_in_gets_the_grade_it_deserves(graded, learner):
     expected, result = graded["expected"][learner], graded["results"][learner]
     assert (result.status, result.total) == (expected.status, expected.total), result.message

@@ -9,8 +9,10 @@ starts each submission's kernel inside `bubblewrap <https://github.com/container
   Python installation and virtual environment, and the learner edition's ``course_utils`` package
   with its data (see :func:`course_utils.instructor.learner_edition.write_package`);
 * read-write: the submission's own temporary folder (its working directory, ``HOME`` and ``TMPDIR``);
-* no network (its own empty network namespace), no other processes (its own PID namespace), and
-  the sandbox dies with the grader (``--die-with-parent``).
+* no network (its own empty network namespace), no other processes (its own PID namespace), no
+  capabilities (``--cap-drop ALL``: a grader run as root would otherwise leave the kernel root inside
+  its namespace, able to remount its read-only folders writable), and the sandbox dies with the
+  grader (``--die-with-parent``).
 
 The course's ``solutions/``, the other submissions and the instructor's output folder are simply
 not there.  The kernel talks to the grader through Unix sockets in the submission's folder, since
@@ -82,7 +84,7 @@ def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: l
         Working directory inside the sandbox (default: ``writable``).
     """
     readable = python_paths() if readable is None else readable
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
             "--proc", "/proc", "--dev", "/dev"]
     for folder in SYSTEM_DIRS + ETC_FILES:
         argv += ["--ro-bind-try", folder, folder]
