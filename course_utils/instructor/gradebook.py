@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.handin import learner_name, safe_file_stem
-from course_utils.instructor import grading, release, sandbox
+from course_utils.instructor import grading, kernels, learner_edition, release, sandbox
+from course_utils.instructor import limits as resource_limits
 
 
 EXECUTED_FOLDER = "executed-instructor-only"  # executed hand-ins with hidden tests, when asked for
@@ -116,7 +117,8 @@ def checksums(paths) -> dict[Path, str]:
 
 
 def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: float | None = None,
-                use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False
+                use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False,
+                limits: resource_limits.Limits | None = None, cold_start: bool = False
                 ) -> list[grading.SubmissionResult]:
     """Grade every hand-in in ``folder``; write ``out/gradebook.csv`` and ``out/feedback/``; return the rows.
 
@@ -139,6 +141,12 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     keep_executed : bool
         Also save each executed notebook in ``out/executed-instructor-only/``.  They contain the hidden
         tests: never hand them back to learners.
+    limits : Limits, optional
+        Memory, processes, folder size and processor time of each hand-in (default:
+        :func:`course_utils.instructor.grading.default_limits`).
+    cold_start : bool
+        Start every kernel anew instead of forking it from the class's warm template
+        (see :mod:`course_utils.instructor.kernels`).
     """
     notebook = release.solution_path(notebook).name[:2]
     folder, out = Path(folder).resolve(), Path(out).resolve()
@@ -147,15 +155,22 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     hand_ins = find_hand_ins(folder, notebook)
     before = checksums(h.path for h in hand_ins if h.path)
     use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
+    seconds = seconds or grading.time_limit(notebook)
+    limits = limits or grading.default_limits(seconds)
     with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
-        setup = grading.prepare(notebook, Path(scratch))
+        # The warm template starts importing first, while nbgrader builds its database.
+        package_dir = learner_edition.write_package(Path(scratch) / "learner-package")
+        with kernels.KernelStarter(package_dir, grading.solution_notebook(notebook), use_sandbox=use_sandbox,
+                                   cold=cold_start or not hand_ins, scratch=Path(scratch)) as starter:
+            setup = grading.prepare(notebook, Path(scratch), package_dir)
 
-        def grade(hand_in: HandIn) -> grading.SubmissionResult:
-            executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
-            return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None)
+            def grade(hand_in: HandIn) -> grading.SubmissionResult:
+                executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
+                return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None,
+                                  limits, starter)
 
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
+            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+                results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
     after = checksums(before)
     changed = [path.name for path, digest in before.items() if after.get(path) != digest]
     if changed:  # cannot happen through the grader; a sign someone edited files during grading
@@ -165,7 +180,7 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     return results
 
 
-def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to
+def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to, limits, starter
                ) -> grading.SubmissionResult:
     """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end."""
     questions = grading.graded_cells(setup.notebook)
@@ -177,7 +192,7 @@ def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbo
         return blank
     try:
         result = grading.grade_submission(hand_in.path, hand_in.learner_id, setup, seconds, use_sandbox,
-                                          executed_to)
+                                          executed_to, limits, starter)
     except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
         blank.status = grading.GRADER_ERROR
         blank.message = (f"The grader could not grade this hand-in ({type(error).__name__}: {error}). "
