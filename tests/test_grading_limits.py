@@ -163,3 +163,34 @@ def test_the_limits_launcher_sets_the_limits_before_the_command_runs():
                                  " *resource.getrlimit(resource.RLIMIT_CPU))"], LIMITS)
     printed = subprocess.run(argv, capture_output=True, text=True, check=True, env={**os.environ}).stdout.split()
     assert printed == [str(LIMITS.memory), str(LIMITS.memory), "8", str(8 + limits.CPU_GRACE_SECONDS)]
+
+
+def test_course_grade_takes_the_limits_and_ends_quietly(tmp_path):
+    """The options reach the hand-ins, and a run with a timeout and a dead kernel ends without asyncio's
+    "Task was destroyed but it is pending!" (nbclient's cancelled output poll is finished, not left behind)."""
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    nbformat.write(_with_cell_after("orient-n-patients", "while True:\n    pass"), folder / "Loops.ipynb")
+    nbformat.write(_with_cell_after("orient-n-patients", "import os\nos._exit(3)"), folder / "Exits.ipynb")
+    nbformat.write(_with_cell_after("orient-n-patients", ALLOCATES), folder / "Allocates Too Much.ipynb")
+    course = Path(sys.executable).parent / "course"
+    done = subprocess.run([str(course), "grade", str(folder), "--notebook", "00", "--out", str(tmp_path / "grades"),
+                           "--timeout", "20", "--memory", "1G", "--processes", "64", "--disk", "128M", "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert ("limits per hand-in: 20 s for the whole notebook, 1 GB of memory per process, 64 processes and threads, "
+            "128 MB of files, 20 s of processor time per process") in done.stdout
+    assert "3 hand-ins: 1 kernel-died, 1 memory, 1 timeout." in done.stdout, done.stdout
+    assert "Task was destroyed" not in done.stderr and "never awaited" not in done.stderr, done.stderr
+    assert [line for line in done.stderr.splitlines() if not line.startswith("note: ")] == [], done.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--memory", "lots", "Give a size like 2G"),
+    ("--processes", "3", "processes must be a whole number of at least 16"),
+])
+def test_course_grade_refuses_a_limit_it_cannot_use(tmp_path, option, value, message):
+    course = Path(sys.executable).parent / "course"
+    done = subprocess.run([str(course), "grade", str(tmp_path), "--notebook", "00", "--out", str(tmp_path / "g"),
+                           option, value], capture_output=True, text=True)
+    assert done.returncode == 2 and message in done.stderr, done.stderr

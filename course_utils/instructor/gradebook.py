@@ -118,7 +118,7 @@ def checksums(paths) -> dict[Path, str]:
 
 def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: float | None = None,
                 use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False,
-                limits: resource_limits.Limits | None = None, cold_start: bool = False
+                limits: resource_limits.Limits | None = None, cold_start: bool = False, log=None
                 ) -> list[grading.SubmissionResult]:
     """Grade every hand-in in ``folder``; write ``out/gradebook.csv`` and ``out/feedback/``; return the rows.
 
@@ -147,6 +147,8 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     cold_start : bool
         Start every kernel anew instead of forking it from the class's warm template
         (see :mod:`course_utils.instructor.kernels`).
+    log : callable, optional
+        Called with a sentence when kernels could not start warm (they then start cold).
     """
     notebook = release.solution_path(notebook).name[:2]
     folder, out = Path(folder).resolve(), Path(out).resolve()
@@ -171,6 +173,8 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
 
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
                 results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
+            if log and starter.template is not None and not starter.warm:
+                log(f"kernels started cold, not from the warm template ({starter.warm_problem}).")
     after = checksums(before)
     changed = [path.name for path, digest in before.items() if after.get(path) != digest]
     if changed:  # cannot happen through the grader; a sign someone edited files during grading

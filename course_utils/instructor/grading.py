@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -295,7 +296,7 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
     client.on_cell_execute, client.on_cell_executed = executing, executed
     try:
         # The kernel's own stdout/stderr (start-up banners, C-level crashes) are not the learner's output.
-        client.execute(cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _run_in_own_loop(client.async_execute(cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     except CellTimeoutError:
         outcome.status, outcome.message = TIMED_OUT, (
             f"Your notebook did not finish within the time limit ({int(seconds)} s): it was still running "
@@ -316,6 +317,26 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
     outcome.output_capped, outcome.kernel = client.output_capped, getattr(manager, "started", "cold")
     outcome.timings.update(_split(notebook, cell_seconds))
     return outcome
+
+
+def _run_in_own_loop(coroutine):
+    """Run ``coroutine`` in an event loop of its own, and close that loop with nothing left pending.
+
+    When a cell times out or the kernel dies, nbclient cancels its output poll but returns before the
+    loop lets it finish; left in a thread's loop, the task is reported destroyed when Python exits.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # jupyter_client looks the thread's loop up
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _breach(breach: str, limits, notebook, cell_index) -> tuple[str, str]:

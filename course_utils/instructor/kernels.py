@@ -102,6 +102,23 @@ def notebook_imports(notebook) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
+def unheld_limits(use_sandbox: bool) -> list[str]:
+    """The limits of :mod:`~course_utils.instructor.limits` that cannot hold on this machine, in words."""
+    notes = []
+    groups = resource_limits.ProcessCgroups()
+    counted = groups.available or (use_sandbox and resource_limits.nproc_counts_only_the_sandbox())
+    groups.close()
+    if not counted:
+        notes.append("processes and threads are not capped here: no pids cgroup could be made, and RLIMIT_NPROC "
+                     "counts only inside bubblewrap, for a user other than root, on Linux 5.14 or newer.")
+    if not use_sandbox:
+        notes.append("without bubblewrap only each file's size is capped, not the folder's.")
+    elif not sandbox.sandbox_status().sized_folders:
+        notes.append("this bubblewrap cannot size a folder (--size needs 0.8 or newer): only each file's size is "
+                     "capped, not the folder's.")
+    return notes
+
+
 # --- the warm template ------------------------------------------------------------------------------
 
 class WarmTemplate:
