@@ -1,4 +1,4 @@
-"""The instructor's ``course`` subcommands: release, execute, grade, export-learner.
+"""The instructor's ``course`` subcommands: release, execute, grade, marks, export-learner.
 
 :mod:`course_utils.cli` adds these to the ``course`` command when the instructor tools are
 installed; each is a thin layer over one module of this package.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from course_utils.instructor import release
 
-NAMES = ("release", "execute", "grade", "export-learner")
+NAMES = ("release", "execute", "grade", "marks", "export-learner")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -59,9 +59,17 @@ def _grade(args: argparse.Namespace) -> int:
     results = gradebook.grade_class(args.submissions, notebook, out, jobs=args.jobs, seconds=seconds,
                                     use_sandbox=use_sandbox, progress=not args.quiet,
                                     keep_executed=args.keep_executed, limits=per_hand_in, cold_start=args.cold_start,
-                                    log=lambda note: print(f"note: {note}", file=sys.stderr))
+                                    log=lambda note: print(f"note: {note}", file=sys.stderr), anonymise=args.anonymise)
     print(gradebook.summary(results))
     print(f"wrote {out / 'gradebook.csv'} and {len(results)} feedback files in {out / 'feedback'}")
+    print(f"mark the Reflect answers on the pages in {out / 'marking'}, then: course marks merge {out} marks-*.csv")
+    return 0
+
+
+def _marks(args: argparse.Namespace) -> int:
+    from course_utils.instructor import gradebook
+
+    print(gradebook.merge_marks(args.grades, args.csv))
     return 0
 
 
@@ -102,7 +110,16 @@ def add_commands(commands) -> None:
     parser.add_argument("--cpu-time", type=float, help="seconds of processor time per process (default: --timeout's)")
     parser.add_argument("--cold-start", action="store_true",
                         help="start every kernel anew instead of forking it from a warm template (slower)")
+    parser.add_argument("--anonymise", action="store_true",
+                        help="show learners on the Reflect marking pages under codes, not names")
     parser.set_defaults(run=_grade)
+
+    parser = commands.add_parser("marks", help="merge marks of Reflect answers into a gradebook (instructors)")
+    marks = parser.add_subparsers(dest="action", required=True)
+    merge = marks.add_parser("merge", help="fold marks saved from the marking pages into gradebook.csv and feedback")
+    merge.add_argument("grades", help="the folder `course grade` wrote (its --out), e.g. grades/01")
+    merge.add_argument("csv", nargs="+", help="marks CSV files saved from the marking pages")
+    merge.set_defaults(run=_marks)
 
     parser = commands.add_parser("export-learner",
                                  help="write the learner edition (no solutions, no hidden tests) to a folder")

@@ -90,6 +90,7 @@ class SubmissionResult:
     timings: dict = field(default_factory=dict)    # seconds: start, imports, cells, tests (see run_submission)
     kernel: str = ""                               # how its kernel started: "warm", "cold", or "" (none ran)
     answers: dict = field(default_factory=dict)    # grade_id -> a Reflect answer as written (Markdown)
+    comments: dict = field(default_factory=dict)   # grade_id -> the instructor's comment on a marked answer
 
     @property
     def total(self) -> float:

@@ -194,7 +194,7 @@ def main(modules: list[str]) -> None:
     _die_with_parent()
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing an import prints may reach the replies
-    for name in modules + ["ipykernel.kernelapp"]:
+    for name in modules + ["ipykernel.kernelapp", "ipykernel.ipkernel"]:  # the kernel app imports the rest lazily
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 -- a module the notebook may not need; the kernel imports it itself
