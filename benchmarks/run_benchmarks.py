@@ -100,11 +100,19 @@ def render_table(results: dict) -> str:
         lines.append(f"| `{IMPORT_STATEMENTS[label]}` | {seconds:.2f} s | {target} |")
     lines.append(f"| installed environment (`.venv`) | {results['venv_size_mb'] / 1000:.2f} GB | — |")
     grading = results["grading"]
+    warm, cold = grading["course_grade"], grading["course_grade_cold_start"]
     lines.append(f"| grading throughput, notebook {grading['notebook']}: `course grade` ({grading['jobs']} at once, "
-                 f"{grading['sandbox']}) | {grading['course_grade_per_min']:.1f} hand-ins per minute | "
+                 f"{grading['sandbox']}, warm kernels) | {warm['per_min']:.1f} hand-ins per minute | "
                  f"≥ {grading_throughput.THROUGHPUT_TARGET:.0f} per minute |")
+    lines.append(f"| the same with `course grade --cold-start` (a new Python per hand-in) | "
+                 f"{cold['per_min']:.1f} hand-ins per minute | — |")
     lines.append(f"| the same {grading['hand_ins']} hand-ins with `nbgrader autograde` (one at a time, no sandbox) | "
                  f"{grading['nbgrader_autograde_per_min']:.1f} hand-ins per minute | — |")
+    for label, run in (("warm", warm), ("cold", cold)):
+        split = run["split_s"]
+        lines.append(f"| one hand-in, {label} kernel (median): start · imports (first cell) · other cells · "
+                     f"checks and hidden tests | {split['start']:.2f} · {split['imports']:.2f} · {split['cells']:.2f} · "
+                     f"{split['tests']:.2f} s of {split['hand_in']:.2f} s | — |")
     return "\n".join(lines)
 
 
