@@ -35,10 +35,10 @@ FILLS = """for part in range(16):  # bounded: 16 files of 64 MB, 1 GB at most
 BURNS = "while True:\n    pass"
 
 CLASS = {
-    "Allocates Too Much": (ALLOCATES, "memory", "more than 1 GB of memory in cell"),
-    "Spawns Processes": (SPAWNS, "resources", "more than 48 processes or threads in cell"),
-    "Fills Its Folder": (FILLS, "resources", "more than 256 MB of files in cell"),
-    "Burns Processor Time": (BURNS, "resources", "more than 8 s of processor time in cell"),
+    "Allocates Too Much": (ALLOCATES, "memory", "more than 1 GB of memory, the limit for one hand-in"),
+    "Spawns Processes": (SPAWNS, "resources", "more than 48 processes or threads, the limit"),
+    "Fills Its Folder": (FILLS, "resources", "more than 256 MB of files, the limit"),
+    "Burns Processor Time": (BURNS, "resources", "more than 8 s of processor time, the limit"),
 }
 
 
@@ -65,7 +65,8 @@ def test_a_hand_in_past_a_limit_stops_there_with_its_status(graded, learner):
     result = graded[learner]
     assert result.status == status, result.message
     first_line = code.splitlines()[0][:60]
-    assert words in result.message and f"(`{first_line}`)" in result.message, result.message
+    assert words in result.message and " in cell " in result.message and f"(`{first_line}`)" in result.message, (
+        result.message)
     assert "questions after that cell score 0" in result.message
     # exercise 1 came before the cell that broke the limit: its point stays; the rest never ran
     assert result.scores["orient-n-patients"] == 1 and result.total == 1, result.scores

@@ -318,10 +318,10 @@ def breach_of_exit(returncode: int | None) -> str | None:
 def breach_message(breach: str, limits: Limits, where: str) -> str:
     """What a learner reads when their notebook reached a limit ``where`` (e.g. "in cell 3 (`x = ...`)")."""
     text = {
-        "memory": f"Your notebook tried to use more than {format_size(limits.memory)} of memory {where}",
-        "processes": f"Your notebook started more than {limits.processes} processes or threads {where}",
-        "disk": f"Your notebook wrote more than {format_size(limits.disk)} of files {where}",
-        "cpu": f"Your notebook used more than {limits.cpu_seconds} s of processor time {where}",
+        "memory": f"Your notebook tried to use more than {format_size(limits.memory)} of memory",
+        "processes": f"Your notebook started more than {limits.processes} processes or threads",
+        "disk": f"Your notebook wrote more than {format_size(limits.disk)} of files",
+        "cpu": f"Your notebook used more than {limits.cpu_seconds} s of processor time",
     }[breach]
     advice = {
         "memory": "Work on a sample or free what you no longer need (del, smaller data types).",
@@ -329,7 +329,7 @@ def breach_message(breach: str, limits: Limits, where: str) -> str:
         "disk": "Save only small results; nothing needs large files.",
         "cpu": "Look for a loop that never ends or a very slow step.",
     }[breach]
-    return (f"{text}, more than one hand-in may use; it was stopped there, and questions after that cell "
+    return (f"{text}, the limit for one hand-in, {where}, so it was stopped there: questions after that cell "
             f"score 0. {advice}")
 
 
