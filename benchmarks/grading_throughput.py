@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -81,15 +82,19 @@ def time_nbgrader_autograde(hand_ins: Path, course: Path) -> float:
 
 
 def measure(size: int = 16, jobs: int | None = None) -> dict:
-    """Grade a class of ``size`` hand-ins three ways; return hand-ins per minute and the time split."""
+    """Grade a class of ``size`` hand-ins three ways; return hand-ins per minute and the time split.
+
+    ``load_average`` is the system's one-minute load average just before: other work on the machine.
+    """
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as scratch:
         scratch = Path(scratch)
         _class(scratch / "hand-ins", size)
         warm = time_course_grade(scratch / "hand-ins", scratch / "grades-warm", jobs)
         cold = time_course_grade(scratch / "hand-ins", scratch / "grades-cold", jobs, cold_start=True)
         nbgrader_seconds = time_nbgrader_autograde(scratch / "hand-ins", scratch / "nbgrader-course")
-    return {"notebook": NOTEBOOK, "hand_ins": size, "jobs": jobs or os.cpu_count(),
-            "sandbox": sandbox.sandbox_status().label, "load_average": round(os.getloadavg()[0], 2),
+    return {"date": date.today().isoformat(), "notebook": NOTEBOOK, "hand_ins": size, "jobs": jobs or os.cpu_count(),
+            "sandbox": sandbox.sandbox_status().label, "load_average": round(load, 2),
             "course_grade": warm, "course_grade_cold_start": cold,
             "course_grade_per_min": warm["per_min"],
             "nbgrader_autograde_s": round(nbgrader_seconds, 1),
