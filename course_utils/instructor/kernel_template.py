@@ -24,7 +24,7 @@ This file runs as a script in the kernel's environment (the learner edition's ``
 
 Protocol, one JSON object per line: the template first writes ``{"ready": true}`` (or ``false`` with a
 ``reason``); then, for each request ``{"holder": PID, "placeholder": "sleep", "connection_file": ...,
-"cwd": ..., "env": {...}, "limits": {...}, "cgroup": ..., "nproc": ...}`` on its standard input, one reply ``{"ok": true}`` or
+"kernel_options": [...], "cwd": ..., "env": {...}, "limits": {...}, "cgroup": ..., "nproc": ...}`` on its standard input, one reply ``{"ok": true}`` or
 ``{"ok": false, "error": ...}``.
 """
 
@@ -53,7 +53,6 @@ NAMESPACES = (("user", 0x10000000), ("mnt", 0x00020000), ("net", 0x40000000), ("
               ("uts", 0x04000000), ("cgroup", 0x02000000), ("pid", 0x20000000))
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 38, 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
-KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--log-level=ERROR"]  # as the grader's cold kernels
 
 
 class _CapHeader(ctypes.Structure):
@@ -127,7 +126,7 @@ def _run_kernel(request: dict) -> None:
         sys.modules["numpy.random"].seed()  # the template's global state, drawn once, would repeat in every kernel
     from ipykernel import kernelapp
 
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], *KERNEL_OPTIONS]
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], *request["kernel_options"]]
     kernelapp.launch_new_instance(argv=sys.argv[1:])
     os._exit(0)
 

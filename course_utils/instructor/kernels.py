@@ -34,9 +34,9 @@ from course_utils.instructor import limits as resource_limits
 from course_utils.instructor import sandbox
 
 TEMPLATE_SCRIPT = Path(__file__).resolve().parent / "kernel_template.py"
-KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--log-level=ERROR"]
+KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--log-level=ERROR"]  # for cold and warm kernels alike
 TEMPLATE_READY_SECONDS = 120    # importing the notebook's modules; several times the ~2 s it takes alone
-PLACEHOLDER_SECONDS = 60        # bubblewrap setting up the hand-in's sandbox
+PLACEHOLDER_SECONDS = 60        # bubblewrap setting up a hand-in's sandbox; the template forking a kernel into it
 
 
 # --- the hand-in's folder and environment ------------------------------------------------------------
@@ -139,8 +139,14 @@ class WarmTemplate:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=self.folder / "work",
             env=kernel_environment(self.folder, package_dir))
 
-    def _reply(self) -> dict:
-        line = self.process.stdout.readline()
+    def _reply(self, seconds: float) -> dict:
+        """The template's next line; a template silent for ``seconds`` is stopped (and warm starts end)."""
+        timer = threading.Timer(seconds, self.process.kill)
+        timer.start()
+        try:
+            line = self.process.stdout.readline()
+        finally:
+            timer.cancel()
         if not line:
             raise RuntimeError(f"the kernel template stopped (exit code {self.process.poll()})")
         return json.loads(line)
@@ -149,16 +155,12 @@ class WarmTemplate:
         """Wait for the template's imports; False (and ``problem`` says why) if it cannot serve."""
         with self._lock:
             if self._ready is None:
-                timer = threading.Timer(TEMPLATE_READY_SECONDS, self.process.kill)
-                timer.start()
                 try:
-                    answer = self._reply()
+                    answer = self._reply(TEMPLATE_READY_SECONDS)
                     self._ready = bool(answer.get("ready"))
                     self.problem = None if self._ready else answer.get("reason", "not ready")
                 except (RuntimeError, ValueError) as error:
                     self._ready, self.problem = False, str(error)
-                finally:
-                    timer.cancel()
             return self._ready
 
     def fork_kernel(self, holder: int, request: dict) -> None:
@@ -168,7 +170,7 @@ class WarmTemplate:
         with self._lock:
             self.process.stdin.write(json.dumps({**request, "holder": holder}) + "\n")
             self.process.stdin.flush()
-            answer = self._reply()
+            answer = self._reply(PLACEHOLDER_SECONDS)
         if not answer.get("ok"):
             raise RuntimeError(answer.get("error", "the template gave no reason"))
 
@@ -303,8 +305,8 @@ class KernelStarter:
         manager.cgroup, manager.cold_command, manager.template = cgroup, cold, self.template
         manager.placeholder, manager.on_warm_failure = os.path.basename(self.placeholder or "sleep"), self._warm_failed
         manager.warm_request = ({"cwd": str(folder / "work"), "env": environment, "limits": asdict(limits),
-                                 "cgroup": cgroup, "nproc": self.nproc, "placeholder": manager.placeholder}
-                                if warm else None)
+                                 "cgroup": cgroup, "nproc": self.nproc, "placeholder": manager.placeholder,
+                                 "kernel_options": KERNEL_OPTIONS} if warm else None)
         return manager
 
     def _limited(self, command, folder, environment, limits, cgroup, warm) -> list[str]:
