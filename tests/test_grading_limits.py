@@ -7,6 +7,7 @@ Every misbehaving hand-in is bounded by its own code (at most 2 GB, 100 processe
 limit that failed to hold could not take the machine down: the test would fail instead.
 """
 
+import csv
 import os
 import shutil
 import subprocess
@@ -56,7 +57,7 @@ def graded(tmp_path_factory):
     shutil.copy(RELEASE, folder / "Bo.ipynb")
     results = gradebook.grade_class(folder, "00", root / "grades", jobs=2, seconds=SECONDS, limits=LIMITS,
                                     keep_executed=True, progress=False)
-    return {result.learner_id: result for result in results}
+    return {"out": root / "grades", **{result.learner_id: result for result in results}}
 
 
 @pytest.mark.parametrize("learner", sorted(CLASS))
@@ -78,9 +79,14 @@ def test_the_rest_of_the_class_grades_normally(graded):
     assert (graded["Bo"].status, graded["Bo"].total) == ("graded", 0)
 
 
-def test_the_statuses_reach_the_gradebook(graded, tmp_path):
-    rows = {row.learner_id: row for row in graded.values()}
-    assert {rows[learner].status for learner in CLASS} == {"memory", "resources"}
+def test_the_statuses_and_messages_reach_the_gradebook_and_feedback(graded):
+    with (graded["out"] / "gradebook.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["learner_id"]: row for row in csv.DictReader(handle)}
+    for learner, (_, status, words) in CLASS.items():
+        assert (rows[learner]["status"], rows[learner]["total"]) == (status, "1")
+        assert words in rows[learner]["message"]
+        feedback = (graded["out"] / "feedback" / f"{learner}.md").read_text(encoding="utf-8")
+        assert f"**Status:** {status}" in feedback and words in feedback
 
 
 def test_limits_hold_without_bubblewrap_too(tmp_path):
