@@ -186,7 +186,7 @@ def test_course_grade_takes_the_limits_and_ends_quietly(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert ("limits per hand-in: 20 s for the whole notebook, 1 GB of memory per process, 64 processes and threads, "
-            "128 MB of files, 20 s of processor time per process") in done.stdout
+            "128 MB of files, 40 s of processor time per process") in done.stdout
     assert "3 hand-ins: 1 kernel-died, 1 memory, 1 timeout." in done.stdout, done.stdout
     assert "Task was destroyed" not in done.stderr and "never awaited" not in done.stderr, done.stderr
     assert [line for line in done.stderr.splitlines() if not line.startswith("note: ")] == [], done.stderr

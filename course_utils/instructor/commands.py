@@ -50,8 +50,9 @@ def _grade(args: argparse.Namespace) -> int:
               "Every gradebook row says `unsandboxed`.", file=sys.stderr)
     notebook = release.solution_path(args.notebook).name[:2]
     seconds = args.timeout or grading.time_limit(notebook)
+    cpu_seconds = int(args.cpu_time) if args.cpu_time else grading.default_limits(seconds).cpu_seconds
     per_hand_in = limits.Limits(memory=limits.parse_size(args.memory), processes=args.processes,
-                                disk=limits.parse_size(args.disk), cpu_seconds=int(args.cpu_time or seconds))
+                                disk=limits.parse_size(args.disk), cpu_seconds=cpu_seconds)
     print(f"limits per hand-in: {seconds:g} s for the whole notebook, {per_hand_in.describe()}")
     for note in kernels.unheld_limits(use_sandbox):
         print(f"note: {note}", file=sys.stderr)
@@ -107,7 +108,7 @@ def add_commands(commands) -> None:
     parser.add_argument("--processes", type=int, default=256,
                         help="processes and threads a hand-in may run at once (default 256)")
     parser.add_argument("--disk", default="512M", help="size of a hand-in's working folder, e.g. 512M (default 512M)")
-    parser.add_argument("--cpu-time", type=float, help="seconds of processor time per process (default: --timeout's)")
+    parser.add_argument("--cpu-time", type=float, help="seconds of processor time per process (default: twice --timeout)")
     parser.add_argument("--cold-start", action="store_true",
                         help="start every kernel anew instead of forking it from a warm template (slower)")
     parser.add_argument("--anonymise", action="store_true",

@@ -269,25 +269,31 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
                    limits: resource_limits.Limits) -> RunOutcome:
     """Execute ``notebook`` in place in a fresh kernel from ``starter``, under ``limits`` and a time limit.
 
-    A cell that reaches a resource limit (``MemoryError``, a full folder, no more processes) ends the
-    run there, as the time limit does; so does a kernel stopped for processor time.
+    The ``seconds`` of the time limit count from the first cell: the kernel has ``startup_timeout`` to
+    start, which is the grader's business, not the learner's.  A cell that reaches a resource limit
+    (``MemoryError``, a full folder, no more processes) ends the run there, as the time limit does; so
+    does a kernel stopped for processor time.
     """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     work = folder / "work"
     work.mkdir(exist_ok=True)
     started = time.monotonic()
-    deadline = started + seconds
+    running = {"index": None, "since": started, "deadline": started + seconds}
     manager = starter.manager(folder, limits)
     client = _client_class()(
         notebook, km=manager, allow_errors=True, record_timing=False,
-        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())), startup_timeout=90,
+        timeout_func=lambda cell: max(1, int(running["deadline"] - time.monotonic())), startup_timeout=90,
         interrupt_on_timeout=False, shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}},
     )
     # nbclient shuts down only kernels it created itself; this one it must stop too, at once, whatever happened.
     client.owns_km = True
-    running = {"index": None, "since": started}
     outcome, cell_seconds = RunOutcome(), {}
+
+    def notebook_starts(notebook):
+        now = time.monotonic()
+        running["deadline"] = now + seconds
+        outcome.timings["start"] = now - started
 
     def executing(cell, cell_index):
         running.update(index=cell_index, since=time.monotonic())
@@ -300,7 +306,7 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
         if breach:
             raise _LimitReached(breach, cell_index)
 
-    client.on_notebook_start = lambda notebook: outcome.timings.update(start=time.monotonic() - started)
+    client.on_notebook_start = notebook_starts
     client.on_cell_execute, client.on_cell_executed = executing, executed
     try:
         # The kernel's own stdout/stderr (start-up banners, C-level crashes) are not the learner's output.
@@ -484,8 +490,12 @@ def grade_submission(path: Path, learner_id: str, setup: GradingSetup, seconds: 
 
 
 def default_limits(seconds: float) -> resource_limits.Limits:
-    """The default limits of a hand-in whose notebook may run ``seconds``: its processor time is as long."""
-    return resource_limits.Limits(cpu_seconds=max(1, int(seconds)))
+    """The default limits of a hand-in whose notebook may run ``seconds``.
+
+    Each process may use twice that in processor time: a notebook looping in one thread meets the
+    clock first (status ``timeout``), one burning several cores meets this limit.
+    """
+    return resource_limits.Limits(cpu_seconds=max(1, int(2 * seconds)))
 
 
 def _grade_readable(submission, result: SubmissionResult, questions, setup: GradingSetup, seconds, starter,

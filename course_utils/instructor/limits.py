@@ -12,8 +12,8 @@ allocates 10 GB, starts processes in a loop or fills the disk stops there, alone
 * **folder size** -- in the bubblewrap sandbox the hand-in's working folder, ``HOME`` and ``TMPDIR``
   are one tmpfs of limited size (bubblewrap ``--size``, default 512 MB); ``RLIMIT_FSIZE`` caps any
   one file as well, sandbox or not.
-* **processor time** -- ``RLIMIT_CPU`` per process (default: the notebook's wall-clock limit):
-  past it the kernel receives ``SIGXCPU`` and stops.
+* **processor time** -- ``RLIMIT_CPU`` per process (the grader's default: twice the notebook's
+  wall-clock limit): past it the kernel receives ``SIGXCPU`` and stops.
 
 The grader starts each sandbox through this file run as a script
 (``python -I -S limits.py SPEC -- COMMAND...``): it joins the cgroup, sets the limits and replaces
