@@ -21,7 +21,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 LEARNER_DIR ?= ../$(notdir $(CURDIR))-learner
 EXPORT_OPTS ?=
 
-.PHONY: help install system-deps lab check test grade execute release release-check learner-edition data-check bench clean
+.PHONY: help install system-deps lab check test grade marks execute release release-check learner-edition data-check bench clean
 
 help:  ## list what you can do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -73,8 +73,14 @@ SUBMISSIONS ?= submissions
 NOTEBOOK ?= 01
 GRADE_OPTS ?=
 
-grade: install system-deps  ## grade a folder of hand-ins: SUBMISSIONS=dir NOTEBOOK=01 [GRADE_OPTS="--jobs 2 --timeout 120"]
+grade: install system-deps  ## grade a folder of hand-ins: SUBMISSIONS=dir NOTEBOOK=01 [GRADE_OPTS="--jobs 2 --memory 2G"]
 	$(BIN)/course grade $(SUBMISSIONS) --notebook $(NOTEBOOK) --out grades/$(NOTEBOOK) $(GRADE_OPTS)
+
+# `make marks NOTEBOOK=01 MARKS="~/Downloads/marks-*.csv"` after marking on the pages in grades/01/marking/.
+MARKS ?= marks-*.csv
+
+marks: install  ## merge Reflect marks saved from the marking pages: NOTEBOOK=01 MARKS="~/Downloads/marks-*.csv"
+	$(BIN)/course marks merge grades/$(NOTEBOOK) $(MARKS)
 
 execute: install  ## re-run every solution notebook and save its outputs (after editing solutions/)
 	$(BIN)/course execute

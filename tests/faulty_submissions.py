@@ -131,6 +131,21 @@ print("instructor tools:", tools)
 held = tools is None and "learner-package" in course_utils.__file__"""
 
 
+PROBE_REMOUNT = """import subprocess
+from pathlib import Path
+import course_utils
+package = Path(course_utils.__file__).parents[1]  # the read-only folder the grader shows the package in
+done = subprocess.run(["mount", "-o", "remount,rw,bind", str(package)], capture_output=True, text=True)
+print("remount:", done.returncode)
+try:
+    (package / "escaped.txt").write_text("escaped")
+    wrote = True
+except OSError as error:
+    wrote = False
+    print("cannot write", type(error).__name__)
+held = not wrote"""
+
+
 LEAK_BY_ERROR = '''import IPython
 import course_utils.exercises as checks
 
@@ -297,6 +312,8 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
         "Writes Outside.ipynb": (_probing(_probe_writes(escapes)), Expected("graded", FULL)),
         "Opens Network.ipynb": (_probing(_probe_network(port)), Expected("graded", FULL)),
         "Imports Instructor Tools.ipynb": (_probing(PROBE_PACKAGE), Expected("graded", FULL)),
+        # a kernel started by a root grader must not be able to make its read-only folders writable
+        "Remounts Read Only.ipynb": (_probing(PROBE_REMOUNT), Expected("graded", FULL)),
         "Leaks Hidden Test.ipynb": (_leaking(), Expected("graded", 0, zero=tuple(QUESTIONS))),
         # answers read from the learner edition's package: the visible checks pass, the code question earns nothing
         "Answer Key.ipynb": (answer_key_notebook("00"), Expected("graded", FULL - 2, zero=("orient-share-function",))),

@@ -90,7 +90,7 @@ def test_every_hand_in_gets_exactly_one_row(graded):
     "Siân O'Connor", "José Núñez-García", "李明", "Ng, Mai", "Malformed Json", "Not A Notebook", "Binary File",
     "Empty File", "Empty Notebook", "Wrong Notebook", "Cells Deleted", "Cells Reordered", "Test Cell Edited",
     "Grade Id Removed", "Infinite Loop", "Sys Exit", "Os Exit", "Kernel Crash", "Fifty Megabytes",
-    "Raises Everywhere", "Reads Solutions", "Writes Outside", "Opens Network", "Imports Instructor Tools", "Leaks Hidden Test", "Answer Key"]))
+    "Raises Everywhere", "Reads Solutions", "Writes Outside", "Opens Network", "Imports Instructor Tools", "Remounts Read Only", "Leaks Hidden Test", "Answer Key"]))
 def test_each_hand_in_gets_the_grade_it_deserves(graded, learner):
     expected, result = graded["expected"][learner], graded["results"][learner]
     assert (result.status, result.total) == (expected.status, expected.total), result.message
@@ -220,13 +220,17 @@ def _descendants(pid):
 
 
 def _kernel_pids(grader_pid):
-    pids = []
+    """The grader's kernels: started cold (ipykernel_launcher) or forked from the warm template into a
+    sandbox (the template's command line, but another PID namespace than the grader's)."""
+    pids, own = [], os.readlink(f"/proc/{grader_pid}/ns/pid")
     for pid in _descendants(grader_pid):
         try:
-            if b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                pids.append(pid)
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            sandboxed = os.readlink(f"/proc/{pid}/ns/pid") != own
         except OSError:
-            pass
+            continue
+        if b"ipykernel_launcher" in command or (b"kernel_template.py" in command and sandboxed):
+            pids.append(pid)
     return pids
 
 
@@ -239,21 +243,22 @@ def test_the_sandboxed_kernel_dies_with_the_grader(tmp_path):
     grader = subprocess.Popen([*COURSE, "grade", str(folder), "--notebook", "00", "--out", str(tmp_path / "out"),
                                "--timeout", "600", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline, kernels = time.monotonic() + 90, []
+        deadline, kernels, others = time.monotonic() + 90, [], []
         while time.monotonic() < deadline and not kernels:
             kernels = _kernel_pids(grader.pid)
             time.sleep(0.5)
         assert kernels, "the grader never started a kernel"
         time.sleep(2)  # the kernel is now spinning in the loop
+        others = _descendants(grader.pid)  # the sandbox, the warm template
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in kernels):
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in kernels + others):
         time.sleep(0.2)
-    alive = [pid for pid in kernels if Path(f"/proc/{pid}").exists()
+    alive = [pid for pid in kernels + others if Path(f"/proc/{pid}").exists()
              and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
-    assert alive == [], "the learner's kernel outlived the grader"
+    assert alive == [], "the learner's kernel (or another process the grader started) outlived the grader"
 
 
 def test_course_grade_command_writes_gradebook_and_feedback(tmp_path):

@@ -10,6 +10,9 @@ learner_edition  ``course export-learner``: the repository an instructor hands o
 grading          grade one hand-in: restore hidden tests, run it sandboxed, score it
 gradebook        grade a class in parallel; ``gradebook.csv`` and per-learner feedback
 sandbox          the bubblewrap sandbox each hand-in's kernel runs in
+limits           each hand-in's memory, processes, folder size and processor time
+kernels          a fresh kernel per hand-in, forked from a warm template or started cold
+kernel_template  the warm template process (run as a script, in the kernel's environment)
 commands         the instructor's ``course`` subcommands
 """
 

@@ -1,4 +1,4 @@
-"""The instructor's ``course`` subcommands: release, execute, grade, export-learner.
+"""The instructor's ``course`` subcommands: release, execute, grade, marks, export-learner.
 
 :mod:`course_utils.cli` adds these to the ``course`` command when the instructor tools are
 installed; each is a thin layer over one module of this package.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from course_utils.instructor import release
 
-NAMES = ("release", "execute", "grade", "export-learner")
+NAMES = ("release", "execute", "grade", "marks", "export-learner")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -40,19 +40,37 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_utils.instructor import gradebook, sandbox
+    from course_utils.instructor import gradebook, grading, kernels, limits, sandbox
 
     status = sandbox.sandbox_status()
-    if args.no_sandbox or not status.available:
+    use_sandbox = status.available and not args.no_sandbox
+    if not use_sandbox:
         why = "--no-sandbox given" if args.no_sandbox else status.reason
         print(f"warning: grading WITHOUT a sandbox ({why}); learner code can read and write what you can. "
               "Every gradebook row says `unsandboxed`.", file=sys.stderr)
+    notebook = release.solution_path(args.notebook).name[:2]
+    seconds = args.timeout or grading.time_limit(notebook)
+    cpu_seconds = int(args.cpu_time) if args.cpu_time else grading.default_limits(seconds).cpu_seconds
+    per_hand_in = limits.Limits(memory=limits.parse_size(args.memory), processes=args.processes,
+                                disk=limits.parse_size(args.disk), cpu_seconds=cpu_seconds)
+    print(f"limits per hand-in: {seconds:g} s for the whole notebook, {per_hand_in.describe()}")
+    for note in kernels.unheld_limits(use_sandbox):
+        print(f"note: {note}", file=sys.stderr)
     out = Path(args.out or f"grades/{args.notebook}")
-    results = gradebook.grade_class(args.submissions, args.notebook, out, jobs=args.jobs, seconds=args.timeout,
-                                    use_sandbox=False if args.no_sandbox else None, progress=not args.quiet,
-                                    keep_executed=args.keep_executed)
+    results = gradebook.grade_class(args.submissions, notebook, out, jobs=args.jobs, seconds=seconds,
+                                    use_sandbox=use_sandbox, progress=not args.quiet,
+                                    keep_executed=args.keep_executed, limits=per_hand_in, cold_start=args.cold_start,
+                                    log=lambda note: print(f"note: {note}", file=sys.stderr), anonymise=args.anonymise)
     print(gradebook.summary(results))
     print(f"wrote {out / 'gradebook.csv'} and {len(results)} feedback files in {out / 'feedback'}")
+    print(f"mark the Reflect answers on the pages in {out / 'marking'}, then: course marks merge {out} marks-*.csv")
+    return 0
+
+
+def _marks(args: argparse.Namespace) -> int:
+    from course_utils.instructor import gradebook
+
+    print(gradebook.merge_marks(args.grades, args.csv))
     return 0
 
 
@@ -86,7 +104,23 @@ def add_commands(commands) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--keep-executed", action="store_true",
                         help="also save executed hand-ins (with hidden tests: instructor only) in OUT/executed-instructor-only")
+    parser.add_argument("--memory", default="2G", help="memory per process of a hand-in, e.g. 2G or 512M (default 2G)")
+    parser.add_argument("--processes", type=int, default=256,
+                        help="processes and threads a hand-in may run at once (default 256)")
+    parser.add_argument("--disk", default="512M", help="size of a hand-in's working folder, e.g. 512M (default 512M)")
+    parser.add_argument("--cpu-time", type=float, help="seconds of processor time per process (default: twice --timeout)")
+    parser.add_argument("--cold-start", action="store_true",
+                        help="start every kernel anew instead of forking it from a warm template (slower)")
+    parser.add_argument("--anonymise", action="store_true",
+                        help="show learners on the Reflect marking pages under codes, not names")
     parser.set_defaults(run=_grade)
+
+    parser = commands.add_parser("marks", help="merge marks of Reflect answers into a gradebook (instructors)")
+    marks = parser.add_subparsers(dest="action", required=True)
+    merge = marks.add_parser("merge", help="fold marks saved from the marking pages into gradebook.csv and feedback")
+    merge.add_argument("grades", help="the folder `course grade` wrote (its --out), e.g. grades/01")
+    merge.add_argument("csv", nargs="+", help="marks CSV files saved from the marking pages")
+    merge.set_defaults(run=_marks)
 
     parser = commands.add_parser("export-learner",
                                  help="write the learner edition (no solutions, no hidden tests) to a folder")

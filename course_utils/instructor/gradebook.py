@@ -8,9 +8,12 @@ hand-in folder may use either layout, or both:
 
 Learner ids are taken from the file or folder name as written (Unicode-normalised, so "José"
 typed two ways is one person).  The output folder gets ``gradebook.csv`` (``learner_id``, one
-column per question, ``total``, ``max``, ``status``, ``message``, ``sandbox``) and one Markdown
-feedback file per learner that shows each question's result and message, never hidden tests.
-The hand-ins are only read: their checksums before and after grading are compared.
+column per question, ``total``, ``max``, ``status``, ``message``, ``sandbox``), one Markdown
+feedback file per learner that shows each question's result and message, never hidden tests,
+``marking/`` with a page per Reflect question (:mod:`~course_utils.instructor.marking`), and
+``results.json``, everything grading found, from which :func:`merge_marks` rewrites the gradebook
+and the feedback once Reflect answers are marked.  The hand-ins are only read: their checksums
+before and after grading are compared.
 
 Examples
 --------
@@ -27,8 +30,11 @@ Examples
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
+import json
 import os
+import secrets
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -36,10 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.handin import learner_name, safe_file_stem
-from course_utils.instructor import grading, release, sandbox
+from course_utils.instructor import grading, kernels, learner_edition, marking, release, sandbox
+from course_utils.instructor import limits as resource_limits
 
 
 EXECUTED_FOLDER = "executed-instructor-only"  # executed hand-ins with hidden tests, when asked for
+RECORD = "results.json"  # every result, the marks merged so far and the anonymous codes: for `course marks merge`
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,9 @@ def checksums(paths) -> dict[Path, str]:
 
 
 def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: float | None = None,
-                use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False
-                ) -> list[grading.SubmissionResult]:
+                use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False,
+                limits: resource_limits.Limits | None = None, cold_start: bool = False, log=None,
+                anonymise: bool = False) -> list[grading.SubmissionResult]:
     """Grade every hand-in in ``folder``; write ``out/gradebook.csv`` and ``out/feedback/``; return the rows.
 
     Parameters
@@ -139,6 +148,16 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     keep_executed : bool
         Also save each executed notebook in ``out/executed-instructor-only/``.  They contain the hidden
         tests: never hand them back to learners.
+    limits : Limits, optional
+        Memory, processes, folder size and processor time of each hand-in (default:
+        :func:`course_utils.instructor.grading.default_limits`).
+    cold_start : bool
+        Start every kernel anew instead of forking it from the class's warm template
+        (see :mod:`course_utils.instructor.kernels`).
+    log : callable, optional
+        Called with a sentence when kernels could not start warm (they then start cold).
+    anonymise : bool
+        Show learners on the marking pages under codes instead of names (``results.json`` keeps the key).
     """
     notebook = release.solution_path(notebook).name[:2]
     folder, out = Path(folder).resolve(), Path(out).resolve()
@@ -147,25 +166,85 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     hand_ins = find_hand_ins(folder, notebook)
     before = checksums(h.path for h in hand_ins if h.path)
     use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
+    seconds = seconds or grading.time_limit(notebook)
+    limits = limits or grading.default_limits(seconds)
     with tempfile.TemporaryDirectory(prefix="course-gradebook-") as scratch:
-        setup = grading.prepare(notebook, Path(scratch))
+        # The warm template starts importing first, while nbgrader builds its database.
+        package_dir = learner_edition.write_package(Path(scratch) / "learner-package")
+        with kernels.KernelStarter(package_dir, grading.solution_notebook(notebook), use_sandbox=use_sandbox,
+                                   cold=cold_start or not hand_ins, scratch=Path(scratch)) as starter:
+            setup = grading.prepare(notebook, Path(scratch), package_dir)
 
-        def grade(hand_in: HandIn) -> grading.SubmissionResult:
-            executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
-            return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None)
+            def grade(hand_in: HandIn) -> grading.SubmissionResult:
+                executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
+                return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None,
+                                  limits, starter)
 
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
+            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+                results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
+            if log and starter.template is not None and not starter.warm:
+                log(f"kernels started cold, not from the warm template ({starter.warm_problem}).")
     after = checksums(before)
     changed = [path.name for path, digest in before.items() if after.get(path) != digest]
     if changed:  # cannot happen through the grader; a sign someone edited files during grading
         raise RuntimeError(f"These hand-ins changed while they were being graded: {', '.join(changed)}")
-    write_gradebook(results, notebook, out / "gradebook.csv")
-    write_feedback(results, notebook, out / "feedback")
+    codes = _anonymous_codes(results, out) if anonymise else None
+    write_outputs(results, notebook, out, marked=set(), codes=codes)
     return results
 
 
-def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to
+def write_outputs(results, notebook: str, out: Path, marked: set, codes: dict | None) -> None:
+    """``gradebook.csv``, the feedback files, the marking pages and ``results.json`` in ``out``.
+
+    ``marked``: the Reflect items whose marks are in ``results`` (their points count in ``max``).
+    """
+    write_gradebook(results, notebook, out / "gradebook.csv", marked)
+    write_feedback(results, notebook, out / "feedback", marked)
+    marking.write_pages(results, notebook, out / marking.FOLDER, codes)
+    record = {"notebook": notebook, "marked": sorted(marked), "codes": codes,
+              "results": [dataclasses.asdict(result) for result in results]}
+    (out / RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _anonymous_codes(results, out: Path) -> dict:
+    """learner id -> a random code; a learner keeps the code an earlier run in ``out`` gave them."""
+    earlier = {}
+    if (out / RECORD).exists():
+        earlier = json.loads((out / RECORD).read_text(encoding="utf-8")).get("codes") or {}
+    codes = {}
+    for result in results:
+        code = earlier.get(result.learner_id)
+        while code is None or code in codes.values():
+            code = f"learner-{secrets.token_hex(3)}"
+        codes[result.learner_id] = code
+    return codes
+
+
+def merge_marks(out, csv_paths) -> str:
+    """Fold the marks saved from the marking pages (CSV files) into ``out``'s gradebook and feedback.
+
+    Every mark is checked first -- the learner is in the gradebook, the question is one of the notebook's
+    Reflect items, the points lie between 0 and the item's points, no learner is marked twice on one
+    item -- and if any is not right nothing is written: :class:`ValueError` lists every problem.
+    Returns a sentence saying what was merged.
+    """
+    out = Path(out)
+    if not (out / RECORD).exists():
+        raise ValueError(f"{out} has no {RECORD}: give the folder `course grade` wrote (--out), e.g. grades/01.")
+    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    notebook, codes = record["notebook"], record.get("codes")
+    results = [grading.SubmissionResult(**fields) for fields in record["results"]]
+    marks, problems = marking.read_marks(csv_paths)
+    problems += marking.check_marks(marks, notebook, {result.learner_id for result in results}, codes)
+    if problems:
+        raise ValueError("No marks were merged:\n  " + "\n  ".join(problems))
+    items = marking.apply_marks(results, marks, codes)
+    write_outputs(results, notebook, out, marked=set(record["marked"]) | items, codes=codes)
+    return (f"merged {len(marks)} mark(s) on {', '.join(sorted(items)) or 'no question'} into "
+            f"{out / 'gradebook.csv'} and the feedback files")
+
+
+def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to, limits, starter
                ) -> grading.SubmissionResult:
     """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end."""
     questions = grading.graded_cells(setup.notebook)
@@ -177,7 +256,7 @@ def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbo
         return blank
     try:
         result = grading.grade_submission(hand_in.path, hand_in.learner_id, setup, seconds, use_sandbox,
-                                          executed_to)
+                                          executed_to, limits, starter)
     except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
         blank.status = grading.GRADER_ERROR
         blank.message = (f"The grader could not grade this hand-in ({type(error).__name__}: {error}). "
@@ -204,21 +283,27 @@ def _points(value) -> str:
     return f"{value:g}"
 
 
-def write_gradebook(results, notebook: str, path: Path) -> Path:
-    """``gradebook.csv``: one row per learner, one column per question (blank = to grade by hand).
+def write_gradebook(results, notebook: str, path: Path, marked=()) -> Path:
+    """``gradebook.csv``: one row per learner, one column per question (blank = to mark by hand).
 
+    ``max`` is the auto-graded points plus those of the Reflect items in ``marked`` (merged marks).
     Written as UTF-8 with a byte-order mark so spreadsheet programs show names with accents correctly.
     """
-    questions = [q.grade_id for q in grading.graded_cells(notebook)]
+    questions = grading.graded_cells(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["learner_id", *questions, "total", "max", "status", "message", "sandbox"])
+        writer.writerow(["learner_id", *(q.grade_id for q in questions), "total", "max", "status", "message",
+                         "sandbox"])
         for result in results:
-            writer.writerow([result.learner_id, *(_points(result.scores.get(q)) for q in questions),
-                             _points(result.total), _points(result.max_points), result.status,
+            writer.writerow([result.learner_id, *(_points(result.scores.get(q.grade_id)) for q in questions),
+                             _points(result.total), _points(_max_points(result, questions, marked)), result.status,
                              result.message, result.sandbox])
     return path
+
+
+def _max_points(result, questions, marked) -> float:
+    return result.max_points + sum(q.points for q in questions if not q.auto and q.grade_id in marked)
 
 
 def feedback_file_name(learner_id: str) -> str:
@@ -226,8 +311,11 @@ def feedback_file_name(learner_id: str) -> str:
     return f"{safe_file_stem(learner_id)}.md"
 
 
-def write_feedback(results, notebook: str, folder: Path) -> list[Path]:
-    """One Markdown file per learner: score, status and each question's result; no hidden tests."""
+def write_feedback(results, notebook: str, folder: Path, marked=()) -> list[Path]:
+    """One Markdown file per learner: score, status and each question's result; no hidden tests.
+
+    ``marked``: the Reflect items whose marks have been merged (their points and comments are shown).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     title = release.solution_path(notebook).stem
     written, used = [], set()
@@ -238,7 +326,7 @@ def write_feedback(results, notebook: str, folder: Path) -> list[Path]:
             name = f"{name[:-3]}-{digest}.md"
         used.add(name.casefold())
         path = folder / name
-        path.write_text(feedback_markdown(result, title), encoding="utf-8")
+        path.write_text(feedback_markdown(result, title, marked), encoding="utf-8")
         written.append(path)
     return written
 
@@ -246,21 +334,35 @@ def write_feedback(results, notebook: str, folder: Path) -> list[Path]:
 _RESULT_WORDS = {True: "✅", False: "❌", None: "✍️"}
 
 
-def feedback_markdown(result: grading.SubmissionResult, title: str) -> str:
+def feedback_markdown(result: grading.SubmissionResult, title: str, marked=()) -> str:
     """The text of one learner's feedback file."""
-    lines = [f"# Feedback on {title}", "", f"**Learner:** {result.learner_id}  ",
-             f"**Score:** {_points(result.total)} of {_points(result.max_points)} auto-graded points  ",
-             f"**Status:** {result.status}"]
+    questions = grading.graded_cells(result.notebook)
+    written = [q.grade_id for q in questions if not q.auto]
+    if marked:
+        score = (f"**Score:** {_points(result.total)} of {_points(_max_points(result, questions, marked))} points "
+                 "(auto-graded, and the written answers your instructor marked)  ")
+    else:
+        score = f"**Score:** {_points(result.total)} of {_points(result.max_points)} auto-graded points  "
+    lines = [f"# Feedback on {title}", "", f"**Learner:** {result.learner_id}  ", score, f"**Status:** {result.status}"]
     if result.message:
         lines.append(f"\n{result.message}")
     lines += ["", "## Questions", ""]
-    for question in grading.graded_cells(result.notebook):
+    for question in questions:
         points = result.scores.get(question.grade_id)
-        passed = None if points is None else points >= question.points
+        passed = None if points is None or not question.auto else points >= question.points
         message = result.feedback.get(question.grade_id) or _default_feedback(result.status)
+        if question.grade_id in result.comments:
+            comment = " ".join(result.comments[question.grade_id].split())
+            message = f"Marked by your instructor{': ' + comment if comment else '.'}"
         lines.append(f"- {_RESULT_WORDS[passed]} **{question.grade_id}** "
                      f"({_points(points) if points is not None else '–'} / {question.points:g}): {message}")
-    lines += ["", "Written answers (✍️) are graded by your instructor; their points are not in the score above.", ""]
+    if written and set(written) <= set(marked):
+        footer = "Written answers (✍️) were marked by your instructor with the course's rubric; their points are in the score."
+    elif marked:
+        footer = "Written answers (✍️) marked so far are in the score; the others are not marked yet."
+    else:
+        footer = "Written answers (✍️) are graded by your instructor; their points are not in the score above."
+    lines += ["", footer, ""]
     return "\n".join(lines)
 
 

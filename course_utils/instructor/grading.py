@@ -8,10 +8,13 @@ of students:
    ``solutions/`` (see :func:`prepare`): every locked or test cell a learner changed is put
    back, and the hidden tests come back into the test cells.  Cells a learner deleted stay deleted
    (nbgrader's default); their questions score 0 and the feedback says so.
-3. **Run** the notebook top to bottom with nbclient in a fresh kernel, in a temporary folder that
-   does not contain ``solutions/``, importing the learner edition's ``course_utils`` (never the
-   instructor's), inside the bubblewrap sandbox of :mod:`course_utils.sandbox`
-   when there is one, under a time limit for the whole notebook and a cap on its output.
+3. **Run** the notebook top to bottom with nbclient in a fresh kernel of its own (started by
+   :mod:`~course_utils.instructor.kernels`, warm or cold), in a temporary folder that does not contain
+   ``solutions/``, importing the learner edition's ``course_utils`` (never the instructor's), inside
+   the bubblewrap sandbox of :mod:`~course_utils.instructor.sandbox` when there is one, under the
+   resource limits of :mod:`~course_utils.instructor.limits`, a time limit for the whole notebook and
+   a cap on its output.  A limit reached ends the run at that cell, with status ``memory`` or
+   ``resources``.
 4. **Score** each test cell with ``nbgrader.utils.determine_grade`` (an error means 0 points) and
    keep, per question, the one-line message the learner should read: the check's own feedback
    from the error message, never the hidden test's source or traceback.
@@ -27,27 +30,29 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
-import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
 from course_utils import handin
-from course_utils.instructor import release, require_nbgrader, sandbox
+from course_utils.instructor import kernels, release, require_nbgrader, sandbox
+from course_utils.instructor import limits as resource_limits
 
 # Outcomes of one submission, as the gradebook's `status` column shows them.
 GRADED = "graded"            # ran to the end (some cells may have raised: that is the learner's score)
 TIMED_OUT = "timeout"        # stopped at the time limit; questions before that point are scored
-KERNEL_DIED = "kernel-died"  # the Python process stopped (os._exit, a crash, out of memory)
+KERNEL_DIED = "kernel-died"  # the Python process stopped (os._exit, a crash)
+MEMORY = "memory"            # stopped at the memory limit; questions before that point are scored
+RESOURCES = "resources"      # stopped at the process, folder-size or processor-time limit; likewise
 UNREADABLE = "unreadable"    # not a notebook we can open: broken JSON, another file type, empty
 WRONG_NOTEBOOK = "wrong-notebook"  # a notebook, but not this course notebook
 MISSING = "missing"          # no hand-in found for this learner
@@ -81,6 +86,10 @@ class SubmissionResult:
     max_points: float = 0.0                        # auto-graded points available
     sandbox: str = "unsandboxed"
     seconds: float = 0.0
+    timings: dict = field(default_factory=dict)    # seconds: start, imports, cells, tests (see run_submission)
+    kernel: str = ""                               # how its kernel started: "warm", "cold", or "" (none ran)
+    answers: dict = field(default_factory=dict)    # grade_id -> a Reflect answer as written (Markdown)
+    comments: dict = field(default_factory=dict)   # grade_id -> the instructor's comment on a marked answer
 
     @property
     def total(self) -> float:
@@ -135,11 +144,12 @@ class GradingSetup:
     package_dir: Path
 
 
-def prepare(notebook: str, folder: Path) -> GradingSetup:
+def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> GradingSetup:
     """Record notebook ``notebook``'s source cells in an nbgrader database and write the learner package.
 
     The database is nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly
-    as ``nbgrader generate_assignment`` fills it.  Both live in ``folder``.
+    as ``nbgrader generate_assignment`` fills it.  Both live in ``folder`` (``package_dir``: one
+    already written with :func:`~course_utils.instructor.learner_edition.write_package`).
     """
     from course_utils.instructor import learner_edition
 
@@ -148,22 +158,30 @@ def prepare(notebook: str, folder: Path) -> GradingSetup:
     from nbgrader.preprocessors import SaveCells
 
     notebook = str(notebook).zfill(2)
-    _put_environment_on_path()  # a new nbgrader database runs the `alembic` command from this environment
     db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
     source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4),
                                       with_hidden_tests=True)
-    with Gradebook(db_url) as gradebook:
+    with mock.patch("nbgrader.api.get_alembic_version", _alembic_head), Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(ASSIGNMENT)
     resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
     SaveCells(log=_quiet_log()).preprocess(source, resources)
-    package_dir = learner_edition.write_package(Path(folder) / "learner-package")
-    return GradingSetup(notebook, db_url, package_dir)
+    package_dir = package_dir or learner_edition.write_package(Path(folder) / "learner-package")
+    return GradingSetup(notebook, db_url, Path(package_dir))
 
 
-def _put_environment_on_path() -> None:
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+def _alembic_head() -> str:
+    """The version a new nbgrader database is stamped with, read in this process.
+
+    nbgrader asks a new ``alembic`` process for it, which costs about 2 s of processor time per class;
+    alembic's own API reads the same migration scripts (nbgrader's ``ALEMBIC_DIR``) in milliseconds.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    config = Config()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def restore_instructor_cells(submission: nbformat.NotebookNode, notebook: str, db_url: str
@@ -209,62 +227,6 @@ def _quiet_log():
 
 # --- 3. run ----------------------------------------------------------------------------------------
 
-def _kernel_environment(folder: Path, package_dir: Path) -> dict[str, str]:
-    """A small, fixed environment for the kernel: nothing of the instructor's leaks in.
-
-    ``PYTHONPATH`` puts the learner edition's package first, ahead of the instructor's own
-    (installed in the environment the kernel runs from).
-    """
-    home, tmp, mpl = folder / "home", folder / "tmp", folder / "matplotlib"
-    for path in (home, tmp, mpl):
-        path.mkdir(exist_ok=True)
-    _copy_font_cache(mpl)
-    environment = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": str(home), "TMPDIR": str(tmp), "MPLCONFIGDIR": str(mpl),
-        "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg",
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # one core per hand-in
-        "PYTHONPATH": str(package_dir),
-    }
-    if os.environ.get("COURSE_DATA_DIR"):
-        environment["COURSE_DATA_DIR"] = os.environ["COURSE_DATA_DIR"]
-    return environment
-
-
-def _copy_font_cache(target: Path) -> None:
-    """Give matplotlib the instructor's font list so each fresh kernel does not rebuild it (~2 s)."""
-    cache = Path(os.environ.get("MPLCONFIGDIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                 / "matplotlib")
-    for font_list in cache.glob("fontlist-*.json"):
-        shutil.copy2(font_list, target / font_list.name)
-
-
-def _kernel_manager(folder: Path, package_dir: Path, use_sandbox: bool):
-    """A jupyter_client kernel manager whose kernel starts in ``folder`` (sandboxed when asked)."""
-    from jupyter_client import AsyncKernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    run = folder / "run"
-    run.mkdir(exist_ok=True)
-    command = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-               "--HistoryManager.enabled=False", "--log-level=ERROR"]
-    environment = _kernel_environment(folder, package_dir)
-    if use_sandbox:
-        command = sandbox.bubblewrap_argv(command, folder, readable=sandbox.python_paths() + [package_dir],
-                                          environment=environment, bwrap=shutil.which("bwrap"), cwd=folder / "work")
-        environment = {}
-    spec_dir = run / "kernels" / "course-grader"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    (spec_dir / "kernel.json").write_text(json.dumps(
-        {"argv": command, "display_name": "course grader", "language": "python", "env": environment}))
-    manager = AsyncKernelManager(kernel_name="course-grader", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(run / "kernels")]),
-                            connection_file=str(run / "connection.json"),
-                            # Unix sockets: a sandboxed kernel has no network to listen on.
-                            transport="ipc", ip=str(run / "kernel"))
-    return manager
-
-
 def _client_class():
     """nbclient's NotebookClient with a cap on how much output one hand-in may produce."""
     from nbclient import NotebookClient
@@ -286,35 +248,125 @@ def _client_class():
     return CappedNotebookClient
 
 
-def run_submission(notebook: nbformat.NotebookNode, folder: Path, package_dir: Path, seconds: float,
-                   use_sandbox: bool) -> tuple[str, str, bool]:
-    """Execute ``notebook`` in place in a fresh kernel; return (status, message, output_capped)."""
+@dataclass
+class RunOutcome:
+    """How running one hand-in went: its status, the learner's message, and where the time went."""
+
+    status: str = GRADED
+    message: str = ""
+    output_capped: bool = False
+    timings: dict = field(default_factory=dict)   # seconds: start, imports, cells, tests
+    kernel: str = "cold"                          # how its kernel started: "warm" or "cold"
+
+
+class _LimitReached(Exception):
+    def __init__(self, breach: str, cell_index: int):
+        super().__init__(breach)
+        self.breach, self.cell_index = breach, cell_index
+
+
+def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kernels.KernelStarter, seconds: float,
+                   limits: resource_limits.Limits) -> RunOutcome:
+    """Execute ``notebook`` in place in a fresh kernel from ``starter``, under ``limits`` and a time limit.
+
+    The ``seconds`` of the time limit count from the first cell: the kernel has ``startup_timeout`` to
+    start, which is the grader's business, not the learner's.  A cell that reaches a resource limit
+    (``MemoryError``, a full folder, no more processes) ends the run there, as the time limit does; so
+    does a kernel stopped for processor time.
+    """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     work = folder / "work"
     work.mkdir(exist_ok=True)
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    running = {"index": None, "since": started, "deadline": started + seconds}
+    manager = starter.manager(folder, limits)
     client = _client_class()(
-        notebook, km=_kernel_manager(folder, package_dir, use_sandbox), allow_errors=True, record_timing=False,
-        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())), startup_timeout=90,
+        notebook, km=manager, allow_errors=True, record_timing=False,
+        timeout_func=lambda cell: max(1, int(running["deadline"] - time.monotonic())), startup_timeout=90,
         interrupt_on_timeout=False, shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}},
     )
     # nbclient shuts down only kernels it created itself; this one it must stop too, at once, whatever happened.
     client.owns_km = True
-    running = {"index": None}
-    client.on_cell_execute = lambda cell, cell_index: running.update(index=cell_index)
+    outcome, cell_seconds = RunOutcome(), {}
+
+    def notebook_starts(notebook):
+        now = time.monotonic()
+        running["deadline"] = now + seconds
+        outcome.timings["start"] = now - started
+
+    def executing(cell, cell_index):
+        running.update(index=cell_index, since=time.monotonic())
+
+    def executed(cell, cell_index, execute_reply):
+        cell_seconds[cell_index] = time.monotonic() - running["since"]
+        content = (execute_reply or {}).get("content", {})
+        breach = content.get("status") == "error" and resource_limits.breach_of_error(content.get("ename", ""),
+                                                                                     content.get("evalue", ""))
+        if breach:
+            raise _LimitReached(breach, cell_index)
+
+    client.on_notebook_start = notebook_starts
+    client.on_cell_execute, client.on_cell_executed = executing, executed
     try:
         # The kernel's own stdout/stderr (start-up banners, C-level crashes) are not the learner's output.
-        client.execute(cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _run_in_own_loop(client.async_execute(cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     except CellTimeoutError:
-        return TIMED_OUT, (f"Your notebook did not finish within the time limit ({int(seconds)} s): it was still "
-                           f"running {_describe_cell(notebook, running['index'])}. Look for a loop that never ends "
-                           "or a very slow step; questions after that cell score 0."), client.output_capped
+        outcome.status, outcome.message = TIMED_OUT, (
+            f"Your notebook did not finish within the time limit ({int(seconds)} s): it was still running "
+            f"{_describe_cell(notebook, running['index'])}. Look for a loop that never ends or a very slow step; "
+            "questions after that cell score 0.")
+    except _LimitReached as reached:
+        outcome.status, outcome.message = _breach(reached.breach, limits, notebook, reached.cell_index)
     except DeadKernelError:
-        return KERNEL_DIED, (f"Python stopped while running {_describe_cell(notebook, running['index'])} "
-                             "(os._exit(), a crash, or too much memory). Questions after that cell score 0."
-                             ), client.output_capped
-    return GRADED, "", client.output_capped
+        breach = resource_limits.breach_of_exit(getattr(manager, "launched", None) and manager.launched.returncode)
+        if breach:
+            outcome.status, outcome.message = _breach(breach, limits, notebook, running["index"])
+        else:
+            outcome.status, outcome.message = KERNEL_DIED, (
+                f"Python stopped while running {_describe_cell(notebook, running['index'])} "
+                "(os._exit(), a crash). Questions after that cell score 0.")
+    finally:
+        starter.release(manager)
+    outcome.output_capped, outcome.kernel = client.output_capped, getattr(manager, "started", "cold")
+    outcome.timings.update(_split(notebook, cell_seconds))
+    return outcome
+
+
+def _run_in_own_loop(coroutine):
+    """Run ``coroutine`` in an event loop of its own, and close that loop with nothing left pending.
+
+    When a cell times out or the kernel dies, nbclient cancels its output poll but returns before the
+    loop lets it finish; left in a thread's loop, the task is reported destroyed when Python exits.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # jupyter_client looks the thread's loop up
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _breach(breach: str, limits, notebook, cell_index) -> tuple[str, str]:
+    where = f"in {_describe_cell(notebook, cell_index)}"
+    return (MEMORY if breach == "memory" else RESOURCES), resource_limits.breach_message(breach, limits, where)
+
+
+def _split(notebook, cell_seconds: dict) -> dict:
+    """Seconds in the notebook's first code cell (its imports), its other cells and its test cells."""
+    first = next((i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"), None)
+    tests = {i for i, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+    split = {"imports": 0.0, "cells": 0.0, "tests": 0.0}
+    for index, seconds in cell_seconds.items():
+        split["imports" if index == first else "tests" if index in tests else "cells"] += seconds
+    return {key: round(value, 3) for key, value in split.items()}
 
 
 def _describe_cell(notebook, index) -> str:
@@ -403,16 +455,20 @@ def redact_hidden_source(message: str, hidden_sources: Sequence[str]) -> str:
 # --- all four steps --------------------------------------------------------------------------------
 
 def grade_submission(path: Path, learner_id: str, setup: GradingSetup, seconds: float | None = None,
-                     use_sandbox: bool | None = None, executed_to: Path | None = None) -> SubmissionResult:
+                     use_sandbox: bool | None = None, executed_to: Path | None = None,
+                     limits: resource_limits.Limits | None = None,
+                     starter: kernels.KernelStarter | None = None) -> SubmissionResult:
     """Grade one hand-in; never raises for anything in the hand-in itself.
 
     ``setup`` comes from :func:`prepare`.  ``executed_to``, if given, receives the executed
-    notebook *with the hidden tests* -- for the instructor's eyes only.
+    notebook *with the hidden tests* -- for the instructor's eyes only.  ``limits`` default to
+    :func:`default_limits`; ``starter`` (a class's :class:`~course_utils.instructor.kernels.KernelStarter`)
+    to a cold one made for this hand-in.
     """
     notebook = setup.notebook
     started = time.monotonic()
-    status_of_sandbox = sandbox.sandbox_status()
-    use_sandbox = status_of_sandbox.available if use_sandbox is None else use_sandbox
+    seconds = seconds or time_limit(notebook)
+    use_sandbox = sandbox.sandbox_status().available if use_sandbox is None else use_sandbox
     questions = graded_cells(notebook)
     result = SubmissionResult(learner_id, notebook, GRADED, "", max_points=sum(q.points for q in questions if q.auto),
                               sandbox="bubblewrap" if use_sandbox else "unsandboxed")
@@ -421,14 +477,29 @@ def grade_submission(path: Path, learner_id: str, setup: GradingSetup, seconds: 
     if submission is None:
         result.status, result.message = UNREADABLE, problem
     else:
-        _grade_readable(submission, result, questions, setup, seconds or time_limit(notebook), use_sandbox,
-                        executed_to)
+        own = starter is None
+        starter = starter or kernels.KernelStarter(setup.package_dir, use_sandbox=use_sandbox, cold=True)
+        try:
+            _grade_readable(submission, result, questions, setup, seconds, starter,
+                            limits or default_limits(seconds), executed_to)
+        finally:
+            if own:
+                starter.close()
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _grade_readable(submission, result: SubmissionResult, questions, setup: GradingSetup, seconds, use_sandbox,
-                    executed_to) -> None:
+def default_limits(seconds: float) -> resource_limits.Limits:
+    """The default limits of a hand-in whose notebook may run ``seconds``.
+
+    Each process may use twice that in processor time: a notebook looping in one thread meets the
+    clock first (status ``timeout``), one burning several cores meets this limit.
+    """
+    return resource_limits.Limits(cpu_seconds=max(1, int(2 * seconds)))
+
+
+def _grade_readable(submission, result: SubmissionResult, questions, setup: GradingSetup, seconds, starter,
+                    limits, executed_to) -> None:
     own_ids = {q.grade_id for q in questions}
     if not own_ids & {_grade_id(cell) for cell in submission.cells}:
         other = handin.notebook_number(submission)
@@ -439,20 +510,29 @@ def _grade_readable(submission, result: SubmissionResult, questions, setup: Grad
         return
     notebook, changed = restore_instructor_cells(submission, result.notebook, setup.db_url)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
-        status, message, capped = run_submission(notebook, Path(folder), setup.package_dir, seconds, use_sandbox)
+        outcome = run_submission(notebook, Path(folder), starter, seconds, limits)
     if executed_to is not None:
         Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, executed_to)
     hidden = hidden_test_sources(result.notebook)
     result.scores, result.feedback = score_cells(notebook, questions, hidden)
-    notes = [message] if message else []
+    result.answers = written_answers(notebook, questions, result.scores)
+    result.timings, result.kernel = outcome.timings, outcome.kernel
+    notes = [outcome.message] if outcome.message else []
     if changed:
         notes.append(f"You changed {len(changed)} locked cell(s) ({', '.join(changed)}); they were put back as "
                      "released before grading.")
-    if capped:
+    if outcome.output_capped:
         notes.append(f"Your notebook printed more than {OUTPUT_LIMIT_BYTES // 1_000_000} MB of output; the rest was "
                      "dropped. Print summaries, not whole tables in a loop.")
     missing = [q.grade_id for q in questions if result.feedback[q.grade_id].startswith("This question's cell is missing")]
     if missing:
         notes.append(f"Missing question cell(s): {', '.join(missing)}.")
-    result.status, result.message = status, redact_hidden_source(" ".join(notes), hidden)
+    result.status, result.message = outcome.status, redact_hidden_source(" ".join(notes), hidden)
+
+
+def written_answers(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], scores: dict) -> dict:
+    """grade_id -> the learner's Reflect answer (Markdown), for each one waiting to be marked by hand."""
+    cells = {_grade_id(cell): cell for cell in notebook.cells if _grade_id(cell)}
+    return {question.grade_id: cells[question.grade_id].source for question in questions
+            if not question.auto and scores.get(question.grade_id) is None and question.grade_id in cells}

@@ -8,9 +8,14 @@ starts each submission's kernel inside `bubblewrap <https://github.com/container
 * read-only: the operating system (``/usr``, ``/lib*``, ``/bin``, a few files of ``/etc``), the
   Python installation and virtual environment, and the learner edition's ``course_utils`` package
   with its data (see :func:`course_utils.instructor.learner_edition.write_package`);
-* read-write: the submission's own temporary folder (its working directory, ``HOME`` and ``TMPDIR``);
-* no network (its own empty network namespace), no other processes (its own PID namespace), and
-  the sandbox dies with the grader (``--die-with-parent``).
+* read-write: the submission's own temporary folder.  Where bubblewrap can size a tmpfs (``--size``,
+  bubblewrap 0.8 and newer) its working directory, ``HOME`` and ``TMPDIR`` are a new tmpfs of limited
+  size that vanishes with the sandbox (see :mod:`course_utils.instructor.limits`), and only the
+  folder with the kernel's connection sockets is shared with the grader;
+* no network (its own empty network namespace), no other processes (its own PID namespace), no
+  capabilities (``--cap-drop ALL``: a grader run as root would otherwise leave the kernel root inside
+  its namespace, able to remount its read-only folders writable), and the sandbox dies with the
+  grader (``--die-with-parent``).
 
 The course's ``solutions/``, the other submissions and the instructor's output folder are simply
 not there.  The kernel talks to the grader through Unix sockets in the submission's folder, since
@@ -43,10 +48,14 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
 
 @dataclass(frozen=True)
 class SandboxStatus:
-    """Whether learner kernels can be sandboxed here, and why not when they cannot."""
+    """Whether learner kernels can be sandboxed here, and why not when they cannot.
+
+    ``sized_folders``: whether this bubblewrap can cap the size of a hand-in's folder (``--size``).
+    """
 
     available: bool
     reason: str
+    sized_folders: bool = False
 
     @property
     def label(self) -> str:
@@ -62,7 +71,7 @@ def python_paths() -> list[Path]:
 
 def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: list[Path] | None = None,
                     environment: dict[str, str] | None = None, bwrap: str = "bwrap",
-                    cwd: str | os.PathLike | None = None) -> list[str]:
+                    cwd: str | os.PathLike | None = None, scratch: Scratch | None = None) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in the sandbox.
 
     Parameters
@@ -70,7 +79,7 @@ def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: l
     command : list of str
         The program and its arguments, as seen inside the sandbox (paths are the same as outside).
     writable : path
-        The one folder the sandboxed program may write.
+        The one host folder the sandboxed program may write (the same path inside).
     readable : list of paths, optional
         Folders to show read-only besides the operating system (default: :func:`python_paths`).
         The grader adds the folder with the learner edition's ``course_utils``.
@@ -80,20 +89,39 @@ def bubblewrap_argv(command: list[str], writable: str | os.PathLike, readable: l
         The ``bwrap`` executable.
     cwd : path, optional
         Working directory inside the sandbox (default: ``writable``).
+    scratch : Scratch, optional
+        A folder that inside the sandbox is a new tmpfs of limited size (``writable`` may lie inside it).
     """
     readable = python_paths() if readable is None else readable
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
             "--proc", "/proc", "--dev", "/dev"]
     for folder in SYSTEM_DIRS + ETC_FILES:
         argv += ["--ro-bind-try", folder, folder]
     for folder in readable:
         argv += ["--ro-bind", str(folder), str(folder)]
+    if scratch is not None:
+        argv += ["--size", str(scratch.size), "--tmpfs", str(scratch.path)]
+        for folder in scratch.folders:
+            argv += ["--dir", str(folder)]
+        for file in scratch.files:
+            argv += ["--ro-bind", str(file), str(file)]
     argv += ["--bind", str(writable), str(writable), "--chdir", str(cwd or writable)]
     for name, value in (environment or {}).items():
         argv += ["--setenv", name, value]
-    # The sandbox's own root is a scratch tmpfs: make it read-only so the only writable place is `writable`.
+    # The sandbox's own root is a scratch tmpfs: make it read-only so the only writable places are ours.
     argv += ["--remount-ro", "/", "--"]
     return argv + list(command)
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A tmpfs of at most ``size`` bytes at ``path`` inside the sandbox, with these empty ``folders``
+    and these host ``files`` shown read-only (each at the same path, inside ``path``)."""
+
+    path: Path
+    size: int
+    folders: tuple[Path, ...] = ()
+    files: tuple[Path, ...] = ()
 
 
 @functools.cache
@@ -117,4 +145,5 @@ def sandbox_status() -> SandboxStatus:
     if done.returncode != 0:
         why = (done.stderr.strip().splitlines() or ["no message"])[-1]
         return SandboxStatus(False, f"bwrap is installed but cannot run here ({why})")
-    return SandboxStatus(True, f"bubblewrap ({bwrap})")
+    usage = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=60).stdout
+    return SandboxStatus(True, f"bubblewrap ({bwrap})", sized_folders="--size" in usage)
