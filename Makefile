@@ -30,7 +30,7 @@ HUB_OPTS    ?=
 # npm writes node_modules/.package-lock.json on every install: newer than package-lock.json = up to date.
 NODE_STAMP  := node_modules/.package-lock.json
 
-.PHONY: help install system-deps hub-deps hub lab check test grade execute release release-check learner-edition data-check bench clean
+.PHONY: help install system-deps hub-deps hub hub-publish lab check test grade execute release release-check learner-edition data-check bench clean
 
 help:  ## list what you can do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ hub-deps: install $(NODE_STAMP) $(LEARNER_ENV)/.installed  ## install the hub's 
 
 hub: hub-deps  ## a classroom JupyterHub on this machine: prints the nbgitpuller link and the workshop password; HUB_PORT=8000 HUB_OPTS="--password ..."
 	$(BIN)/course hub --state $(HUB_DIR) --learner-env $(LEARNER_ENV) --port $(HUB_PORT) $(HUB_OPTS)
+
+hub-publish: hub-deps  ## publish the current learner edition to the class (after `make release`); learners follow the link again
+	$(BIN)/course hub --state $(HUB_DIR) --learner-env $(LEARNER_ENV) --publish-only
 
 lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OPTS=--no-browser
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(PORT) $(ROOT_OPT) $(LAB_OPTS) notebooks/00_orientation.ipynb

@@ -67,6 +67,12 @@ def _export_learner(args: argparse.Namespace) -> int:
 def _hub(args: argparse.Namespace) -> int:
     from course_utils.instructor import hub
 
+    if args.publish_only:
+        repo_url = hub.publish(args.state)
+        hub.prepare_learner_environment(args.learner_env, Path(args.state) / "edition")
+        print(f"published the learner edition to {repo_url}; learners get it by following the link again "
+              "(their own edits are kept).")
+        return 0
     class_hub = hub.configure(args.state, args.learner_env, port=args.port, ip=args.ip, password=args.password)
     print(hub.describe(class_hub), flush=True)
     hub.serve(class_hub)  # becomes JupyterHub; returns only if it could not start
@@ -112,4 +118,6 @@ def add_commands(commands) -> None:
     parser.add_argument("--ip", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for a classroom network)")
     parser.add_argument("--password", help="the shared workshop password, 8+ characters (default: a new random one)")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="only publish the current learner edition to the class (the hub may keep running)")
     parser.set_defaults(run=_hub)

@@ -23,6 +23,7 @@ copied into the state folder with this hub's settings in ``hub-settings.json`` b
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import shutil
@@ -233,7 +234,7 @@ def describe(hub: ClassHub) -> str:
         f"Hand-ins:         learners run `course submit 01 --out {hub.hand_ins}` in a JupyterLab terminal, in "
         f"their {EDITION_NAME} folder;",
         f"                  then grade with `make grade SUBMISSIONS={hub.hand_ins} NOTEBOOK=01`.",
-        f"A fix:            commit it in {hub.edition} and `git push` (or `make release` and run `make hub` again);",
+        "A fix:            edit solutions/, `make release`, then `make hub-publish` (the hub keeps running);",
         "                  learners get it by following the link again, their own edits kept.",
     ])
 
@@ -246,6 +247,17 @@ def serve(hub: ClassHub) -> None:
     # its environment, so that whoever stops the hub can find any process left behind.
     os.environ["COURSE_HUB_STATE"] = str(hub.state)
     os.execv(str(jupyterhub), [str(jupyterhub), "--config", str(hub.config)])
+
+
+def memory_quantity(mb: float) -> str:
+    """A measured memory figure in MB (10^6 bytes) rounded up to the next tenth of a GB, as Kubernetes writes it.
+
+    Examples
+    --------
+    >>> memory_quantity(1234), memory_quantity(1200), memory_quantity(987)
+    ('1.3G', '1.2G', '1G')
+    """
+    return f"{math.ceil(mb / 100) / 10:g}G"
 
 
 def _free_port() -> int:
