@@ -117,6 +117,16 @@ def publish(state: str | os.PathLike) -> str:
     ``state/published/health-ai-fairness-learner`` are created.  After that each call commits the
     current edition on top of the last one (nothing if it has not changed) and pushes it, so learners
     who follow the link again get the change merged into their copy.
+
+    Parameters
+    ----------
+    state : path
+        The class's folder.
+
+    Returns
+    -------
+    str
+        The published repository's ``file://`` URL, the ``repo`` of the nbgitpuller link.
     """
     state = Path(state).resolve()
     published = state / "published" / EDITION_NAME
