@@ -95,7 +95,7 @@ lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OP
 check: install  ## the fast tier: unit tests and doctests, no notebooks, servers or browsers (under a minute)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests course_utils $(PYTEST_OPTS)
 
-test: install system-deps hub-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser)
+test: install system-deps hub-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser, a class on JupyterHub)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) $(PYTEST_OPTS)
 
 # `make grade SUBMISSIONS=hand-ins/ NOTEBOOK=01` writes grades/01/gradebook.csv and one feedback file per learner.
