@@ -20,8 +20,17 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # Where `make learner-edition` writes the learner edition (outside this repository).
 LEARNER_DIR ?= ../$(notdir $(CURDIR))-learner
 EXPORT_OPTS ?=
+# `make hub`: the class's state (published edition, learners' homes and hand-ins, the hub's database),
+# outside the repository so that no clean-up here ever deletes learners' work; and the learners' own
+# environment, built from deploy/singleuser/requirements.txt (gitignored, like .venv).
+HUB_DIR     ?= ../$(notdir $(CURDIR))-hub
+LEARNER_ENV := .venv-learner
+HUB_PORT    ?= 8000
+HUB_OPTS    ?=
+# npm writes node_modules/.package-lock.json on every install: newer than package-lock.json = up to date.
+NODE_STAMP  := node_modules/.package-lock.json
 
-.PHONY: help install system-deps lab check test grade marks execute release release-check learner-edition data-check bench clean
+.PHONY: help install system-deps hub-deps hub hub-publish lab check test grade marks execute release release-check learner-edition data-check bench clean
 
 help:  ## list what you can do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,9 +53,9 @@ $(STAMP): pyproject.toml
 # Installed only where missing, and only as root on a machine with apt-get; elsewhere the grader runs
 # unsandboxed and says so in every row.
 SYSTEM_PACKAGES := bubblewrap:bwrap chromium:chromium \
-	fonts-noto-color-emoji:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+	fonts-noto-color-emoji:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf nodejs:node npm:npm
 
-system-deps:  ## install bubblewrap, Chromium and an emoji font from Debian packages where missing (root, apt-get)
+system-deps:  ## install bubblewrap, Chromium, an emoji font and Node.js from Debian packages where missing (root, apt-get)
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do probe="$${pair#*:}"; \
 	  if [ "$${probe#/}" != "$$probe" ]; then [ -e "$$probe" ]; else command -v "$$probe" >/dev/null 2>&1; fi \
 	  || missing="$$missing $${pair%%:*}"; done; \
@@ -59,13 +68,34 @@ system-deps:  ## install bubblewrap, Chromium and an emoji font from Debian pack
 	  echo "      grading sandbox and the browser tests; without them those tests fail with this advice."; \
 	fi
 
+# The hub's proxy (configurable-http-proxy, pinned with its lock file) into ./node_modules.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo 'make hub needs Node.js 20+ and npm for the hub'"'"'s proxy: run `make system-deps` as root, or sudo apt-get install nodejs npm'; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+
+# The learners' environment: what each learner's server and kernel run on (the single-user image of a real hub).
+$(LEARNER_ENV)/.installed: deploy/singleuser/requirements.txt
+	test -x $(LEARNER_ENV)/bin/python || $(PYTHON) -m venv $(LEARNER_ENV)
+	$(LEARNER_ENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LEARNER_ENV)/bin/python -m pip install --quiet -r deploy/singleuser/requirements.txt
+	$(LEARNER_ENV)/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	touch $@
+
+hub-deps: install $(NODE_STAMP) $(LEARNER_ENV)/.installed  ## install the hub's proxy (npm ci) and the learners' environment (.venv-learner)
+
+hub: hub-deps  ## a classroom JupyterHub on this machine: prints the nbgitpuller link and the workshop password; HUB_PORT=8000 HUB_OPTS="--password ..."
+	$(BIN)/course hub --state $(HUB_DIR) --learner-env $(LEARNER_ENV) --port $(HUB_PORT) $(HUB_OPTS)
+
+hub-publish: hub-deps  ## publish the current learner edition to the class (after `make release`); learners follow the link again
+	$(BIN)/course hub --state $(HUB_DIR) --learner-env $(LEARNER_ENV) --publish-only
+
 lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OPTS=--no-browser
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(PORT) $(ROOT_OPT) $(LAB_OPTS) notebooks/00_orientation.ipynb
 
 check: install  ## the fast tier: unit tests and doctests, no notebooks, servers or browsers (under a minute)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests course_utils $(PYTEST_OPTS)
 
-test: install system-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser)
+test: install system-deps hub-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser, a class on JupyterHub)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) $(PYTEST_OPTS)
 
 # `make grade SUBMISSIONS=hand-ins/ NOTEBOOK=01` writes grades/01/gradebook.csv and one feedback file per learner.
@@ -102,5 +132,5 @@ data-check: install  ## rebuild the heart data, the baseline predictions and not
 bench: install  ## time every solution notebook, `import course_utils` and the install size; update README
 	$(BIN)/python benchmarks/run_benchmarks.py --update-readme
 
-clean:  ## remove the virtual environment and caches (data and notebooks are kept)
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info test-artifacts
+clean:  ## remove the virtual environments and caches (data, notebooks and the hub's learner homes are kept)
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info test-artifacts node_modules $(LEARNER_ENV)

@@ -3,7 +3,7 @@
 Learners use ``course verify`` (tested versions and data checksums), ``course check`` (run your
 notebooks and see where you stand) and ``course submit`` (hand in a notebook); none of them needs
 the instructor tools.  Where the instructor tools are installed, :mod:`course_utils.instructor.commands`
-adds ``release``, ``execute``, ``grade``, ``marks`` and ``export-learner``.  Run ``course --help`` for the list.
+adds ``release``, ``execute``, ``grade``, ``marks``, ``export-learner`` and ``hub``.  Run ``course --help`` for the list.
 No notebook imports this module.
 """
 
@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-INSTRUCTOR_COMMANDS = ("release", "execute", "grade", "marks", "export-learner")
+INSTRUCTOR_COMMANDS = ("release", "execute", "grade", "marks", "export-learner", "hub")
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The instructor's ``course`` subcommands: release, execute, grade, marks, export-learner.
+"""The instructor's ``course`` subcommands: release, execute, grade, marks, export-learner, hub.
 
 :mod:`course_utils.cli` adds these to the ``course`` command when the instructor tools are
 installed; each is a thin layer over one module of this package.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from course_utils.instructor import release
 
-NAMES = ("release", "execute", "grade", "marks", "export-learner")
+NAMES = ("release", "execute", "grade", "marks", "export-learner", "hub")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -82,6 +82,21 @@ def _export_learner(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hub(args: argparse.Namespace) -> int:
+    from course_utils.instructor import hub
+
+    if args.publish_only:
+        repo_url = hub.publish(args.state)
+        hub.prepare_learner_environment(args.learner_env, Path(args.state) / "edition")
+        print(f"published the learner edition to {repo_url}; learners get it by following the link again "
+              "(their own edits are kept).")
+        return 0
+    class_hub = hub.configure(args.state, args.learner_env, port=args.port, ip=args.ip, password=args.password)
+    print(hub.describe(class_hub), flush=True)
+    hub.serve(class_hub)  # becomes JupyterHub; returns only if it could not start
+    return 1
+
+
 def add_commands(commands) -> None:
     """Add the instructor subcommands to the ``course`` command's subparsers."""
     parser = commands.add_parser("release", help="generate learner notebooks/ from solutions/ (instructors)")
@@ -128,3 +143,15 @@ def add_commands(commands) -> None:
     parser.add_argument("--force", action="store_true", help="replace the folder if it exists")
     parser.add_argument("--no-git", action="store_true", help="do not make the folder a git repository")
     parser.set_defaults(run=_export_learner)
+
+    parser = commands.add_parser("hub", help="run a class on a JupyterHub on this machine (local trials, workshops)")
+    parser.add_argument("--state", required=True, help="the class's folder: published edition, learners' homes, hub database")
+    parser.add_argument("--learner-env", default=".venv-learner",
+                        help="the learners' environment, built by `make hub-deps` (default: .venv-learner)")
+    parser.add_argument("--port", type=int, default=8000, help="port learners connect to (default 8000)")
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for a classroom network)")
+    parser.add_argument("--password", help="the shared workshop password, 8+ characters (default: a new random one)")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="only publish the current learner edition to the class (the hub may keep running)")
+    parser.set_defaults(run=_hub)

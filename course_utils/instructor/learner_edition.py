@@ -68,7 +68,9 @@ def export(directory: str | os.PathLike, force: bool = False, git: bool = True) 
     directory : path
         Where to write it.  Must not exist or be empty, unless ``force``.
     force : bool
-        Replace an existing folder's content.
+        Replace an existing folder's content.  A folder that is a git repository keeps its history:
+        the new content becomes one more commit on top (none if nothing changed), ready to push to
+        where learners pull from.
     git : bool
         Make the folder a git repository with one commit on ``main``.
 
@@ -84,7 +86,7 @@ def export(directory: str | os.PathLike, force: bool = False, git: bool = True) 
     if target.exists() and any(target.iterdir()):
         if not force:
             raise ValueError(f"{target} is not empty; give --force to replace its content.")
-        shutil.rmtree(target)
+        _clear(target)
     stale = release.stale_notebooks()
     if stale:
         raise ValueError("notebooks/ is out of date with solutions/ (" + "; ".join(stale) + "); run `make release`.")
@@ -140,12 +142,27 @@ def learner_environment(text: str) -> str:
     return "".join(kept)
 
 
-def _commit(target: Path) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=target, check=True, capture_output=True, text=True)
+def _clear(target: Path) -> None:
+    """Remove everything in ``target`` but its ``.git``, so a published edition keeps its history."""
+    for child in target.iterdir():
+        if child.name == ".git":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
-    git("init", "--quiet", "--initial-branch=main")
+
+def _commit(target: Path) -> None:
+    def git(*args: str, check: bool = True) -> int:
+        return subprocess.run(["git", *args], cwd=target, check=check, capture_output=True, text=True).returncode
+
+    if not (target / ".git").exists():
+        git("init", "--quiet", "--initial-branch=main")
     git("add", "--all")
+    has_history = git("rev-parse", "--verify", "--quiet", "HEAD", check=False) == 0
+    if has_history and git("diff", "--cached", "--quiet", check=False) == 0:
+        return  # the same edition again: no empty commit for learners to pull
     identity = ["-c", "user.name=Course instructor", "-c", "user.email=instructor@course.invalid"]
     configured = subprocess.run(["git", "config", "user.email"], cwd=target, capture_output=True, text=True)
     git(*([] if configured.stdout.strip() else identity), "commit", "--quiet", "-m",
