@@ -30,7 +30,7 @@ from course_utils.instructor import gradebook, release, sandbox
 NOTEBOOK = "01"
 THROUGHPUT_TARGET = 40.0  # hand-ins per minute on 2 cores, from the grading issue
 #: Targets per notebook, from the issues (notebook 02 runs TensorFlow and Aequitas in every hand-in).
-THROUGHPUT_TARGETS = {"01": THROUGHPUT_TARGET, "02": 10.0}
+THROUGHPUT_TARGETS = {"01": THROUGHPUT_TARGET, "02": 10.0, "03": 15.0}
 SPLIT = ("start", "imports", "cells", "tests")
 BIN = Path(sys.executable).parent
 
@@ -102,6 +102,16 @@ def measure(size: int = 16, jobs: int | None = None, notebook: str = NOTEBOOK) -
             "course_grade_per_min": warm["per_min"],
             "nbgrader_autograde_s": round(nbgrader_seconds, 1),
             "nbgrader_autograde_per_min": round(60 * size / nbgrader_seconds, 1)}
+
+
+def measure_course_grade(notebook: str, size: int = 8, jobs: int | None = None) -> dict:
+    """`course grade` alone (warm kernels, sandbox on) on ``size`` full-marks hand-ins of ``notebook``."""
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as scratch:
+        scratch = Path(scratch)
+        _class(scratch / "hand-ins", size, notebook)
+        warm = time_course_grade(scratch / "hand-ins", scratch / "grades", jobs, notebook=notebook)
+    return {"notebook": notebook, "hand_ins": size, "jobs": jobs or os.cpu_count(),
+            "sandbox": sandbox.sandbox_status().label, **warm}
 
 
 if __name__ == "__main__":
