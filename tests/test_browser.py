@@ -9,6 +9,10 @@ JupyterLab workspace, so no test sees another's edits and the tracked notebooks 
   function in the cell editor, wrong and then right, and read the check cell's feedback (❌ then ✅) on the page.
 * ``test_run_all_reaches_the_end``: Run All on every notebook: every code cell executes, no cell shows
   an error, and the notebook the learner saves (and hands in) records all of it.
+* ``test_whatif_explorer_moves_with_the_keyboard``: Run All on notebook 02, then move the women's threshold slider
+  of the What-If explorer with the arrow keys and read the women's FNR from the page, equal to the FNR computed
+  here with NumPy at the slider's new threshold; then edit a patient's measurement in the datapoint editor and see
+  the score change.
 
 Screenshots go to ``test-artifacts/browser/`` (gitignored), on failure too: the assertion message
 names the file, and the end of the JupyterLab log is printed.
@@ -19,10 +23,13 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
 from lab_browser import (
     ARTIFACTS,
+    PANEL,
     FEEDBACK_S,
     page_cell,
     page_cells,
@@ -193,3 +200,90 @@ def test_run_all_reaches_the_end(open_notebook, name):
         saved_errors = [output.get("ename") for cell in saved_code for output in cell.outputs
                         if output.output_type == "error"]
         assert not saved_errors, f"{name}: the saved notebook holds errors {saved_errors}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The What-If explorer of notebook 02, driven as a learner drives it
+
+WHATIF_NOTEBOOK = "02_debiasing_pipeline.ipynb"
+FEMALE_SLIDER = ".course-whatif-slider-female"
+FEMALE_FNR = "td[data-group='Female'][data-rate='fnr']"
+
+
+def _validation_scores():
+    """The baseline's validation scores with each patient's outcome and sex, read from the shipped CSV files."""
+    from course_utils.data import heart_data_path
+
+    raw = pd.read_csv(heart_data_path()).set_index("patient_id")
+    shipped = pd.read_csv(heart_data_path().with_name("heart_debiasing_predictions.csv"))
+    rows = shipped[(shipped["method"] == "baseline") & (shipped["split"] == "validation")]
+    patients = raw.loc[rows["patient_id"]]
+    return rows["score"].to_numpy(), (patients["diagnosis"] > 0).to_numpy(), patients["sex"].to_numpy()
+
+
+def _women_fnr(threshold, scores, sick, sex):
+    women_sick = sick & (sex == "Female")
+    return float((scores[women_sick] < threshold).mean())
+
+
+@pytest.mark.slow
+def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
+    released = nbformat.read(ROOT / "notebooks" / WHATIF_NOTEBOOK, as_version=4)
+    explorer_cell = next(i for i, cell in enumerate(released.cells) if cell.source.startswith("explorer = WhatIfExplorer("))
+    scores, sick, sex = _validation_scores()
+    # Enough presses of ArrowLeft (0.005 each, from 0.5) that the women's FNR changes: at least one woman with
+    # disease scores just below 0.5 and is caught once the threshold passes her.
+    start = _women_fnr(0.5, scores, sick, sex)
+    presses = next(n for n in range(1, 101) if _women_fnr(round(0.5 - 0.005 * n, 3), scores, sick, sex) != start)
+
+    shot = ARTIFACTS / "02_whatif.png"
+    shot.unlink(missing_ok=True)
+    notebook = open_notebook(WHATIF_NOTEBOOK, "whatif")
+    page = notebook.page
+    with evidence(notebook, "02_whatif"):
+        run_all(page)
+        scroll_to(page, explorer_cell)
+        explorer = page_cell(page, explorer_cell).locator(".course-whatif")
+        explorer.wait_for(timeout=FEEDBACK_S * 1000)
+        slider = explorer.locator(FEMALE_SLIDER)
+        readout = slider.locator(".widget-readout")
+        fnr_cell = explorer.locator(FEMALE_FNR)
+        assert readout.text_content().strip() == "0.500", f"the women's slider starts at {readout.text_content()!r}"
+        assert float(fnr_cell.get_attribute("data-value")) == pytest.approx(start, abs=1e-6)
+
+        # Focus the handle and move it with the keyboard, as a learner without a mouse would.
+        handle = slider.locator(".noUi-handle")
+        handle.focus()
+        for _ in range(presses):
+            page.keyboard.press("ArrowLeft")
+        shown = readout.text_content().strip()
+        threshold = float(shown)
+        assert threshold == pytest.approx(0.5 - 0.005 * presses, abs=1e-9), f"the slider reads {shown!r}"
+        # The kernel answers with a new table: wait until its women's row shows the slider's threshold.
+        wait_for(page, f"""() => {{
+            const cell = document.querySelector("{PANEL} .course-whatif {FEMALE_FNR}");
+            return cell && cell.parentElement.children[1].textContent.trim() === {shown!r};
+        }}""", FEEDBACK_S, "the explorer's table to show the new threshold")
+        on_page = float(fnr_cell.get_attribute("data-value"))
+        expected = _women_fnr(threshold, scores, sick, sex)
+        assert expected != start
+        assert on_page == pytest.approx(expected, abs=1e-6), (
+            f"at threshold {threshold} the page shows the women's FNR {on_page}; NumPy on the same scores gives {expected}")
+
+        # The datapoint editor: change one patient's measurement, and the score on the page changes.
+        explorer.locator(".lm-TabBar-tab", has_text="Datapoint editor").click()
+        score_element = explorer.locator(".course-whatif-patient [data-score]")
+        score_element.wait_for(timeout=FEEDBACK_S * 1000)
+        before = score_element.get_attribute("data-score")
+        field = explorer.locator(".course-whatif-field-age input")
+        age_before = float(field.input_value())
+        field.fill(f"{age_before + 2:.3f}")
+        field.press("Enter")
+        wait_for(page, f"""() => {{
+            const score = document.querySelector("{PANEL} .course-whatif-patient [data-score]");
+            return score && score.getAttribute("data-score") !== {before!r};
+        }}""", FEEDBACK_S, "the patient's score to change after the edit")
+        after = score_element.get_attribute("data-score")
+        scroll_to(page, explorer_cell)
+        screenshot(page, "02_whatif")
+        assert float(after) != pytest.approx(float(before), abs=1e-6), (before, after)

@@ -325,6 +325,51 @@ def test_the_thresholds_statement(split, encoded, models, outputs, prose):
                 f"threshold {rule['operation1'].threshold:.3f} with probability {rule['p1']:.3f}") in outputs
 
 
+def test_the_explorer_and_the_fnr_ceiling(split, validation_baseline, notebook, outputs, prose):
+    """The explorer opens on the baseline at 0.5 before the exercise; the ceiling's thresholds and counts after it."""
+    score, _, per_sex = validation_baseline
+    validation = split["validation"]
+    y, sex = validation["disease"].to_numpy(), validation["sex"].to_numpy()
+    sources = [cell.source for cell in notebook.cells]
+    explorer_cell = next(i for i, text in enumerate(sources) if text.startswith("explorer = WhatIfExplorer("))
+    answer_cell = next(i for i, cell in enumerate(notebook.cells)
+                       if cell.metadata.get("nbgrader", {}).get("grade_id") == "debias-fnr-target-function-answer")
+    assert explorer_cell < answer_cell
+    # Built from the setup's names only, at the default 0.5: nothing a learner writes, no threshold preset.
+    explorer_names = {node.id for node in ast.walk(ast.parse(sources[explorer_cell])) if isinstance(node, ast.Name)}
+    assert explorer_names <= {"explorer", "WhatIfExplorer", "baseline", "validation", "features"}
+    assert "threshold" not in sources[explorer_cell].replace("explorer", "")
+    for sex_name, shown in (("Female", per_sex["Female"]), ("Male", per_sex["Male"])):
+        assert (f"{sex_name}: threshold 0.500, FNR {shown['fnr']:.3f}, FPR {shown['fpr']:.3f}, PPV {shown['ppv']:.3f}"
+                in outputs)
+    # The ceiling of 20 %: every score of a patient with disease tried as a threshold (flagged when >=).
+    found = {}
+    for sex_name in SEXES:
+        mine = sex == sex_name
+        sick_scores = score[mine & (y == 1)]
+        threshold = max(t for t in sick_scores if (sick_scores < t).mean() <= 0.2)
+        flagged = score[mine] >= threshold
+        truth = y[mine]
+        found[sex_name] = {"t": threshold, "tp": int((flagged & (truth == 1)).sum()),
+                           "fn": int((~flagged & (truth == 1)).sum()), "fp": int((flagged & (truth == 0)).sum()),
+                           "tn": int((~flagged & (truth == 0)).sum())}
+        row = found[sex_name]
+        fnr, fpr = row["fn"] / (row["fn"] + row["tp"]), row["fp"] / (row["fp"] + row["tn"])
+        assert re.search(rf"{sex_name}\s+{threshold:.3f}\s+{row['tp']}\s+{row['fn']}\s+{row['fp']}\s+{row['tn']}\s+"
+                         rf"{fnr:.3f}\s+{fpr:.3f}", outputs), sex_name
+    women, men = found["Female"], found["Male"]
+    base_women, base_men = per_sex["Female"], per_sex["Male"]
+    assert (f"sets the women's threshold to **{women['t']:.3f}** and the men's to **{men['t']:.3f}**") in prose
+    assert (f"{women['fn']} of the {women['fn'] + women['tp']} with disease missed "
+            f"(FNR {women['fn'] / (women['fn'] + women['tp']):.3f}) instead of {base_women['missed']}") in prose
+    assert (f"{women['fp']} false alarms among the {women['fp'] + women['tn']} healthy women "
+            f"(FPR {women['fp'] / (women['fp'] + women['tn']):.3f}) instead of {base_women['alarms']}") in prose
+    assert (f"{men['fn']} of {men['fn'] + men['tp']} missed ({men['fn'] / (men['fn'] + men['tp']):.3f}) instead of "
+            f"{base_men['missed']}, with {men['fp']} false alarms among {men['fp'] + men['tn']} healthy men instead of "
+            f"{base_men['alarms']}") in prose
+    assert men["t"] > 0.5 > women["t"] and men["fn"] > base_men["missed"]
+
+
 # --- section 7: the sweep on validation patients and the choice ------------------------------------------
 
 
@@ -512,7 +557,7 @@ def test_diabetes_model_differences_out_of_fold(raw, prose):
     assert f"the AUC is lower ({d['auc']:.3f} against {n['auc']:.3f})" in prose
     assert f"(FPR {d['fpr']:.3f} against {n['fpr']:.3f})" in prose
     assert f"(FNR {d['fnr']:.3f} against {n['fnr']:.3f})" in prose
-    # the profile's interval: each group's own patients resampled, as Exercise 16 asks
+    # the profile's interval: each group's own patients resampled, as Exercise 17 asks
     mine = (raw["status"] == "diabetic").to_numpy()
     yy, ss = y[mine], oof[mine]
     rows = np.random.default_rng(0).integers(0, len(yy), size=(1000, len(yy)))
@@ -532,13 +577,13 @@ def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_fir
     points = {qid: q.points for qid, q in questions().items()}
     code = sum(q.points for q in questions().values() if q.answer_type == "code")
     assert code / sum(points.values()) >= 0.7
-    assert "Code answers carry 34 of the 37 auto-graded points (92 %)" in " ".join(
+    assert "Code answers carry 36 of the 39 auto-graded points (92 %)" in " ".join(
         cell.source for cell in notebook.cells if cell.cell_type == "markdown").replace("\n", " ")
-    assert code == 34 and sum(points.values()) == 37
+    assert code == 36 and sum(points.values()) == 39
     graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     values = [i for i, qid in enumerate(graded) if questions()[qid].answer_type == "value"]
-    assert values == [0, 1, 14], "value questions open the notebook and the diabetes section"
+    assert values == [0, 1, 15], "value questions open the notebook and the diabetes section"
 
 
 def visible_before(notebook, grade_id):
@@ -649,6 +694,46 @@ def test_formula_and_mitigation_mistakes_are_recognised(answers):
     assert fits_given.status == "invalid" and "clone(model)" in fits_given.message
     assert "0/1 labels" in feedback("debias-adversarial-function", lambda *args, **kwargs: (
         answers["adversarial_scores"](*args, **kwargs) >= 0.5).astype(float))
+
+
+def test_fnr_ceiling_mistakes_are_recognised(answers):
+    right = answers["thresholds_for_fnr"]
+
+    def per_group(y_true, scores, sensitive_features):
+        y, s, g = np.asarray(y_true), np.asarray(scores, dtype=float), np.asarray(sensitive_features)
+        return {name: (np.sort(s[(g == name) & (y == 1)]), int((g == name).sum())) for name in sorted(set(g))}
+
+    def off_by_one(y_true, scores, *, sensitive_features, max_fnr):
+        out = {}
+        for name, (sick_scores, _) in per_group(y_true, scores, sensitive_features).items():
+            k = int(np.floor(max_fnr * len(sick_scores) + 1e-9))
+            out[name] = sick_scores[max(k - 1, 0)] if len(sick_scores) else np.nan
+        return pd.Series(out)
+
+    def over_everyone(y_true, scores, *, sensitive_features, max_fnr):
+        out = {}
+        for name, (sick_scores, n) in per_group(y_true, scores, sensitive_features).items():
+            k = int(np.floor(max_fnr * n + 1e-9))
+            out[name] = sick_scores[min(k, len(sick_scores) - 1)] if len(sick_scores) else np.nan
+        return pd.Series(out)
+
+    def zero_for_undefined(y_true, scores, *, sensitive_features, max_fnr):
+        return right(y_true, scores, sensitive_features=sensitive_features, max_fnr=max_fnr).fillna(0.0)
+
+    def strictly_above(y_true, scores, *, sensitive_features, max_fnr):
+        # a search over the group's scores, highest first, with "flagged when score > t"
+        y, s, g = np.asarray(y_true), np.asarray(scores, dtype=float), np.asarray(sensitive_features)
+        out = {}
+        for name in sorted(set(g)):
+            sick_scores = s[(g == name) & (y == 1)]
+            fine = [t for t in np.sort(s[g == name])[::-1] if len(sick_scores) and (sick_scores <= t).mean() <= max_fnr]
+            out[name] = fine[0] if fine else np.nan
+        return pd.Series(out)
+
+    assert "off-by-one" in feedback("debias-fnr-target-function", off_by_one)
+    assert "divides by every patient" in feedback("debias-fnr-target-function", over_everyone)
+    assert "return NaN" in feedback("debias-fnr-target-function", zero_for_undefined)
+    assert "score > t" in feedback("debias-fnr-target-function", strictly_above)
 
 
 def test_choice_and_report_mistakes_are_recognised(answers):

@@ -42,6 +42,7 @@ def test_learner_notebook_holds_no_solution_hidden_test_or_output(solution):
     learner = nbformat.read(learner_path, as_version=4)
     assert all(not cell.get("outputs") and cell.get("execution_count") is None
                for cell in learner.cells if cell.cell_type == "code")
+    assert "widgets" not in learner.metadata, "saved widget state would show the solution's widget values"
     learner_source = "\n".join(cell.source for cell in learner.cells)
     for cell in nbformat.read(solution, as_version=4).cells:
         for _, body in REGION.findall(cell.source):

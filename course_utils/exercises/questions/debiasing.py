@@ -2,9 +2,9 @@
 
 Most answers are functions the learner writes with fairlearn and aif360: the audit as a ``MetricFrame``, the
 gaps between groups, PPV from error rates (the impossibility result), aif360 re-weighing weights and a model
-refitted with them, aif360 adversarial de-biasing, fairlearn group thresholds, the Pareto front, the selection
-rule, missed diagnoses per 1,000, a paired bootstrap of the change against the baseline, the Aequitas parity
-verdicts from a rate table, and the diabetic / non-diabetic root-cause profile.  Their public cases are toy
+refitted with them, aif360 adversarial de-biasing, fairlearn group thresholds, each group's threshold for a target
+false-negative rate, the Pareto front, the selection rule, missed diagnoses per 1,000, a paired bootstrap of the
+change against the baseline, the Aequitas parity verdicts from a rate table, and the diabetic / non-diabetic root-cause profile.  Their public cases are toy
 inputs in ``cases/``; the hidden tests in the solution notebook run them on other data.  Three value questions
 are first steps, computed here from the shipped data.
 
@@ -301,6 +301,74 @@ def _adversarial_rules():
                           "the probability of the favourable label (the condition).")]
 
 
+def _fnr_target_rules():
+    def per_group(inputs):
+        y, s, g = (np.asarray(inputs[k]) for k in ("y_true", "scores", "sensitive_features"))
+        return [(grp, np.sort(s[(g == grp) & (y == 1)]), np.sort(s[g == grp]), int((g == grp).sum()))
+                for grp in pd.unique(g)], float(inputs["max_fnr"])
+
+    def predicted(output, inputs, rule):
+        """True when the output equals, group by group, what ``rule(positives, scores, n, max_fnr)`` gives
+        (``None`` from the rule: that group says nothing)."""
+        groups, max_fnr = per_group(inputs)
+        seen = False
+        for grp, positives, scores, n in groups:
+            if not len(positives):
+                continue
+            value = rule(positives, scores, n, max_fnr)
+            if value is None:
+                continue
+            if not numbers_match(output[str(grp)], value, 1e-9):
+                return False
+            seen = True
+        return seen
+
+    def one_too_low(positives, scores, n, max_fnr):
+        k = math.floor(max_fnr * len(positives) + 1e-9)
+        return positives[min(k, len(positives)) - 1] if k >= 1 else None
+
+    def strictly_above(candidates_of):
+        def rule(positives, scores, n, max_fnr):
+            k = math.floor(max_fnr * len(positives) + 1e-9)
+            fine = [t for t in candidates_of(positives, scores) if (positives <= t).sum() <= k]
+            return max(fine) if fine else None
+        return rule
+
+    def over_everyone(positives, scores, n, max_fnr):
+        k = math.floor(max_fnr * n + 1e-9)
+        return positives[min(k, len(positives) - 1)]
+
+    def over_everyone_searched(positives, scores, n, max_fnr):
+        k = math.floor(max_fnr * n + 1e-9)
+        return positives[k] if k < len(positives) else scores[-1]
+
+    def undefined(output, expected, inputs):
+        return any(math.isnan(e) and o in (0.0, 1.0) for o, e in ((output[g], v) for g, v in expected.items()))
+
+    def rule_of(rule):
+        return lambda output, expected, inputs: predicted(output, inputs, rule)
+
+    return [
+        Misconception(undefined, "A group with no patient with the condition gets a threshold of 0 or 1. With nobody "
+                                 "to miss, its FNR is undefined at every threshold: return NaN for it, not a number."),
+        Misconception(rule_of(strictly_above(lambda positives, scores: positives)),
+                      "Your thresholds are right for \"flagged when score > t\". Here a patient is flagged when score "
+                      ">= t: a patient whose score equals the threshold is caught, not missed."),
+        Misconception(rule_of(strictly_above(lambda positives, scores: scores)),
+                      "Your thresholds are right for \"flagged when score > t\". Here a patient is flagged when score "
+                      ">= t: a patient whose score equals the threshold is caught, not missed."),
+        Misconception(rule_of(one_too_low), "Your threshold is one patient too low (an off-by-one): with k misses "
+                                            "allowed, the k lowest-scoring patients with the condition fall below "
+                                            "the threshold, so the threshold is the next one up, sorted[k], not "
+                                            "sorted[k - 1]."),
+        Misconception(rule_of(over_everyone), "Your FNR divides by every patient of the group. The FNR counts only the "
+                                              "patients WITH the condition: of those, the share below the threshold."),
+        Misconception(rule_of(over_everyone_searched), "Your FNR divides by every patient of the group. The FNR counts "
+                                                       "only the patients WITH the condition: of those, the share "
+                                                       "below the threshold."),
+    ]
+
+
 def _front_rules():
     def keeps_dominated(output, expected, inputs):
         return set(expected) < set(output)
@@ -552,6 +620,21 @@ QUESTIONS = [
                "constraints=\"true_positive_rate_parity\", objective=\"balanced_accuracy_score\", tol=tol)",
                "Fit it with fit(X, y, sensitive_features=sensitive_features) and return it; the check predicts "
                "with random_state=0."],
+    ),
+    CodeQuestion(
+        id="debias-fnr-target-function",
+        notebook=NOTEBOOK,
+        points=2,
+        signature="thresholds_for_fnr(y_true, scores, *, sensitive_features, max_fnr)",
+        cases=cases_for("debias-fnr-target-function"),
+        returns="mapping",
+        tolerance=1e-9,
+        misconceptions=_fnr_target_rules(),
+        hints=["Per group, sort the scores of its patients WITH the condition. A threshold t misses those scoring "
+               "below t; k = math.floor(max_fnr * n_with_condition + 1e-9) misses are allowed. Which sorted score "
+               "leaves exactly the k lowest below it?",
+               "A group with nobody with the condition gets NaN (float(\"nan\")); return a pandas Series indexed "
+               "by group."],
     ),
     CodeQuestion(
         id="debias-pareto-function",
