@@ -90,8 +90,10 @@ def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     notebook = nbformat.read(path, as_version=4)
     # coalesce_streams: one print can arrive as several stream messages under load; merge them so
     # two runs of the same notebook store identical outputs.
+    # store_widget_state=False: a widget's saved state (the What-If explorer's) holds model ids that change on
+    # every run and the values the solution set, neither of which belongs in the stored notebook.
     NotebookClient(notebook, timeout=timeout, kernel_name="python3", extra_arguments=["--log-level=ERROR"],
-                   coalesce_streams=True,
+                   coalesce_streams=True, store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return notebook
 
@@ -120,6 +122,8 @@ def release_notebook(source: nbformat.NotebookNode, with_hidden_tests: bool = Fa
     for cell in notebook.cells:
         # nbclient records execution timings; they are instructor-side noise in a learner copy.
         cell.metadata.pop("execution", None)
+    # Saved widget state would show the solution's widgets (their values, the explorer's table) to a learner.
+    notebook.metadata.pop("widgets", None)
     return notebook
 
 
