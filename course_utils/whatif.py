@@ -293,6 +293,9 @@ class WhatIfExplorer:
         """Change one feature of the selected patient; return the new score."""
         if feature not in self.X.columns:
             raise ValueError(f"{feature!r} is not a column of X; the columns are {list(self.X.columns)}.")
+        column = self.patient_row[feature]
+        if pd.api.types.is_integer_dtype(column) and not float(value).is_integer():
+            self.patient_row[feature] = column.astype(float)  # 5.5 visits: the column takes fractions from now on
         self.patient_row.loc[self.patient_row.index[0], feature] = value
         self._refresh()
         return self.patient_score()
@@ -346,7 +349,7 @@ class WhatIfExplorer:
         # Trials are scored in order of distance, a batch at a time: the first that flips is the nearest.
         for start_at in range(0, len(trials), 256):
             batch = trials[start_at:start_at + 256]
-            rows = pd.concat([base] * len(batch), ignore_index=True)
+            rows = pd.concat([base] * len(batch), ignore_index=True).astype({c: float for c in numeric})
             for position, (changes, _) in enumerate(batch):
                 for column, value in changes.items():
                     rows.loc[position, column] = value

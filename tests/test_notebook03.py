@@ -355,6 +355,52 @@ def test_the_tree_explains_the_score_differently(risk, prose):
     assert f"for a lower AUC ({auc:.3f})" in prose and auc < roc_auc_score(test["readmitted_30d"], test["score"])
 
 
+def test_the_what_if_explorer_shows_the_audit_of_black_and_white_patients(notebook, risk, by_race):
+    _, _, test, threshold = risk
+    summary = output_containing(notebook, "What-If explorer:")
+    two = int(test["race"].isin(["Black", "White"]).sum())
+    assert summary.startswith(f"What-If explorer: {two} patients, groups Black, White")
+    for race in ("Black", "White"):
+        row = by_race.loc[race]
+        assert (f"{race}: threshold {threshold:.3f}, FNR {row['fnr']:.3f}, FPR {row['fpr']:.3f}, PPV {row['ppv']:.3f}, "
+                f"selection rate {row['selection_rate']:.3f}") in summary
+
+
+def test_what_if_changes_to_the_patient_of_figure_2(risk, prose):
+    # Scored one changed copy at a time with .loc, and for the logistic models also by hand from the coefficients.
+    model, train, test, threshold = risk
+    with_race = FEATURES + ["race"]
+    vendor = make_pipeline(ColumnTransformer([("n", StandardScaler(), NUMERIC), ("c", OneHotEncoder(), CATEGORICAL + ["race"])]),
+                           LogisticRegression(max_iter=1000)).fit(train[with_race], train["readmitted_30d"])
+    position = int(np.flatnonzero((test["race"] == "Black").to_numpy() & (test["flag"] == 1).to_numpy())[0])
+    patient = test[with_race].iloc[[position]]
+
+    def score(m, column, value):
+        changed = patient.copy()
+        changed[column] = changed[column].astype(object)
+        changed.loc[changed.index[0], column] = value
+        by_hand = expit(m[-1].intercept_[0] + m[:-1].transform(changed[list(m[:-1].feature_names_in_)]) @ m[-1].coef_[0])
+        assert by_hand[0] == pytest.approx(m.predict_proba(changed)[0, 1], abs=1e-12)
+        return float(by_hand[0])
+
+    own = score(model, "race", "Black")
+    assert all(score(model, "race", race) == own for race in ("White", "Other"))  # race is not an input
+    vendor_scores = {race: score(vendor, "race", race) for race in ("Black", "White", "Other")}
+    payers = [score(model, "payer", payer) for payer in ("Medicaid", "Medicare", "private", "self-pay")]
+    conditions = {n: score(model, "chronic_conditions", n) for n in range(5, 10)}
+    steps = np.diff([conditions[n] for n in range(5, 10)])
+    assert int(patient["chronic_conditions"].iloc[0]) == 7 and conditions[7] == pytest.approx(own)
+    assert (f"recorded as White instead of Black scores {vendor_scores['Black'] - vendor_scores['White']:.3f} lower, and "
+            f"{vendor_scores['Black'] - vendor_scores['Other']:.3f} lower as Other; insurance moves the score by at most "
+            f"{max(payers) - min(payers):.3f}. One chronic condition more or fewer moves it by {steps.min():.2f} to "
+            f"{steps.max():.2f}") in prose
+    assert conditions[5] < threshold <= conditions[6]  # two conditions fewer, and only then, the patient is not called
+    assert f"{conditions[5]:.3f} at 5 conditions, below the threshold of {threshold:.3f}" in prose
+    # the key point: the score moves with the recorded conditions far more than with race or insurance
+    moved_by_race = max(vendor_scores.values()) - min(vendor_scores.values())
+    assert conditions[9] - conditions[5] > 3 * max(moved_by_race, max(payers) - min(payers))
+
+
 def test_model_card_and_datasheet_numbers_match_independent_values(notebook, by_race, cohort):
     card = output_containing(notebook, "## Quantitative analyses")
     header = [h.strip() for h in next(line for line in card.splitlines() if line.startswith("| group |")).strip("|").split("|")]
@@ -510,7 +556,7 @@ def test_most_points_are_code_graded_on_hidden_inputs(notebook):
     assert set(graded) == set(ETHICS)
     code_points = sum(q.points for q in ETHICS.values() if q.answer_type == "code")
     total = sum(q.points for q in ETHICS.values())
-    assert code_points / total >= 0.6 and (total, code_points) == (28, 26)
+    assert code_points / total >= 0.6 and (total, code_points) == (30, 28)
     for qid, question in ETHICS.items():
         hidden = graded[qid].source.split("### BEGIN HIDDEN TESTS")[1]
         if question.answer_type == "code":
@@ -535,6 +581,7 @@ def test_an_answer_key_or_copy_the_screen_hand_in_scores_at_most_30_percent(note
                  "ethics-counterfactual-function": {"mean_change": 0.0004, "mean_abs_change": 0.0048,
                                                     "share_changed": 0.0047, "newly_flagged": 0.0025,
                                                     "no_longer_flagged": 0.0022},
+                 "ethics-whatif-function": pd.Series({"Black": 0.292, "White": 0.292, "Other": 0.292}),
                  "ethics-ai-act-function": {"high_risk": True, "route": "Article 6(2)"},
                  "ethics-policy-function": pd.DataFrame({"month": [6, 10], "alert": ["population shift", "coding change"]})}
     for qid, constant in constants.items():
@@ -556,7 +603,7 @@ def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, by_race):
 
 def test_the_closing_note_lists_every_exercise_with_its_kind_and_points(notebook):
     note = next(c.source for c in notebook.cells if c.source.startswith("**How this notebook is graded.**"))
-    rows = [line for line in note.splitlines() if re.match(r"\| \d · ", line)]
+    rows = [line for line in note.splitlines() if re.match(r"\| \d+ · ", line)]
     graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     assert len(rows) == len(graded)
@@ -644,6 +691,37 @@ def test_every_code_question_passes_the_solution_and_names_the_usual_mistakes(no
         return dict(result, mean_change=-result["mean_change"])
 
     assert "wrong sign" in message("ethics-counterfactual-function", reversed_sign)
+
+    def scored(model, patient, column, values, how):
+        variants = pd.concat([patient.assign(**{column: value}) for value in values], ignore_index=True)
+        return how(model, variants)
+
+    def decisions(model, patient, column, values):
+        return pd.Series(scored(model, patient, column, values, lambda m, v: m.predict(v)), index=list(values))
+
+    def other_class(model, patient, column, values):
+        return pd.Series(scored(model, patient, column, values, lambda m, v: m.predict_proba(v)[:, 0]),
+                         index=list(values))
+
+    def in_place(model, patient, column, values):
+        scores = []
+        for value in values:
+            patient[column] = value
+            scores.append(model.predict_proba(patient)[0, 1])
+        return pd.Series(scores, index=list(values))
+
+    def bare_list(model, patient, column, values):
+        return list(f["counterfactual_scores"](model, patient, column, values))
+
+    def by_position(model, patient, column, values):
+        return f["counterfactual_scores"](model, patient, column, values).reset_index(drop=True)
+
+    assert "0/1 decisions" in message("ethics-whatif-function", decisions)
+    assert "column 0 of predict_proba" in message("ethics-whatif-function", other_class)
+    assert "changed its argument 'patient' in place" in message("ethics-whatif-function", in_place)
+    for no_index in (bare_list, by_position):
+        result = checks.evaluate("ethics-whatif-function", no_index)
+        assert result.status == "invalid" and "indexed by `values`" in result.message, result.message
 
     def ignores_profiling(system):
         if system["annex_iii_point"] != "none" and system["article_6_3_condition"] != "none":

@@ -162,6 +162,34 @@ def test_the_nearest_counterfactual_flips_the_decision_and_no_single_change_is_n
     assert explorer.nearest_counterfactual(allowed) == explorer.nearest_counterfactual(allowed)  # deterministic
 
 
+def test_whole_number_columns_take_fractions_and_categories_without_a_warning():
+    # The readmission cohort counts conditions and visits in whole numbers and keeps text as pandas categories:
+    # typing 5.5 in the editor, flipping a category and searching counterfactuals must not warn (or fail).
+    import warnings
+
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"conditions": rng.integers(0, 9, 300),
+                      "race": pd.Categorical(rng.choice(["Black", "White"], 300))})
+    y = (X["conditions"] + rng.normal(0, 2, 300) > 5).astype(int)
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["race"]), remainder="passthrough"),
+                          LogisticRegression()).fit(X, y)
+    explorer = WhatIfExplorer(model, X, y, sensitive_features=X["race"], protected_col="race")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = explorer.edit("conditions", 5.5)
+        explorer.flip()
+        found = explorer.nearest_counterfactual(["conditions"])
+    row = X.iloc[[0]].astype({"conditions": float}).assign(conditions=5.5)
+    assert score == pytest.approx(model.predict_proba(row)[0, 1])
+    assert explorer.patient_row["race"].iloc[0] != X["race"].iloc[0] and found["changes"]
+
+
 @pytest.mark.parametrize("call, error, phrase", [
     (lambda e: e.set_threshold("female", 0.3), ValueError, "'female' is not a group"),
     (lambda e: e.set_threshold("Female", 1.5), ValueError, "between 0 and 1|at most 1"),

@@ -112,6 +112,26 @@ def output_complement(tolerance=1e-6, what="the other outcome"):
     )
 
 
+def output_decisions(what="model.predict_proba(...)[:, 1]"):
+    """The learner's function returns 0/1 decisions (``model.predict``) where probabilities were asked."""
+    return Misconception(
+        lambda output, expected, inputs: all(o in (0.0, 1.0) for o, _ in _pairs(output, expected))
+        and not all(e in (0.0, 1.0) for _, e in _pairs(output, expected)),
+        f"Your function returns 0/1 decisions, what model.predict gives. Return the predicted probability of the "
+        f"outcome: {what}.",
+    )
+
+
+def output_other_class(tolerance=1e-6):
+    """The learner's function returns the probability of class 0 (``predict_proba(...)[:, 0]``): one minus it."""
+    return Misconception(
+        lambda output, expected, inputs: _each_number(output, expected, lambda o, e: numbers_match(o, 1 - e, tolerance)
+                                                      and not numbers_match(o, e, tolerance)),
+        "Your function returns the probability of the other class: column 0 of predict_proba is the probability "
+        "of *no* outcome. Column 1 (`[:, 1]`) is the probability of the outcome.",
+    )
+
+
 def _pairs(output, expected):
     if isinstance(expected, dict):
         return [(float(output[key]), float(value)) for key, value in expected.items()]

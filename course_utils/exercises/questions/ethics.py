@@ -1,8 +1,9 @@
 """Questions of notebook 03 (ethics review of a readmission-risk model for care management).
 
 Most answers are functions the learner writes: the label-choice audit, calibration intercept and
-slope with intervals, a proxy check, a counterfactual check, SHAP values, the EU AI Act route, an
-impact assessment generated from results, and the escalation policy of the monitoring plan.  Their
+slope with intervals, a proxy check, a counterfactual check, SHAP values, what-if scores for one
+patient, the EU AI Act route, an impact assessment generated from results, and the escalation policy
+of the monitoring plan.  Their
 public cases are data in ``cases/``; the hidden tests in the solution notebook run them on other
 cohorts, other models and simulated years the learner never sees.  One value question is a first
 step: the FNR gap of the model under review, computed here from the seeded cohort.
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from course_utils.exercises._cases import cases_for
-from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
-from course_utils.exercises.rules import equals, percentage_not_proportion
+from course_utils.exercises._question import (AnswerProblem, CodeQuestion, Misconception, Question, describe,
+                                               numbers_match)
+from course_utils.exercises.rules import equals, output_decisions, output_other_class, percentage_not_proportion
 
 NOTEBOOK = "03"
 NOTEBOOK_FILE = "03_ethics_review"
@@ -138,6 +140,37 @@ def run_shap(shap_values, background, y, patients, numeric_cols, categorical_col
                             f"(model[:-1].transform(...)): shape ({len(patients)}, {columns}); it has {values.shape}.")
     base = np.broadcast_to(np.asarray(explanation.base_values, dtype=float).ravel(), (len(patients),))
     return np.concatenate([values.ravel(), base]).tolist()
+
+
+def _whatif_model(X_train, y_train):
+    """The public cases' model: text columns one-hot encoded, numbers passed through, a logistic regression."""
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
+                                     remainder="passthrough")
+    return make_pipeline(encode, _logistic_regression()).fit(X_train, y_train)
+
+
+def run_whatif(counterfactual_scores, X_train, y_train, patient, column, values):
+    """Fit the case's pipeline on X_train, y_train, then run the learner's function with it on the case's patient.
+
+    The scores must come back as a pandas Series indexed by the values, in their order: a list or an array
+    loses which score belongs to which value.
+    """
+    scores = counterfactual_scores(model=_whatif_model(X_train, y_train), patient=patient, column=column, values=values)
+    if scores is None:
+        return None
+    example = f"pd.Series(scores, index=values): then result[{values[0]!r}] is the score with {column} = {values[0]!r}"
+    if not isinstance(scores, pd.Series):
+        raise AnswerProblem(f"counterfactual_scores should return a pandas Series indexed by `values`; it returned "
+                            f"{describe(scores)}, which tells the scores apart only by position. Return "
+                            f"{example}.")
+    if [str(v) for v in scores.index] != [str(v) for v in values]:
+        raise AnswerProblem(f"the Series should be indexed by `values` ({list(values)}), in their order; its index is "
+                            f"{list(scores.index)[:6]}. Return {example}.")
+    return scores
 
 
 def _compared(results, metric, comparison):
@@ -343,6 +376,21 @@ def _shap_rules():
     ]
 
 
+def _whatif_rules():
+    def unchanged(output, expected, inputs):
+        own = _whatif_model(inputs["X_train"], inputs["y_train"]).predict_proba(inputs["patient"])[:, 1][0]
+        return all(numbers_match(o, own, 1e-9) for o in output.values()) and not all(
+            numbers_match(e, own, 1e-9) for e in expected.values())
+
+    return [
+        output_decisions(),
+        output_other_class(),
+        Misconception(unchanged, "Every value gives the patient's own score: the frame you scored still holds the "
+                                 "patient's value of `column`. Score a copy with the column set, e.g. "
+                                 "patient.assign(**{column: value})."),
+    ]
+
+
 def _ai_act_rules():
     def says(route, when):
         return lambda output, expected, inputs: output["route"] == route and when(inputs["system"])
@@ -500,6 +548,21 @@ QUESTIONS = [
                "shap.maskers.Independent(encoded_background, max_samples=len(background)) keeps every background row "
                "(the default keeps 100); shap.LinearExplainer(model[-1], masker); then call the explainer on the "
                "encoded patients."],
+    ),
+    CodeQuestion(
+        id="ethics-whatif-function",
+        notebook=NOTEBOOK,
+        points=2,
+        signature="counterfactual_scores(model, patient, column, values)",
+        cases=cases_for("ethics-whatif-function"),
+        returns="mapping",
+        tolerance=1e-9,
+        run=run_whatif,
+        misconceptions=_whatif_rules(),
+        hints=["For each value, a copy of the patient with the column set: patient.assign(**{column: value}) (assign "
+               "returns a new frame and leaves `patient` as it was). Stack the copies with pd.concat and score them "
+               "all at once with model.predict_proba(...)[:, 1].",
+               "Return pd.Series(scores, index=list(values)): one score per value, the values as the index."],
     ),
     CodeQuestion(
         id="ethics-ai-act-function",
