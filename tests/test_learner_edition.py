@@ -174,6 +174,7 @@ SCAN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # calls every function of the package on every public case: ~20 s
 def test_nothing_a_learner_can_import_answers_a_code_question(edition, tmp_path):
     # Every function of the edition's package, called as the check calls the learner's answer (by
     # keyword and by position), on every code question's public cases: none may pass them all.
