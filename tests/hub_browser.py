@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from lab_browser import (KERNEL_DISPLAY_NAME, KERNEL_STATUS_JS, PAGE_READY_S, PANEL, Lab, NotebookPage, evidence,
                          free_port, wait_for)
 
@@ -202,10 +204,12 @@ def follow_link(page, hub: RunningHub, learner: str, notebook: str = "00_orienta
         page.wait_for_url(f"**/user/{learner}/lab/tree/{EDITION}/notebooks/{notebook}**",
                           timeout=SPAWN_AND_OPEN_S * 1000)
         page.locator(".jp-LabShell").wait_for(timeout=PAGE_READY_S * 1000)
+        # JupyterLab adds a long notebook's cells to the page a few at a time: wait for all of them.
+        expected = len(nbformat.read(notebook_page.path, as_version=4).cells)
         wait_for(page, f"""() => {{
             const cells = document.querySelectorAll('{PANEL} .jp-Notebook .jp-Cell').length;
-            return cells > 0 && ({KERNEL_STATUS_JS}) === {json.dumps(KERNEL_DISPLAY_NAME + " | Idle")};
-        }}""", PAGE_READY_S, f"notebook {notebook} with an idle {KERNEL_DISPLAY_NAME!r} kernel")
+            return cells === {expected} && ({KERNEL_STATUS_JS}) === {json.dumps(KERNEL_DISPLAY_NAME + " | Idle")};
+        }}""", PAGE_READY_S, f"notebook {notebook}, its {expected} cells, with an idle {KERNEL_DISPLAY_NAME!r} kernel")
     return notebook_page, time.monotonic() - started
 
 
