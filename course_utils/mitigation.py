@@ -144,8 +144,7 @@ _tensorflow_environment()
 
 
 def _tensorflow():
-    """Import TensorFlow in graph (TF1) mode with its log output silenced."""
-    _tensorflow_environment()
+    """Import TensorFlow in graph (TF1) mode with its log output silenced (its switches were set on import)."""
     with _quiet():
         import tensorflow as tf
 

@@ -145,15 +145,11 @@ def validation_rows():
 
 
 @pytest.fixture(scope="module")
-def grid():
+def grid(validation_rows):
     """Notebook 02's sweep on its validation patients: the shipped predictions, measured by the course."""
-    from course_utils.data import load_debiasing_predictions, load_heart_model_inputs
     from course_utils.tradeoff import evaluate_predictions
 
-    predictions = load_debiasing_predictions()
-    rows = predictions[predictions["split"] == "validation"].merge(
-        load_heart_model_inputs()[["patient_id", "sex", "disease"]], on="patient_id")
-    return evaluate_predictions(rows, setting_cols=["method", "value", "seed"], outcome_col="disease",
+    return evaluate_predictions(validation_rows, setting_cols=["method", "value", "seed"], outcome_col="disease",
                                 score_col="score", decision_col="decision", group_col="sex", patient_col="patient_id")
 
 
