@@ -8,15 +8,17 @@ Every graded exercise has a stable id (``"orient-n-patients"``) and a question i
 
 and reads one short line: correct, "not answered yet", or what looks wrong and a hint toward the
 misconception -- never the answer.  A code answer is run on the question's *public cases*
-(:func:`show_cases` prints them); the instructor's hidden tests later run it on inputs the
-learner never sees.  :func:`hint` gives the next hint, :func:`progress` lists where the learner
-stands in a notebook.
+(:func:`show_cases` prints them); when the notebook is graded, the instructor's judge runs it on
+inputs the learner never sees, outside the learner's kernel.  A value answer is checked against
+digests of the right value (:mod:`~course_utils.exercises._answer_key`), never the value itself.
+:func:`hint` gives the next hint, :func:`progress` lists where the learner stands in a notebook.
 
-``check`` never raises, so "Run All" on an unanswered notebook reaches the end.  Hidden tests call
-:func:`assert_correct`, which raises ``AssertionError`` with the same feedback on a wrong answer.
+``check`` never raises, so "Run All" on an unanswered notebook reaches the end -- except under
+``nbgrader autograde`` (``NBGRADER_EXECUTION`` set), where a wrong answer raises ``AssertionError``
+so that nbgrader, which scores a cell by its error, can grade the public cases.
 
 This package imports nothing from the instructor tools, and holds no reference implementation of
-any code answer.
+any code answer, no value answer and no hidden case.
 
 Examples
 --------
@@ -30,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import os
 from typing import Any
 
 from course_utils.exercises._question import (
@@ -48,7 +51,6 @@ from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
 
 __all__ = [
     "CheckResult",
-    "assert_correct",
     "check",
     "evaluate",
     "hint",
@@ -113,23 +115,8 @@ def check(question_id: str, answer: Any) -> None:
     if question_id in QUESTIONS:
         _results[result.question_id] = result.status
     print(result)
-
-
-def assert_correct(question_id: str, answer: Any) -> None:
-    """Raise ``AssertionError`` with the feedback unless the answer is correct (hidden tests).
-
-    For a code question "correct" means: right on every public case.  The hidden test then
-    goes on to call the learner's code on its own inputs.
-
-    Examples
-    --------
-    >>> assert_correct("orient-n-patients", None)
-    Traceback (most recent call last):
-    ...
-    AssertionError: orient-n-patients: not answered yet. Replace `None` with your answer, then run the cell again.
-    """
-    result = evaluate(question_id, answer)
-    if not result.passed:
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and not result.passed:
+        # nbgrader scores a test cell by whether it shows an error; course grade never runs check().
         raise AssertionError(result.message)
 
 

@@ -9,8 +9,9 @@ tests, which call the learner's code on inputs the learner never sees.
 
 Examples
 --------
+>>> from course_utils.exercises._answer_key import AnswerKey
 >>> from course_utils.exercises._question import Question
->>> q = Question(id="demo", notebook="99", points=1, kind="integer", expected=lambda: 3)
+>>> q = Question(id="demo", notebook="99", points=1, kind="integer", key=AnswerKey.of("demo", "integer", 3))
 >>> q.evaluate(None).status, q.evaluate(3).status, q.evaluate(4).status
 ('unanswered', 'correct', 'wrong')
 """
@@ -23,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
+
+from course_utils.exercises._answer_key import AnswerKey, answer_keys
 
 CORRECT, WRONG, UNANSWERED, INVALID = "correct", "wrong", "unanswered", "invalid"
 SYMBOLS = {CORRECT: "✅", WRONG: "❌", UNANSWERED: "⏳", INVALID: "⚠️"}
@@ -38,7 +41,8 @@ class Misconception:
     Parameters
     ----------
     applies : callable
-        For a :class:`Question`: ``applies(answer, expected) -> bool``.
+        For a :class:`Question`: ``applies(answer, key) -> bool``, where ``key`` is the question's
+        :class:`~course_utils.exercises._answer_key.AnswerKey` (digests, not the answer).
         For a :class:`CodeQuestion`: ``applies(output, expected, inputs) -> bool``, where
         ``output`` is what the learner's code returned on one public case (normalised as the
         question's ``returns`` says), ``expected`` the case's stored result and ``inputs`` the
@@ -85,6 +89,9 @@ def _first_feedback(misconceptions: Sequence[Misconception], *args: Any) -> str 
 class Question:
     """A graded exercise whose answer is a value.
 
+    It holds no answer: :mod:`~course_utils.exercises._answer_key` digests of the value, written by
+    ``course release`` from the instructor's material, decide whether an answer is right.
+
     Parameters
     ----------
     id : str
@@ -97,56 +104,60 @@ class Question:
         What sort of answer is expected; decides the type check and the comparison.
         ``"mapping"`` is one number per group, given as a dict or a pandas Series; group names
         are compared case-insensitively and every value within ``tolerance``.
-    expected : callable
-        Returns the correct answer, computed from the shipped data when first needed.
     tolerance : float
-        For ``"number"`` and ``"mapping"``: absolute tolerance of the comparison.
+        For ``"number"`` and ``"mapping"``: an answer within this of the expected value is right
+        (one further than twice it never is).  The check and the grader use this one tolerance.
     choices : sequence of str
         For ``"choice"``: the valid options (compared case-insensitively).
     misconceptions : sequence of Misconception
-        Checked in order; the first that applies gives the feedback.
+        ``applies(answer, key)``, where ``key`` is the :class:`AnswerKey`: ``key.accepts(value)`` says
+        whether a value would be right (``key.accepts(answer / 100)``: the answer is a percentage),
+        ``key.is_known(name, answer)`` whether it is the known wrong value ``name``.  The first that
+        applies gives the feedback.
     hints : sequence of str
         Shown one at a time by ``hint()``; the first also follows wrong answers.
+    key : AnswerKey, optional
+        The digests to check against; by default the course's, read from the package.
     """
 
     id: str
     notebook: str
     points: int
     kind: str
-    expected: Callable[[], Any]
     tolerance: float = 1e-6
     choices: Sequence[str] = ()
     misconceptions: Sequence[Misconception] = ()
     hints: Sequence[str] = field(default_factory=tuple)
+    key: AnswerKey | None = None
 
     answer_type = "value"
 
+    def answer_key(self) -> AnswerKey | None:
+        """The digests this question checks against (None if the package has none for it)."""
+        return self.key if self.key is not None else answer_keys().get(self.id)
+
     def evaluate(self, answer: Any) -> CheckResult:
         """Check ``answer`` against this question; never raises for a learner's answer."""
+        return self.judge(answer, self.answer_key())
+
+    def judge(self, answer: Any, key: AnswerKey | None) -> CheckResult:
+        """Check ``answer`` against ``key``: the one comparison the check and the grader both make."""
         if answer is None or answer is Ellipsis:
             return self._result(UNANSWERED, "not answered yet. Replace `None` with your answer, then run the cell again.")
-        if self.kind == "mapping":  # the group names to expect come from the expected answer
-            answer, problem = as_mapping(answer, [str(key) for key in dict(self.expected())])
+        if key is None:
+            return self._result(INVALID, "this question's answer key is missing from the course package. Reinstall "
+                                         "the course (instructors: run `course release`).")
+        if self.kind == "mapping":
+            answer, problem = as_mapping(answer, list(key.groups))
         else:
             answer = as_python_scalar(answer)
             problem = _type_problem(self, answer)
         if problem:
             return self._result(INVALID, problem)
-        expected = self.expected()
-        if self._matches(answer, expected):
+        if key.accepts(answer):
             return self._result(CORRECT, "correct. Well done.")
-        feedback = _first_feedback(self.misconceptions, answer, expected) or "That is not the value we expected."
+        feedback = _first_feedback(self.misconceptions, answer, key) or "That is not the value we expected."
         return self._result(WRONG, "not yet. " + feedback + hint_suffix(self.hints))
-
-    def _matches(self, answer: Any, expected: Any) -> bool:
-        if self.kind == "integer":
-            return int(answer) == int(expected)
-        if self.kind == "number":
-            return math.isclose(float(answer), float(expected), rel_tol=0, abs_tol=self.tolerance)
-        if self.kind == "mapping":
-            return all(math.isclose(answer[key], float(value), rel_tol=0, abs_tol=self.tolerance)
-                       for key, value in dict(expected).items())
-        return normalise(answer) == normalise(expected)
 
     def _result(self, status: str, text: str) -> CheckResult:
         return CheckResult(self.id, status, f"{self.id}: {text}")

@@ -1,85 +1,57 @@
 """Misconception rules that recur across questions (a share given as a count, a percentage...).
 
 Each function returns a :class:`Misconception` so a question can list the mistakes it recognises
-in one line each.  Rules for value questions take ``(answer, expected)``; rules for code
-questions (the ``output_*`` ones) take ``(output, expected, inputs)`` on one public case.
+in one line each.  Rules for value questions take ``(answer, key)`` (the question's answer key:
+digests, never the value); rules for code questions (the ``output_*`` ones) take
+``(output, expected, inputs)`` on one public case, whose expected result is public data.
 """
 
 import math
-from functools import cache
 
 from course_utils.exercises._question import Misconception, numbers_match
 
-
-@cache
-def heart():
-    """The shipped heart data, loaded once per session for computing expected answers."""
-    from course_utils.data import load_heart
-
-    return load_heart()
+# --- rules for value questions: (answer, key) -------------------------------------------------------
+# A value question holds no answer, only its key's digests: these rules ask the key whether a
+# transformed answer would be right, or whether the answer is a named wrong value the instructor's
+# material recorded (``course release`` writes those digests beside the answer's).
 
 
-def close(a, b, tolerance):
-    """True when two numbers differ by at most ``tolerance`` (absolute)."""
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=tolerance)
-
-
-def percentage_not_proportion(tolerance=0.5):
+def percentage_not_proportion():
     """The learner multiplied a proportion by 100."""
     return Misconception(
-        lambda answer, expected: close(answer, 100 * expected, tolerance),
+        lambda answer, key: key.accepts(float(answer) / 100),
         "That looks like a percentage. Give a proportion between 0 and 1 (e.g. 0.25, not 25).",
     )
 
 
-def count_not_proportion(count_of):
-    """The learner gave the count of patients instead of their share."""
-    return Misconception(
-        lambda answer, expected: float(answer).is_integer() and int(answer) == int(count_of()),
-        "You gave a count of patients. The question asks for a proportion: divide by the group's total.",
-    )
-
-
-def complement(tolerance, what):
+def complement(what):
     """The learner computed the share of the other group (1 - p)."""
-    return Misconception(
-        lambda answer, expected: close(answer, 1 - expected, tolerance),
-        f"That is the share of {what}. Check which group the question asks about.",
-    )
+    return Misconception(lambda answer, key: key.accepts(1 - float(answer)),
+                         f"That is the share of {what}. Check which group the question asks about.")
 
 
-def inverted_ratio(tolerance, numerator, denominator):
+def inverted_ratio(numerator, denominator):
     """The learner divided the wrong way round (b : a instead of a : b)."""
     return Misconception(
-        lambda answer, expected: float(answer) != 0 and close(answer, 1 / expected, tolerance),
+        lambda answer, key: float(answer) != 0 and key.accepts(1 / float(answer)),
         f"Your ratio looks inverted. The question asks for {numerator} per one {denominator}: "
         f"{numerator} on top, {denominator} underneath.",
     )
 
 
+def opposite_sign(feedback):
+    """The learner subtracted the wrong way round (b - a instead of a - b)."""
+    return Misconception(lambda answer, key: float(answer) != 0 and key.accepts(-float(answer)), feedback)
+
+
 def chose(option, feedback):
     """The learner picked a specific wrong option of a multiple-choice question."""
-    return Misconception(lambda answer, expected: " ".join(str(answer).lower().split()) == option, feedback)
+    return Misconception(lambda answer, key: " ".join(str(answer).lower().split()) == option, feedback)
 
 
-def equals(value_of, feedback, tolerance=1e-9):
-    """The answer equals (within ``tolerance``) a specific, recognisable wrong value."""
-    return Misconception(lambda answer, expected: close(answer, value_of(), tolerance), feedback)
-
-
-def mapping_equals(values_of, feedback, tolerance):
-    """A one-number-per-group answer equals, group by group, a recognisable wrong mapping."""
-    return Misconception(
-        lambda answer, expected: all(close(answer[key], value, tolerance) for key, value in values_of().items()),
-        feedback,
-    )
-
-
-def every_value_is(value_of, feedback, tolerance):
-    """Every group got the same recognisable value (typically the pooled one)."""
-    return Misconception(
-        lambda answer, expected: all(close(value, value_of(), tolerance) for value in answer.values()), feedback
-    )
+def known(name, feedback):
+    """The answer is the wrong value the instructor's material calls ``name`` (e.g. ``"Cleveland only"``)."""
+    return Misconception(lambda answer, key: key.is_known(name, answer), feedback)
 
 
 # --- rules for code questions: (output, expected, inputs) on one public case ---------------------

@@ -1,23 +1,24 @@
-"""Grade one learner's notebook: put the hidden tests back, run it in a fresh sandboxed kernel, score it.
+"""Grade one learner's notebook: run it in a fresh sandboxed kernel, then judge what its answers returned.
 
-This is nbgrader's autograde step, done with nbgrader's own parts and without its course database
-of students:
+Running and judging are apart, as in a programming-contest judge:
 
 1. **Read** the hand-in.  A file that is not a notebook gets a clear message, not a crash.
-2. **Restore** the instructor's cells with nbgrader's ``OverwriteCells``, fed by ``SaveCells`` from
-   ``solutions/`` (see :func:`prepare`): every locked or test cell a learner changed is put
-   back, and the hidden tests come back into the test cells.  Cells a learner deleted stay deleted
-   (nbgrader's default); their questions score 0 and the feedback says so.
+2. **Restore** the instructor's locked cells with nbgrader's ``OverwriteCells``, fed by ``SaveCells``
+   from ``solutions/`` (see :func:`prepare`): every locked or check cell a learner changed is put back.
+   Cells a learner deleted stay deleted (nbgrader's default); their questions score 0 and the feedback
+   says so.  Then each graded check cell is given the judge's harness instead of ``check(...)``
+   (:meth:`~course_utils.instructor.judge.Judge.harness_source`).
 3. **Run** the notebook top to bottom with nbclient in a fresh kernel of its own (started by
    :mod:`~course_utils.instructor.kernels`, warm or cold), in a temporary folder that does not contain
    ``solutions/``, importing the learner edition's ``course_utils`` (never the instructor's), inside
    the bubblewrap sandbox of :mod:`~course_utils.instructor.sandbox` when there is one, under the
    resource limits of :mod:`~course_utils.instructor.limits`, a time limit for the whole notebook and
    a cap on its output.  A limit reached ends the run at that cell, with status ``memory`` or
-   ``resources``.
-4. **Score** each test cell with ``nbgrader.utils.determine_grade`` (an error means 0 points) and
-   keep, per question, the one-line message the learner should read: the check's own feedback
-   from the error message, never the hidden test's source or traceback.
+   ``resources``.  At each graded cell the harness calls the learner's answer on the judge's inputs
+   (public and hidden cases; read-only in the sandbox) and writes what came back as data.
+4. **Judge** each question in this process (:mod:`~course_utils.instructor.judge`) from that data alone,
+   against reference results that never entered the sandbox.  What the kernel printed, raised or showed
+   is never looked at: no hook, patch or error display in the kernel can change a verdict.
 
 :mod:`course_utils.instructor.gradebook` runs this for a whole class, several hand-ins at a time.
 
@@ -44,6 +45,7 @@ from unittest import mock
 import nbformat
 
 from course_utils import handin
+from course_utils.instructor import judge as judging
 from course_utils.instructor import kernels, release, require_nbgrader, sandbox
 from course_utils.instructor import limits as resource_limits
 
@@ -61,7 +63,8 @@ GRADER_ERROR = "grader-error"  # the grader itself failed on this hand-in; other
 ASSIGNMENT = "course"        # nbgrader needs an assignment name for its database; one per notebook number
 OUTPUT_LIMIT_BYTES = 2_000_000  # keep at most this much output per hand-in; the rest is dropped and noted
 DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02": 240, "03": 180}  # seconds per notebook, ~8x the solution
-MESSAGE_LIMIT = 400          # characters of one question's message in the gradebook and feedback
+MESSAGE_LIMIT = 600          # characters of one question's message in the gradebook and feedback
+ANSWERS = ("run", "answers")  # where, in a hand-in's folder, the harness writes its answers (shared with the grader)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class SubmissionResult:
     kernel: str = ""                               # how its kernel started: "warm", "cold", or "" (none ran)
     answers: dict = field(default_factory=dict)    # grade_id -> a Reflect answer as written (Markdown)
     comments: dict = field(default_factory=dict)   # grade_id -> the instructor's comment on a marked answer
+    cases: dict = field(default_factory=dict)      # grade_id -> [[case id, passed], ...]: the judge's per-case results
 
     @property
     def total(self) -> float:
@@ -133,22 +137,23 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
 class GradingSetup:
     """What grading one notebook needs, made once per class (see :func:`prepare`).
 
-    ``db_url``: nbgrader's database with the notebook's source cells (hidden tests included), which
-    :func:`restore_instructor_cells` reads.  ``package_dir``: a folder holding the learner edition's
-    ``course_utils`` -- the package every hand-in's kernel imports, so hidden tests run against what
-    learners have and learner code can reach nothing more.
+    ``db_url``: nbgrader's database with the notebook's source cells, which :func:`restore_instructor_cells`
+    reads.  ``package_dir``: a folder holding the learner edition's ``course_utils`` -- the package every
+    hand-in's kernel imports, so answers run against what learners have and learner code can reach nothing
+    more.  ``judge``: the cases' inputs (shown read-only to every sandbox) and their references (kept here).
     """
 
     notebook: str
     db_url: str
     package_dir: Path
+    judge: judging.Judge
 
 
 def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> GradingSetup:
-    """Record notebook ``notebook``'s source cells in an nbgrader database and write the learner package.
+    """Record notebook ``notebook``'s source cells in an nbgrader database, write the learner package, prepare the judge.
 
     The database is nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly
-    as ``nbgrader generate_assignment`` fills it.  Both live in ``folder`` (``package_dir``: one
+    as ``nbgrader generate_assignment`` fills it.  All live in ``folder`` (``package_dir``: one
     already written with :func:`~course_utils.instructor.learner_edition.write_package`).
     """
     from course_utils.instructor import learner_edition
@@ -159,14 +164,13 @@ def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> Gra
 
     notebook = str(notebook).zfill(2)
     db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
-    source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4),
-                                      with_hidden_tests=True)
+    source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4))
     with mock.patch("nbgrader.api.get_alembic_version", _alembic_head), Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(ASSIGNMENT)
     resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
     SaveCells(log=_quiet_log()).preprocess(source, resources)
     package_dir = package_dir or learner_edition.write_package(Path(folder) / "learner-package")
-    return GradingSetup(notebook, db_url, Path(package_dir))
+    return GradingSetup(notebook, db_url, Path(package_dir), judging.Judge(notebook, Path(folder) / "judge"))
 
 
 def _alembic_head() -> str:
@@ -186,7 +190,7 @@ def _alembic_head() -> str:
 
 def restore_instructor_cells(submission: nbformat.NotebookNode, notebook: str, db_url: str
                              ) -> tuple[nbformat.NotebookNode, list[str]]:
-    """Put the instructor's locked and test cells (with hidden tests) back; list the ones a learner changed."""
+    """Put the instructor's locked and check cells back; list the ones a learner changed."""
     from nbgrader.preprocessors import ClearOutput, OverwriteCells
     from nbgrader.utils import compute_checksum
 
@@ -202,15 +206,22 @@ def restore_instructor_cells(submission: nbformat.NotebookNode, notebook: str, d
 
 @functools.cache
 def _locked_checksums(notebook: str) -> dict[str, set[str]]:
-    """grade_id -> checksums a locked cell may have: as released, or with its hidden tests (the solution)."""
+    """grade_id -> the checksum a locked cell has as released."""
     from nbgrader.utils import compute_checksum
 
-    checksums: dict[str, set[str]] = {}
-    for hidden in (False, True):
-        for cell in release.release_notebook(solution_notebook(notebook), with_hidden_tests=hidden).cells:
-            if _grade_id(cell) and cell.metadata["nbgrader"].get("locked"):
-                checksums.setdefault(_grade_id(cell), set()).add(compute_checksum(cell))
-    return checksums
+    return {_grade_id(cell): {compute_checksum(cell)} for cell in release.release_notebook(solution_notebook(notebook)).cells
+            if _grade_id(cell) and cell.metadata["nbgrader"].get("locked")}
+
+
+def put_harness(notebook: nbformat.NotebookNode, judge: judging.Judge, answers_dir: Path) -> None:
+    """Give every auto-graded check cell the judge's harness in place of ``check(...)`` (in this copy only).
+
+    The harness takes the answer expression from the instructor's check cell, never from the hand-in.
+    """
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell)
+        if cell.cell_type == "code" and grade_id in judge.questions and cell.metadata["nbgrader"].get("grade"):
+            cell.source = judge.harness_source(grade_id, answers_dir)
 
 
 def _grade_id(cell) -> str | None:
@@ -266,13 +277,14 @@ class _LimitReached(Exception):
 
 
 def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kernels.KernelStarter, seconds: float,
-                   limits: resource_limits.Limits) -> RunOutcome:
+                   limits: resource_limits.Limits, readable: Sequence[Path] = ()) -> RunOutcome:
     """Execute ``notebook`` in place in a fresh kernel from ``starter``, under ``limits`` and a time limit.
 
     The ``seconds`` of the time limit count from the first cell: the kernel has ``startup_timeout`` to
     start, which is the grader's business, not the learner's.  A cell that reaches a resource limit
     (``MemoryError``, a full folder, no more processes) ends the run there, as the time limit does; so
-    does a kernel stopped for processor time.
+    does a kernel stopped for processor time.  ``readable``: more folders the sandbox shows read-only
+    (the judge's cases).
     """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -280,7 +292,7 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
     work.mkdir(exist_ok=True)
     started = time.monotonic()
     running = {"index": None, "since": started, "deadline": started + seconds}
-    manager = starter.manager(folder, limits)
+    manager = starter.manager(folder, limits, readable)
     client = _client_class()(
         notebook, km=manager, allow_errors=True, record_timing=False,
         timeout_func=lambda cell: max(1, int(running["deadline"] - time.monotonic())), startup_timeout=90,
@@ -376,80 +388,36 @@ def _describe_cell(notebook, index) -> str:
     return f"cell {index + 1} (`{first_line[:60]}`)"
 
 
-# --- 4. score --------------------------------------------------------------------------------------
+# --- 4. judge --------------------------------------------------------------------------------------
 
-def score_cells(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], hidden_sources: Sequence[str]
-                ) -> tuple[dict, dict]:
-    """Points and a learner-facing message per question, from the executed notebook."""
+def score_questions(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], judge: judging.Judge,
+                    answers_dir: Path) -> tuple[dict, dict, dict]:
+    """Points, a learner-facing message and the per-case results of each question.
+
+    Auto-graded questions are the judge's verdicts on the answers the harness wrote; Reflect answers are
+    "to grade by hand" (``None``) when written, 0 when left as released (nbgrader's ``determine_grade``).
+    """
     from nbgrader.utils import determine_grade
 
     present = {_grade_id(cell): cell for cell in notebook.cells if _grade_id(cell)}
-    scores, feedback = {}, {}
+    scores, feedback, cases = {}, {}, {}
     for question in questions:
         cell = present.get(question.grade_id)
         if cell is None or not cell.metadata["nbgrader"].get("grade"):
             scores[question.grade_id] = 0.0
             feedback[question.grade_id] = ("This question's cell is missing from your notebook (deleted, or its "
                                            "metadata removed), so it scores 0. Copy it back from a fresh notebook.")
-            continue
-        points, _ = determine_grade(cell)
-        if question.auto and cell.get("execution_count") is None:
-            points = 0.0  # never ran (the notebook stopped earlier): no output is not a pass
-        scores[question.grade_id] = None if points is None else float(points)
-        feedback[question.grade_id] = _cell_message(cell, question, points, hidden_sources)
-    return scores, feedback
-
-
-def _cell_message(cell, question: GradedCell, points, hidden_sources: Sequence[str]) -> str:
-    if not question.auto:
-        return "Written answer: graded by your instructor." if points is None else "Not answered yet."
-    if cell.get("execution_count") is None and not cell.get("outputs"):
-        return "Not run: the notebook stopped before this cell."
-    errors = [output for output in cell.outputs if output.output_type == "error"]
-    if errors:
-        message = _error_message(errors[0])
-    elif points is not None and points < question.points:
-        message = "The check wrote to the error stream (stderr); see the cell's output in your notebook."
-    else:
-        message = "Correct."
-    return redact_hidden_source(message, hidden_sources)
-
-
-def _error_message(error) -> str:
-    """The learner-facing part of an error: its message, never the traceback (which quotes hidden tests)."""
-    text = " ".join(str(error.get("evalue", "")).split())
-    if error.get("ename") == "AssertionError":
-        return text[:MESSAGE_LIMIT] or "A hidden test of this answer failed."
-    if error.get("ename") == "NameError":
-        return (f"{text[:MESSAGE_LIMIT]}. Did a cell above fail or get skipped? Run the notebook from the top "
-                "(Kernel > Restart Kernel and Run All Cells).")
-    return f"{error.get('ename', 'Error')}: {text}"[:MESSAGE_LIMIT]
-
-
-@functools.cache
-def hidden_test_sources(notebook: str) -> tuple[str, ...]:
-    """The lines of notebook ``notebook``'s hidden tests, to keep them out of anything a learner sees."""
-    source = solution_notebook(notebook)
-    lines = []
-    for cell in source.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            marker = line.strip()
-            if marker == "### BEGIN HIDDEN TESTS":
-                inside = True
-            elif marker == "### END HIDDEN TESTS":
-                inside = False
-            elif inside and len(marker) >= 12:  # short lines ("else:", "x = 1") say nothing by themselves
-                lines.append(marker)
-    return tuple(lines)
-
-
-def redact_hidden_source(message: str, hidden_sources: Sequence[str]) -> str:
-    """Withhold a message that quotes a hidden test (e.g. learner code that printed the test's source)."""
-    folded = " ".join(message.split())
-    if any(line in folded for line in hidden_sources):
-        return "(message withheld: it quoted the instructor's hidden test)"
-    return message
+        elif question.auto:
+            verdict = judge.verdict(question.grade_id, answers_dir)
+            scores[question.grade_id] = verdict.points
+            feedback[question.grade_id] = verdict.message[:MESSAGE_LIMIT]
+            cases[question.grade_id] = [[case.case_id, case.passed] for case in verdict.cases]
+        else:
+            points, _ = determine_grade(cell)
+            scores[question.grade_id] = None if points is None else float(points)
+            feedback[question.grade_id] = "Written answer: graded by your instructor." if points is None \
+                else "Not answered yet."
+    return scores, feedback, cases
 
 
 # --- all four steps --------------------------------------------------------------------------------
@@ -461,7 +429,7 @@ def grade_submission(path: Path, learner_id: str, setup: GradingSetup, seconds: 
     """Grade one hand-in; never raises for anything in the hand-in itself.
 
     ``setup`` comes from :func:`prepare`.  ``executed_to``, if given, receives the executed
-    notebook *with the hidden tests* -- for the instructor's eyes only.  ``limits`` default to
+    notebook as graded (the harness in its check cells) -- for the instructor's eyes only.  ``limits`` default to
     :func:`default_limits`; ``starter`` (a class's :class:`~course_utils.instructor.kernels.KernelStarter`)
     to a cold one made for this hand-in.
     """
@@ -510,12 +478,14 @@ def _grade_readable(submission, result: SubmissionResult, questions, setup: Grad
         return
     notebook, changed = restore_instructor_cells(submission, result.notebook, setup.db_url)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
-        outcome = run_submission(notebook, Path(folder), starter, seconds, limits)
+        answers_dir = Path(folder).joinpath(*ANSWERS)
+        answers_dir.mkdir(parents=True)
+        put_harness(notebook, setup.judge, answers_dir)
+        outcome = run_submission(notebook, Path(folder), starter, seconds, limits, readable=[setup.judge.cases_dir])
+        result.scores, result.feedback, result.cases = score_questions(notebook, questions, setup.judge, answers_dir)
     if executed_to is not None:
         Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, executed_to)
-    hidden = hidden_test_sources(result.notebook)
-    result.scores, result.feedback = score_cells(notebook, questions, hidden)
     result.answers = written_answers(notebook, questions, result.scores)
     result.timings, result.kernel = outcome.timings, outcome.kernel
     notes = [outcome.message] if outcome.message else []
@@ -528,7 +498,7 @@ def _grade_readable(submission, result: SubmissionResult, questions, setup: Grad
     missing = [q.grade_id for q in questions if result.feedback[q.grade_id].startswith("This question's cell is missing")]
     if missing:
         notes.append(f"Missing question cell(s): {', '.join(missing)}.")
-    result.status, result.message = outcome.status, redact_hidden_source(" ".join(notes), hidden)
+    result.status, result.message = outcome.status, " ".join(notes)
 
 
 def written_answers(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], scores: dict) -> dict:

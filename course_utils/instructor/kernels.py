@@ -280,8 +280,11 @@ class KernelStarter:
     def _warm_failed(self, error) -> None:
         self.warm_problem = f"{type(error).__name__}: {error}"
 
-    def manager(self, folder: Path, limits: resource_limits.Limits):
-        """A kernel manager whose kernel starts in ``folder``, sandboxed and under ``limits``."""
+    def manager(self, folder: Path, limits: resource_limits.Limits, readable=()):
+        """A kernel manager whose kernel starts in ``folder``, sandboxed and under ``limits``.
+
+        ``readable``: more folders the sandbox shows read-only (the judge's cases).
+        """
         from jupyter_client.kernelspec import KernelSpecManager
 
         make_folder(folder)
@@ -290,8 +293,9 @@ class KernelStarter:
         warm = self.warm
         cgroup = self.cgroups.create(limits.processes)
         cold = self._limited([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", *KERNEL_OPTIONS],
-                             folder, environment, limits, cgroup, warm)
-        command = self._limited([self.placeholder, "infinity"], folder, environment, limits, cgroup, warm) if warm else cold
+                             folder, environment, limits, cgroup, warm, readable)
+        command = (self._limited([self.placeholder, "infinity"], folder, environment, limits, cgroup, warm, readable)
+                   if warm else cold)
         spec_dir = run / "kernels" / "course-grader"
         spec_dir.mkdir(parents=True, exist_ok=True)
         (spec_dir / "kernel.json").write_text(json.dumps(
@@ -309,10 +313,11 @@ class KernelStarter:
                                  "kernel_options": KERNEL_OPTIONS} if warm else None)
         return manager
 
-    def _limited(self, command, folder, environment, limits, cgroup, warm) -> list[str]:
+    def _limited(self, command, folder, environment, limits, cgroup, warm, extra=()) -> list[str]:
         """``command`` in the hand-in's sandbox (when there is one), started under its limits."""
         if self.use_sandbox:
-            readable = sandbox.python_paths() + [self.package_dir] + ([self.template.folder] if warm else [])
+            readable = (sandbox.python_paths() + [self.package_dir] + ([self.template.folder] if warm else [])
+                        + [Path(path) for path in extra])
             writable, scratch = folder, None
             if self.status.sized_folders:
                 writable = folder / "run"

@@ -1,12 +1,17 @@
 """Build the learner notebooks in ``notebooks/`` from the instructor sources in ``solutions/``.
 
 ``solutions/NN_topic.ipynb`` is the single source, written in nbgrader's source format
-(``### BEGIN SOLUTION`` regions, ``### BEGIN HIDDEN TESTS`` regions, nbgrader cell metadata).
-The learner release is what nbgrader's own ``generate_assignment`` preprocessors make of it:
-solutions replaced by a stub, hidden tests and mark schemes removed, outputs cleared, grade
-cells locked and checksummed.  Only the stub differs from nbgrader's default: it leaves the
-answer unset instead of raising, so "Run All" on an unanswered notebook reaches the end and
-each check says "not answered yet".
+(``### BEGIN SOLUTION`` regions, nbgrader cell metadata).  Its check cells hold only the visible
+``check(...)``: hidden cases are data and code in ``solutions/hidden/``, which the judge runs outside
+the learner's kernel (:mod:`course_utils.instructor.judge`).  The learner release is what nbgrader's
+own ``generate_assignment`` preprocessors make of it: solutions replaced by a stub, mark schemes
+removed, outputs cleared, grade cells locked and checksummed.  Only the stub differs from nbgrader's
+default: it leaves the answer unset instead of raising, so "Run All" on an unanswered notebook reaches
+the end and each check says "not answered yet".
+
+The release also writes the value questions' answer keys
+(``course_utils/exercises/questions/answer_keys.json``): digests, never values, computed from the
+hidden material (:mod:`course_utils.exercises._answer_key`).
 
 Examples
 --------
@@ -30,11 +35,13 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.exercises._answer_key import answer_keys
 from course_utils.instructor import require_nbgrader
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]  # the repository: instructor tools run from a clone
 SOLUTIONS_DIR = COURSE_ROOT / "solutions"
 NOTEBOOKS_DIR = COURSE_ROOT / "notebooks"
+ANSWER_KEYS = COURSE_ROOT / "course_utils" / "exercises" / "questions" / "answer_keys.json"
 
 CODE_STUB = "# YOUR CODE HERE"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -44,12 +51,8 @@ SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TE
                   "=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")
 
 
-def _preprocessors(until_hidden_tests: bool = False):
-    """nbgrader's generate_assignment pipeline, in its order, minus the database steps.
-
-    ``until_hidden_tests=True`` stops where nbgrader's ``SaveCells`` records the source cells: solutions
-    stubbed and checksummed, hidden tests still in (what the autograder restores into submissions).
-    """
+def _preprocessors():
+    """nbgrader's generate_assignment pipeline, in its order, minus the database steps."""
     require_nbgrader("Building the learner release")
     from nbgrader.preprocessors import (
         CheckCellMetadata,
@@ -63,15 +66,11 @@ def _preprocessors(until_hidden_tests: bool = False):
 
     quiet = logging.getLogger("course_utils.instructor.release")
     quiet.setLevel(logging.ERROR)
-    first = [
+    return [
         LockCells(log=quiet),
         ClearSolutions(code_stub={"python": CODE_STUB}, text_stub=TEXT_STUB, log=quiet),
         ClearOutput(log=quiet),
         CheckCellMetadata(log=quiet),
-    ]
-    if until_hidden_tests:
-        return first + [ComputeChecksums(log=quiet)]
-    return first + [
         ClearHiddenTests(log=quiet),
         ClearMarkScheme(log=quiet),
         ComputeChecksums(log=quiet),
@@ -110,15 +109,11 @@ def execute_in_place(path: Path, timeout: int = 300) -> None:
     nbformat.write(notebook, path)
 
 
-def release_notebook(source: nbformat.NotebookNode, with_hidden_tests: bool = False) -> nbformat.NotebookNode:
-    """Return the learner version of one solution notebook (the input is not modified).
-
-    ``with_hidden_tests=True`` gives the version nbgrader keeps in its gradebook as the source cells:
-    the learner version with the hidden tests still in, which grading puts back into submissions.
-    """
+def release_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return the learner version of one solution notebook (the input is not modified)."""
     notebook = copy.deepcopy(source)
     resources: dict = {}
-    for preprocessor in _preprocessors(until_hidden_tests=with_hidden_tests):
+    for preprocessor in _preprocessors():
         notebook, resources = preprocessor.preprocess(notebook, resources)
     for cell in notebook.cells:
         # nbclient records execution timings; they are instructor-side noise in a learner copy.
@@ -170,8 +165,16 @@ def solution_path(number: str, solutions_dir: Path = SOLUTIONS_DIR) -> Path:
     return paths[number]
 
 
+def answer_keys_text() -> str:
+    """The content ``answer_keys.json`` should have: every value question's digests, from ``solutions/hidden``."""
+    from course_utils.exercises._answer_key import keys_text
+    from course_utils.instructor.cases import answer_keys
+
+    return keys_text(answer_keys())
+
+
 def build_release(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """Write every learner notebook; return the paths written."""
+    """Write every learner notebook and the answer keys; return the paths written."""
     notebooks_dir = Path(notebooks_dir)
     notebooks_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -179,12 +182,16 @@ def build_release(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOT
         target = notebooks_dir / solution.name
         target.write_text(release_text(solution), encoding="utf-8")
         written.append(target)
-    return written
+    ANSWER_KEYS.write_text(answer_keys_text(), encoding="utf-8")
+    answer_keys.cache_clear()
+    return written + [ANSWER_KEYS]
 
 
 def stale_notebooks(solutions_dir: Path = SOLUTIONS_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
-    """Describe every learner notebook that is missing or differs from its regenerated release."""
+    """Describe every learner notebook (and the answer keys) that is missing or differs from what a release writes."""
     problems = []
+    if not ANSWER_KEYS.exists() or ANSWER_KEYS.read_text(encoding="utf-8") != answer_keys_text():
+        problems.append(f"{ANSWER_KEYS.name}: differs from the answers in {solutions_dir.name}/hidden/")
     for solution in solution_paths(solutions_dir):
         target = Path(notebooks_dir) / solution.name
         if not target.exists():

@@ -22,7 +22,7 @@ import pandas as pd
 
 from course_utils.exercises._cases import cases_for
 from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
-from course_utils.exercises.rules import equals, heart, output_zero_for_undefined, percentage_not_proportion
+from course_utils.exercises.rules import complement, known, output_zero_for_undefined, percentage_not_proportion
 
 NOTEBOOK = "02"
 NOTEBOOK_FILE = "02_debiasing_pipeline"
@@ -39,60 +39,14 @@ MAX_GAP = 0.05
 MAX_AUC_LOSS = 0.02
 
 _TOL = 0.005
-
-
-# --- the shipped data, for the value questions ---------------------------------------------------
-
-
-@cache
-def _inputs():
-    from course_utils.data import load_heart_model_inputs
-
-    return load_heart_model_inputs()
-
-
-@cache
-def _baseline(split):
-    """The course baseline's predictions for one split, with each patient's outcome."""
-    from course_utils.data import load_debiasing_predictions
-
-    predictions = load_debiasing_predictions()
-    rows = predictions[(predictions["method"] == "baseline") & (predictions["split"] == split)]
-    return rows.merge(_inputs()[["patient_id", "disease", "sex"]], on="patient_id")
-
-
-def _auc(split, what="score"):
-    from sklearn.metrics import roc_auc_score
-
-    rows = _baseline(split)
-    return float(roc_auc_score(rows["disease"], rows[what]))
-
-
-def _accuracy(split):
-    rows = _baseline(split)
-    return float((rows["decision"] == rows["disease"]).mean())
-
-
-def _count(split, sex="Female", disease=1):
-    data = _inputs()
-    chosen = data["split"] == split if split else True
-    return int(((data["sex"] == sex) & (data["disease"] == disease) & chosen).sum())
+#: The AUC is printed to three decimals: an answer read off the screen and rounded is right.
+_AUC_TOL = 0.001
 
 
 def diabetes_status(data):
     """fasting_blood_sugar_high as readable groups: diabetic / non-diabetic / not recorded."""
     labels = data["fasting_blood_sugar_high"].map({True: "diabetic", False: "non-diabetic"})
     return labels.astype(object).where(labels.notna(), "not recorded")
-
-
-def _va_share(status="diabetic"):
-    data = heart().assign(status=diabetes_status(heart()))
-    return float((data.loc[data["status"] == status, "site"] == "VA Long Beach").mean())
-
-
-def _diabetic_share_at_va():
-    data = heart().assign(status=diabetes_status(heart()))
-    return float((data.loc[data["site"] == "VA Long Beach", "status"] == "diabetic").mean())
 
 
 # --- harnesses: how the check runs an answer ---------------------------------------------------------
@@ -485,17 +439,15 @@ QUESTIONS = [
         notebook=NOTEBOOK,
         points=1,
         kind="integer",
-        expected=lambda: _count("validation"),
         misconceptions=[
-            equals(lambda: _count("test"), "That is the test patients' count. Every choice is made on the "
-                                           "validation patients; the test patients wait for the final report."),
-            equals(lambda: _count("train"), "That is the training patients' count. The question asks about the "
-                                            "validation patients."),
-            equals(lambda: int(((_inputs()["split"] == "validation") & (_inputs()["sex"] == "Female")).sum()),
-                   "That counts every woman in the validation set. The question asks for those with disease."),
-            equals(lambda: _count(None), "That counts the women with disease among all 920 patients. Keep only the "
-                                         "validation patients."),
-            equals(lambda: _count("validation", "Male"), "That is the men's count."),
+            known("test", "That is the test patients' count. Every choice is made on the validation patients; the "
+                          "test patients wait for the final report."),
+            known("train", "That is the training patients' count. The question asks about the validation patients."),
+            known("every woman", "That counts every woman in the validation set. The question asks for those with "
+                                 "disease."),
+            known("all patients", "That counts the women with disease among all 920 patients. Keep only the "
+                                  "validation patients."),
+            known("men", "That is the men's count."),
         ],
         hints=["Combine three conditions on `inputs`: split is \"validation\", sex is \"Female\", disease is 1; "
                "then count (sum) the rows where all three hold."],
@@ -505,16 +457,15 @@ QUESTIONS = [
         notebook=NOTEBOOK,
         points=1,
         kind="number",
-        tolerance=_TOL,
-        expected=lambda: _auc("validation"),
+        tolerance=_AUC_TOL,
         misconceptions=[
-            equals(lambda: _accuracy("validation"), "That is the accuracy (share of correct decisions at 0.5). AUC "
-                                                    "is computed from the scores, not the decisions.", _TOL),
-            equals(lambda: 1 - _auc("validation"), "That is 1 - AUC: true labels first, then the scores.", _TOL),
-            equals(lambda: _auc("test"), "That is the AUC on the test patients. They stay untouched until the final "
-                                         "report: compute it on the validation patients.", _TOL),
-            equals(lambda: _auc("validation", "decision"), "That AUC is computed from the 0/1 decisions. Use the "
-                                                           "scores: predict_proba(X)[:, 1].", _TOL),
+            known("accuracy", "That is the accuracy (share of correct decisions at 0.5). AUC is computed from the "
+                              "scores, not the decisions."),
+            complement("pairs ranked the wrong way round (1 - AUC): true labels first, then the scores"),
+            known("test", "That is the AUC on the test patients. They stay untouched until the final report: compute "
+                          "it on the validation patients."),
+            known("decisions", "That AUC is computed from the 0/1 decisions. Use the scores: "
+                               "predict_proba(X)[:, 1]."),
         ],
         hints=["`roc_auc_score(validation[\"disease\"], baseline.predict_proba(validation[features])[:, 1])`."],
     ),
@@ -709,15 +660,13 @@ QUESTIONS = [
         points=1,
         kind="number",
         tolerance=_TOL,
-        expected=_va_share,
         misconceptions=[
-            equals(_diabetic_share_at_va, "That is the share of VA Long Beach patients who are diabetic. The "
-                                          "question asks the other way round: of the diabetic patients, what share "
-                                          "come from VA.", _TOL),
-            equals(lambda: _va_share("non-diabetic"), "That is the share among NON-diabetic patients.", _TOL),
+            known("diabetic share at VA", "That is the share of VA Long Beach patients who are diabetic. The question "
+                                          "asks the other way round: of the diabetic patients, what share come from "
+                                          "VA."),
+            known("non-diabetic", "That is the share among NON-diabetic patients."),
             percentage_not_proportion(),
-            equals(lambda: int(((diabetes_status(heart()) == "diabetic") & (heart()["site"] == "VA Long Beach")).sum()),
-                   "You gave a count of patients. Divide by the number of diabetic patients."),
+            known("count", "You gave a count of patients. Divide by the number of diabetic patients."),
         ],
         hints=["Keep the diabetic patients (`fasting_blood_sugar_high == True`); what share have `site == "
                "'VA Long Beach'`?"],

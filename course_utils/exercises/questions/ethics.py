@@ -24,7 +24,8 @@ import pandas as pd
 from course_utils.exercises._cases import cases_for
 from course_utils.exercises._question import (AnswerProblem, CodeQuestion, Misconception, Question, describe,
                                                numbers_match)
-from course_utils.exercises.rules import equals, output_decisions, output_other_class, percentage_not_proportion
+from course_utils.exercises.rules import (known, opposite_sign, output_decisions, output_other_class,
+                                          percentage_not_proportion)
 
 NOTEBOOK = "03"
 NOTEBOOK_FILE = "03_ethics_review"
@@ -38,42 +39,6 @@ CATEGORICAL = ["age_band", "sex", "payer"]
 RISK_FEATURES = NUMERIC + CATEGORICAL
 #: The two alerts the escalation policy raises, and how soon after a change each must fire.
 ALERTS = {"population shift": 1, "coding change": 2}
-
-
-# --- the value question: computed from the seeded cohort -------------------------------------------
-
-
-@cache
-def _validation():
-    """The validation half with the model's decisions, as the notebook builds it."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from course_utils.cohort import make_readmission_cohort
-
-    data = make_readmission_cohort(n=COHORT_SIZE, random_state=COHORT_SEED)
-    train, test = train_test_split(data, test_size=0.5, random_state=0, stratify=data["readmitted_30d"])
-    model = make_pipeline(
-        ColumnTransformer([("numeric", StandardScaler(), NUMERIC), ("categorical", OneHotEncoder(), CATEGORICAL)]),
-        LogisticRegression(max_iter=1000),
-    ).fit(train[RISK_FEATURES], train["readmitted_30d"])
-    scores = model.predict_proba(test[RISK_FEATURES])[:, 1]
-    flagged = scores >= np.quantile(scores, 1 - FLAG_SHARE)
-    return pd.DataFrame({"race": test["race"].astype(str).to_numpy(), "readmitted": test["readmitted_30d"].to_numpy(),
-                         "flagged": flagged})
-
-
-def _fnr(group):
-    data = _validation()
-    readmitted = data[(data["race"] == group) & (data["readmitted"] == 1)]
-    return float(1 - readmitted["flagged"].mean())
-
-
-def _fnr_gap():
-    return _fnr("Black") - _fnr("White")
 
 
 # --- harnesses: how the check runs an answer --------------------------------------------------------
@@ -474,14 +439,12 @@ QUESTIONS = [
         points=2,
         kind="number",
         tolerance=0.005,
-        expected=_fnr_gap,
         misconceptions=[
-            Misconception(lambda answer, expected: math.isclose(answer, -expected, abs_tol=0.005) and abs(expected) > 0.01,
-                          "The sign is the wrong way round: the question asks for Black minus White. (A TPR "
+            opposite_sign("The sign is the wrong way round: the question asks for Black minus White. (A TPR "
                           "difference also has the opposite sign of the FNR difference.)"),
-            percentage_not_proportion(0.5),
-            equals(lambda: _fnr("Black"), "That is the FNR of Black patients alone. The gap is their FNR minus "
-                                          "White patients' FNR.", 0.002),
+            percentage_not_proportion(),
+            known("Black only", "That is the FNR of Black patients alone. The gap is their FNR minus White patients' "
+                                "FNR."),
         ],
         hints=["FNR of a group: among its readmitted patients (readmitted_30d == 1), the share not flagged.",
                "Compute it for Black and for White patients in the validation half, then subtract."],

@@ -4,8 +4,7 @@ from course_utils.exercises._cases import cases_for
 from course_utils.exercises._question import CodeQuestion, Misconception, Question, numbers_match
 from course_utils.exercises.rules import (
     chose,
-    equals,
-    heart,
+    known,
     output_complement,
     output_percentage,
     output_zero_for_undefined,
@@ -21,16 +20,9 @@ QUESTIONS = [
         notebook=NOTEBOOK,
         points=1,
         kind="integer",
-        expected=lambda: len(heart()),
         misconceptions=[
-            equals(
-                lambda: int((heart()["site"] == "Cleveland").sum()),
-                "That is the Cleveland Clinic alone. The course data pools all four hospitals.",
-            ),
-            Misconception(
-                lambda answer, expected: int(answer) == heart().shape[1],
-                "That is the number of columns. The question asks for rows: one row is one patient.",
-            ),
+            known("Cleveland only", "That is the Cleveland Clinic alone. The course data pools all four hospitals."),
+            known("columns", "That is the number of columns. The question asks for rows: one row is one patient."),
         ],
         hints=[
             "One row of the table is one patient.",
@@ -74,7 +66,6 @@ QUESTIONS = [
         points=1,
         kind="choice",
         choices=("beneficence", "non-maleficence", "justice", "autonomy"),
-        expected=lambda: "justice",
         misconceptions=[
             chose(
                 "beneficence",
