@@ -124,10 +124,11 @@ release-check: install  ## fail if notebooks/ is out of date with solutions/
 learner-edition: install  ## write the learner edition to hand out: LEARNER_DIR=../course-learner [EXPORT_OPTS=--force]
 	$(BIN)/course export-learner $(LEARNER_DIR) $(EXPORT_OPTS)
 
-data-check: install  ## rebuild the heart data, the baseline predictions and notebook 02's data; fail if they differ from the shipped files
+data-check: install  ## rebuild the heart data, the baseline predictions, notebook 02's data and the shipped tables; fail if they differ
 	$(BIN)/python data/raw/build_heart_data.py --check
 	$(BIN)/python data/raw/build_heart_predictions.py --check
 	$(BIN)/python data/raw/build_debiasing_data.py --check
+	$(BIN)/python data/raw/build_course_tables.py --check
 
 bench: install  ## time every solution notebook, `import course_utils` and the install size; update README
 	$(BIN)/python benchmarks/run_benchmarks.py --update-readme

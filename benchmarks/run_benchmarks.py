@@ -117,12 +117,13 @@ def render_table(results: dict) -> str:
                  f"≥ {grading_throughput.THROUGHPUT_TARGET:.0f} per minute |")
     lines.append(f"| the same with `course grade --cold-start` (a new Python per hand-in) | "
                  f"{cold['per_min']:.1f} hand-ins per minute | — |")
-    lines.append(f"| the same {grading['hand_ins']} hand-ins with `nbgrader autograde` (one at a time, no sandbox) | "
-                 f"{grading['nbgrader_autograde_per_min']:.1f} hand-ins per minute | — |")
+    lines.append(f"| the same {grading['hand_ins']} hand-ins with `nbgrader autograde` (one at a time, no sandbox, "
+                 f"judged in the learner's kernel, public cases only) | {grading['nbgrader_autograde_per_min']:.1f} "
+                 "hand-ins per minute | — |")
     for label, run in (("warm", warm), ("cold", cold)):
         split = run["split_s"]
         lines.append(f"| one hand-in, {label} kernel (median): start · imports (first cell) · other cells · "
-                     f"checks and hidden tests | {split['start']:.2f} · {split['imports']:.2f} · {split['cells']:.2f} · "
+                     f"graded cells (the judge's harness) | {split['start']:.2f} · {split['imports']:.2f} · {split['cells']:.2f} · "
                      f"{split['tests']:.2f} s of {split['hand_in']:.2f} s | — |")
     for other in results.get("grading_other_notebooks", []):
         lines.append(f"| grading throughput, notebook {other['notebook']}: `course grade` ({other['jobs']} at once, "

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from course_utils._bootstrap import MIN_N_BOOT
+#: The fewest bootstrap resamples an interval may rest on (the course's rule for intervals you report).
+MIN_N_BOOT = 500
 
 
 def _shown(value) -> str:
@@ -96,7 +97,7 @@ def check_random_state(value, name: str = "random_state") -> int | None:
 
 
 def check_n_boot(value, name: str = "n_boot") -> int:
-    """Bootstrap resamples: 0 (no intervals) or at least :data:`~course_utils._bootstrap.MIN_N_BOOT`."""
+    """Bootstrap resamples: 0 (no intervals) or at least :data:`MIN_N_BOOT`."""
     rule = (f"0 (point estimates, no intervals) or a whole number of resamples of at least {MIN_N_BOOT} "
             "(fewer give interval ends that change from seed to seed)")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

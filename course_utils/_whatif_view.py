@@ -1,9 +1,12 @@
 """The What-If explorer's widgets (ipywidgets 8): what a learner sees and moves in JupyterLab.
 
-:class:`~course_utils.whatif.WhatIfExplorer` holds the state and the numbers; this module only shows them.
+:class:`~course_utils.whatif.WhatIfExplorer` holds the state and the counts; this module only shows them.
 Every control calls the explorer's own methods, so a slider moved in the browser and
-``explorer.set_threshold(...)`` in Python do the same thing.  The ROC figure is drawn once with matplotlib
-and only its operating points move, re-encoded as a small PNG, so a slider change re-renders quickly.
+``explorer.set_threshold(...)`` in Python do the same thing.  The rates, their Wilson intervals, the
+per-1,000 figures and the patient's score are computed here as the view is drawn and kept only as rounded
+text (and three-decimal ``data-`` attributes for the browser test): nothing here returns a rate or a score.
+The ROC figure is drawn once with matplotlib and only its operating points move (placed at the rounded
+rates), re-encoded as a small PNG, so a slider change re-renders quickly.
 """
 
 from __future__ import annotations
@@ -105,9 +108,10 @@ class ExplorerView:
             self.counterfactual_view.value = "<p>No change of up to two measurements flips this decision.</p>"
             return
         changes = ", ".join(f"{html.escape(str(c))} → {v:.4g}" for c, v in found["changes"].items())
+        decision = "flagged" if found["decision"] else "not flagged"
         self.counterfactual_view.value = (f"<p><b>Nearest counterfactual</b>: {changes} (distance "
-                                          f"{found['distance']:.2f} standard deviations) gives score "
-                                          f"{found['score']:.3f}, decision {found['decision']}.</p>")
+                                          f"{found['distance']:.2f} standard deviations) gives the decision "
+                                          f"<b>{decision}</b>.</p>")
 
     def _field(self, column):
         import ipywidgets as widgets
@@ -142,16 +146,19 @@ class ExplorerView:
                     field.value = _number(value)
         finally:
             self._updating = False
-        metrics = explorer.metrics()
-        self.table.value = _metrics_html(metrics, explorer.strategy)
-        self.roc.value = self._roc_png(metrics)
-        score, decision = explorer.patient_score(), explorer.patient_decision()
+        counts = explorer.counts()
+        self.table.value = _metrics_html(counts, explorer.strategy)
+        self.roc.value = self._roc_png(counts)
+        # The edited patient's score, shown rounded: the editor is for looking, a score you report is your own code's.
+        score = float(np.asarray(explorer.model.predict_proba(explorer.patient_row))[0, 1])
+        threshold = explorer.thresholds.get(explorer.patient_group(), 0.5)
+        flagged = score >= (0.5 if np.isnan(threshold) else threshold)
         self.patient_view.value = (f"<p class='{_CSS_ID}-score'>Patient {explorer.patient} ({html.escape(explorer.patient_group())}, "
-                                   f"outcome {explorer.y[explorer.patient]}): score <b data-score='{score:.6f}'>{score:.3f}</b>, "
-                                   f"decision <b>{'flagged' if decision else 'not flagged'}</b> (original score "
+                                   f"outcome {explorer.y[explorer.patient]}): score <b data-score='{score:.3f}'>{score:.3f}</b>, "
+                                   f"decision <b>{'flagged' if flagged else 'not flagged'}</b> (original score "
                                    f"{explorer.scores[explorer.patient]:.3f}).</p>")
 
-    def _roc_png(self, metrics) -> bytes:
+    def _roc_png(self, counts) -> bytes:
         if self._figure is None:
             from matplotlib.figure import Figure
 
@@ -162,7 +169,9 @@ class ExplorerView:
                                              sensitive_features=self.explorer.groups, ax=figure.add_subplot())
             self._figure = figure
         for group, point in self._points.items():
-            point.set_data([metrics.loc[group, "fpr"]], [metrics.loc[group, "tpr"]])
+            tp, fp, tn, fn = (int(counts.loc[group, k]) for k in ("tp", "fp", "tn", "fn"))
+            # A group on the ROC figure has both outcomes; the point sits at its rates rounded to 3 decimals.
+            point.set_data([round(fp / (fp + tn), 3)], [round(tp / (tp + fn), 3)])
         buffer = io.BytesIO()
         self._figure.savefig(buffer, format="png")
         return buffer.getvalue()
@@ -185,26 +194,36 @@ def _number(value) -> float:
         return float("nan")
 
 
-def _metrics_html(metrics, strategy) -> str:
-    """The metrics table as HTML, with data attributes the browser test reads."""
-    def cell(group, rate):
-        value, low, high = (metrics.loc[group, rate], metrics.loc[group, f"{rate}_ci_low"],
-                            metrics.loc[group, f"{rate}_ci_high"])
-        if np.isnan(value):
+def _metrics_html(counts, strategy) -> str:
+    """The table as HTML: counts, rates with 95 % Wilson intervals and per-1,000 figures, rounded for reading.
+
+    Each rate cell carries ``data-group``, ``data-rate`` and ``data-value`` (three decimals) for the browser test.
+    """
+    from scipy.stats import binomtest
+
+    def cell(group, rate, part, whole):
+        if whole == 0:
             return "<td>undefined</td>"
-        return (f"<td data-group='{html.escape(str(group))}' data-rate='{rate}' data-value='{value:.6f}'>"
-                f"{value:.3f} <small>({low:.2f}–{high:.2f})</small></td>")
+        interval = binomtest(part, whole).proportion_ci(confidence_level=0.95, method="wilson")
+        return (f"<td data-group='{html.escape(str(group))}' data-rate='{rate}' data-value='{part / whole:.3f}'>"
+                f"{part / whole:.3f} <small>({interval.low:.2f}–{interval.high:.2f})</small></td>")
+
+    def per_1000(part, whole):
+        return f"{1000 * part / whole:.0f}" if whole else "nan"
 
     header = "".join(f"<th>{name}</th>" for name in ("group", "threshold", "TP", "FP", "TN", "FN", "TPR", "FNR",
                                                       "FPR", "PPV", "selection", "missed / 1,000",
                                                       "work-ups / 1,000"))
     rows = []
-    for group, row in metrics.iterrows():
+    for group, row in counts.iterrows():
+        tp, fp, tn, fn, n = (int(row[k]) for k in ("tp", "fp", "tn", "fn", "n"))
         threshold = "randomised" if np.isnan(row["threshold"]) else f"{row['threshold']:.3f}"
+        rates = (("tpr", tp, tp + fn), ("fnr", fn, tp + fn), ("fpr", fp, fp + tn), ("ppv", tp, tp + fp),
+                 ("selection_rate", tp + fp, n))
         rows.append(f"<tr><td>{html.escape(str(group))}</td><td>{threshold}</td>"
-                    f"<td>{row['tp']}</td><td>{row['fp']}</td><td>{row['tn']}</td><td>{row['fn']}</td>"
-                    + "".join(cell(group, rate) for rate in ("tpr", "fnr", "fpr", "ppv", "selection_rate"))
-                    + f"<td>{row['missed_per_1000']:.0f}</td><td>{row['workups_per_1000']:.0f}</td></tr>")
+                    f"<td>{tp}</td><td>{fp}</td><td>{tn}</td><td>{fn}</td>"
+                    + "".join(cell(group, rate, part, whole) for rate, part, whole in rates)
+                    + f"<td>{per_1000(fn, tp + fn)}</td><td>{per_1000(fp, fp + tn)}</td></tr>")
     return (f"<p>Strategy: <b>{html.escape(strategy)}</b>. Rates with 95 % Wilson intervals; missed diagnoses per "
             f"1,000 patients with the condition, unnecessary work-ups per 1,000 without.</p>"
             f"<table class='{_CSS_ID}-table'><tr>{header}</tr>{''.join(rows)}</table>")

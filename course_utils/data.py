@@ -12,16 +12,16 @@ describe_heart_columns   one row per column: name, dtype, meaning with unit
 HEART_COLUMNS            the same descriptions as a dict
 heart_data_path          where the shipped CSV is
 verify_heart_data        recompute the checksum; returns the digest or raises DataIntegrityError
-load_heart_from_uci      the same data downloaded from the UCI repository (online learners only)
 load_heart_predictions   the course's baseline, out of fold (notebook 01)
 load_heart_model_inputs  notebook 02's train / validation / test split with the baseline's encoded inputs
 load_debiasing_predictions  every setting of notebook 02's sweep, predicted for the validation and test patients
+load_course_table        a table the notebooks show, computed by the course on its own data (see COURSE_TABLES)
 
-Building blocks (used by ``data/raw/build_heart_data.py`` and the tests, so the decoding exists once):
-``read_uci_processed`` and ``decode_uci_codes``, with the file's name ``HEART_CSV``, its columns
-``TIDY_COLUMNS`` and the UCI files' columns, names and address (``UCI_COLUMNS``,
-``UCI_PROCESSED_FILES``, ``UCI_BASE_URL``).  The category orders are ``SITES``, ``SEXES``,
-``CHEST_PAIN``, ``RESTING_ECG``, ``ST_SLOPE``, ``THALASSEMIA`` and ``AGE_BANDS``.
+The shipped file's name is ``HEART_CSV`` and its columns ``TIDY_COLUMNS``.  The category orders are
+``SITES``, ``SEXES``, ``CHEST_PAIN``, ``RESTING_ECG``, ``ST_SLOPE``, ``THALASSEMIA`` and ``AGE_BANDS``.
+Reading and decoding the original UCI files (recorded zeros -> missing, with a flag column) is an
+instructor tool, ``course_utils.instructor.uci``, in the instructor edition only: on any input it would
+compute what a code exercise grades.  ``data/raw/build_heart_data.py`` builds the shipped file with it.
 
 The data directory is ``$COURSE_DATA_DIR`` when that variable is set, else the course's ``data/``
 folder, which is installed as the package data of ``course_utils.datasets`` (found with
@@ -45,6 +45,7 @@ from course_utils import _validation as check
 __all__ = [
     "AGE_BANDS",
     "CHEST_PAIN",
+    "COURSE_TABLES",
     "HEART_COLUMNS",
     "HEART_CSV",
     "HEART_DEBIASING_PREDICTIONS_CSV",
@@ -56,20 +57,15 @@ __all__ = [
     "ST_SLOPE",
     "THALASSEMIA",
     "TIDY_COLUMNS",
-    "UCI_BASE_URL",
-    "UCI_COLUMNS",
-    "UCI_PROCESSED_FILES",
     "DataDownloadError",
     "DataIntegrityError",
-    "decode_uci_codes",
     "describe_heart_columns",
     "heart_data_path",
+    "load_course_table",
     "load_heart",
     "load_debiasing_predictions",
-    "load_heart_from_uci",
     "load_heart_model_inputs",
     "load_heart_predictions",
-    "read_uci_processed",
     "verify_heart_data",
 ]
 
@@ -80,6 +76,33 @@ HEART_PREDICTIONS_CSV = "heart_baseline_predictions.csv"
 HEART_MODEL_INPUTS_CSV = "heart_model_inputs.csv"
 HEART_DEBIASING_PREDICTIONS_CSV = "heart_debiasing_predictions.csv"
 _CHECKSUM_FILE = "SHA256SUMS"
+
+#: The tables the notebooks show, computed once by the course on its own data and shipped as ``data/<name>.parquet``
+#: (built by data/raw/build_course_tables.py); read one with :func:`load_course_table`.  Each is what the cell
+#: shows, exact: the same numbers, dtypes and index.
+COURSE_TABLES = {
+    "heart_baseline_audit_by_sex":
+        "01 §5: the course's baseline (out of fold, all 920 patients) by sex, with AUC",
+    "heart_baseline_audit_by_sex_and_age":
+        "01 §6: the same baseline by sex and age band (every combination, small groups flagged)",
+    "heart_balanced_audit_by_sex":
+        "01 §7: the re-weighted baseline (both sexes with equal total weight; out of fold) by sex",
+    "heart_validation_audit_by_sex":
+        "02 §2: notebook 02's baseline on the 230 validation patients by sex, with AUC",
+    "heart_validation_audit_by_age":
+        "02 §2: the same, by age band",
+    "heart_validation_sweep":
+        "02 §7: every setting of the sweep on the validation patients: AUC, accuracy, FNR per sex, FNR gap, "
+        "with paired intervals",
+    "heart_chosen_test_audit_by_sex":
+        "02 §9: the chosen setting (re-weighing 0.75) on the 230 test patients by sex",
+    "heart_audit_by_diabetes_status":
+        "02 §10: the course's baseline (out of fold) by diabetes status, with AUC",
+    "readmission_validation_audit_by_race":
+        "03 §3: the readmission model under review on its validation half by race, with AUC",
+    "readmission_deployment_by_month":
+        "03 §9: the simulated deployment year, month by month and race, with each group's share of the month",
+}
 
 # Category orders: the order learners see in tables and plots.  Only age bands have a meaningful order.
 SITES = ("Cleveland", "Hungary", "Switzerland", "VA Long Beach")
@@ -132,31 +155,13 @@ _FLOATS = ("resting_bp", "cholesterol", "max_heart_rate", "st_depression", "majo
 _NULLABLE_BOOLEANS = ("fasting_blood_sugar_high", "exercise_angina")
 _FLAGS = ("resting_bp_recorded_as_zero", "cholesterol_recorded_as_zero")
 
-# The 14 attributes of the UCI "processed" files, in file order, with their numeric codes.
-UCI_COLUMNS = (
-    "age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak", "slope",
-    "ca", "thal", "num",
-)
-UCI_PROCESSED_FILES = {
-    "Cleveland": "processed.cleveland.data",
-    "Hungary": "processed.hungarian.data",
-    "Switzerland": "processed.switzerland.data",
-    "VA Long Beach": "processed.va.data",
-}
-UCI_BASE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/heart-disease/"
-_UCI_CODES = {
-    "sex": {0: "Female", 1: "Male"},
-    "cp": dict(zip((1, 2, 3, 4), CHEST_PAIN)),
-    "restecg": dict(zip((0, 1, 2), RESTING_ECG)),
-    "slope": dict(zip((1, 2, 3), ST_SLOPE)),
-    "thal": dict(zip((3, 6, 7), THALASSEMIA)),
-    "fbs": {0: False, 1: True},
-    "exang": {0: False, 1: True},
-}
-
 _RESTORE_HINT = (
     "Restore it from the course repository with `git checkout -- data/{name}` (run in the course folder), "
     "or rebuild it with `python data/raw/build_heart_data.py`."
+)
+_RESTORE_TABLE_HINT = (
+    "Restore it from the course repository with `git checkout -- data/{name}` (run in the course folder), "
+    "or rebuild it with `python data/raw/build_course_tables.py`."
 )
 
 
@@ -165,7 +170,7 @@ class DataIntegrityError(RuntimeError):
 
 
 class DataDownloadError(ConnectionError):
-    """The UCI repository could not be reached (offline, or the repository is down)."""
+    """A data repository could not be reached (offline, or the repository is down)."""
 
 
 # --------------------------------------------------------------------------- locating and verifying
@@ -225,19 +230,17 @@ def verify_heart_data() -> str:
 def _verified_content(name: str = HEART_CSV):
     """A shipped file's bytes and digest; the bytes that were checked are the bytes that get parsed."""
     path = _data_dir() / name
+    hint = (_RESTORE_TABLE_HINT if name.endswith(".parquet") else _RESTORE_HINT).format(name=name)
     expected = _expected_digest(path.parent / _CHECKSUM_FILE, path.name)
     if not path.is_file():
-        raise DataIntegrityError(
-            f"The course data file is missing: {path}. " + _RESTORE_HINT.format(name=name)
-            + _data_dir_hint()
-        )
+        raise DataIntegrityError(f"The course data file is missing: {path}. " + hint + _data_dir_hint())
     content = path.read_bytes()
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise DataIntegrityError(
             f"The course data file {path} has been changed or damaged: its SHA-256 checksum is "
             f"{actual[:12]}..., but {_CHECKSUM_FILE} expects {expected[:12]}..., so your results would not "
-            "match the course. " + _RESTORE_HINT.format(name=name)
+            "match the course. " + hint
         )
     return content, actual
 
@@ -415,6 +418,54 @@ def load_debiasing_predictions() -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(content))
 
 
+def load_course_table(name: str) -> pd.DataFrame:
+    """A table a notebook shows, as the course computed it on its own data (checksum verified first).
+
+    The group audit tables, the sweep of notebook 02 and the monitoring year of notebook 03 are the course's own
+    results on the shipped data, computed once (``data/raw/build_course_tables.py``) and shipped as Parquet files, so
+    a notebook shows them without the code that made them: that code would answer exercises you write yourself.
+    :data:`COURSE_TABLES` names every table and the section that shows it.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`COURSE_TABLES`, e.g. ``"heart_baseline_audit_by_sex"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The audit tables (``..._audit_by_...``): one row per group (every category, and every combination of an
+        intersection, even without patients), indexed by group, with ``n``; for each of ``base_rate``,
+        ``selection_rate``, ``accuracy``, ``tpr``, ``fpr``, ``fnr``, ``ppv`` and (where scores were given) ``auc``
+        the value and a 95 % bootstrap interval ``<metric>_ci_low`` / ``<metric>_ci_high`` (the patients resampled
+        1,000 times, 500 in notebook 03); ``small_group`` (fewer than 30 patients) and ``undefined`` (why a rate is
+        NaN, e.g. no patient with the condition).  ``heart_validation_sweep``: one row per setting (``method``,
+        ``value``, ``seed``) with ``auc``, ``accuracy``, ``fnr``, ``fnr_Female``, ``fnr_Male``, ``fnr_gap`` and
+        intervals of the AUC and the gap.  ``readmission_deployment_by_month``: an audit table per month, indexed
+        by (month, race), with each group's ``share`` of the month's patients (and its Wilson interval).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a course table (the message lists them).
+    DataIntegrityError
+        If the file is missing or has changed.
+
+    Examples
+    --------
+    >>> from course_utils.data import load_course_table
+    >>> table = load_course_table("heart_baseline_audit_by_sex")
+    >>> table[["n", "fnr", "fnr_ci_low", "fnr_ci_high"]].round(3)  # doctest: +NORMALIZE_WHITESPACE
+              n    fnr  fnr_ci_low  fnr_ci_high
+    sex
+    Female  194  0.340       0.211        0.478
+    Male    726  0.148       0.115        0.181
+    """
+    check.check_choice(name, "name", tuple(COURSE_TABLES))
+    content, _ = _verified_content(f"{name}.parquet")
+    return pd.read_parquet(io.BytesIO(content), engine="fastparquet")
+
+
 def describe_heart_columns(binary_label: bool = True) -> pd.DataFrame:
     """One row per column of :func:`load_heart`: its name, dtype and meaning with unit.
 
@@ -535,217 +586,3 @@ def _check_sites(sites):
     if not chosen:
         raise ValueError(f"sites is empty; give at least one of {', '.join(map(repr, SITES))}, or None for all.")
     return chosen
-
-
-# --------------------------------------------------------------------------- the original UCI files
-
-
-def read_uci_processed(sources: Mapping) -> pd.DataFrame:
-    """Read the four UCI ``processed.*.data`` files into one frame of UCI codes.
-
-    Parameters
-    ----------
-    sources : mapping of site name to path, bytes or file object
-        One entry per site in :data:`SITES`, each in the UCI format: 14 comma-separated numeric codes
-        per line (``age, sex, cp, trestbps, chol, fbs, restecg, thalach, exang, oldpeak, slope, ca,
-        thal, num``), ``?`` for missing.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``patient_id``, ``site`` and the 14 UCI attributes (floats, NaN missing).
-        ``patient_id`` numbers the rows 1, 2, ... in the order Cleveland, Hungary, Switzerland,
-        VA Long Beach: the numbering of the shipped data.
-
-    Examples
-    --------
-    >>> from course_utils.data import read_uci_processed
-    >>> line = b"63.0,1.0,1.0,145.0,233.0,1.0,2.0,150.0,0.0,2.3,3.0,0.0,6.0,0\\n"
-    >>> empty = {"Hungary": b"", "Switzerland": b"", "VA Long Beach": b""}
-    >>> read_uci_processed({"Cleveland": line, **empty})[["patient_id", "site", "age", "thal"]]
-       patient_id       site   age  thal
-    0           1  Cleveland  63.0   6.0
-    """
-    missing = [site for site in SITES if site not in sources]
-    if missing:
-        raise ValueError(f"sources has no file for {missing}; give one per site of {list(SITES)}.")
-    frames = []
-    for site in SITES:  # this order reproduces the patient numbering of the shipped data
-        frame = _read_one_uci_file(sources[site], site)
-        frame.insert(0, "site", site)
-        frames.append(frame)
-    coded = pd.concat(frames, ignore_index=True)
-    coded.insert(0, "patient_id", np.arange(1, len(coded) + 1, dtype="int64"))
-    return coded
-
-
-def _read_one_uci_file(source, site):
-    # Parsed by hand rather than with read_csv, which silently pads short lines with NaN.
-    text = _read_text(source)
-    rows = [line.split(",") for line in text.splitlines() if line.strip()]
-    for number, fields in enumerate(rows, start=1):
-        if len(fields) != len(UCI_COLUMNS):
-            raise ValueError(f"the UCI file for {site}, line {number}: {len(fields)} fields, expected {len(UCI_COLUMNS)}.")
-    try:
-        values = [[np.nan if cell.strip() == "?" else float(cell) for cell in fields] for fields in rows]
-    except ValueError as error:
-        raise ValueError(f"the UCI file for {site} has a non-numeric value: {error}") from None
-    return pd.DataFrame(np.array(values, dtype="float64").reshape(-1, len(UCI_COLUMNS)), columns=list(UCI_COLUMNS))
-
-
-def _read_text(source):
-    if isinstance(source, bytes):
-        return source.decode("ascii")
-    if isinstance(source, (str, os.PathLike)):
-        return Path(source).read_text(encoding="ascii")
-    content = source.read()
-    return content.decode("ascii") if isinstance(content, bytes) else content
-
-
-def decode_uci_codes(coded: pd.DataFrame) -> pd.DataFrame:
-    """Turn a frame of UCI codes into the course's tidy schema (the columns of the shipped CSV).
-
-    Zeros in ``trestbps`` and ``chol`` mean "not measured": they become NaN, and the flag columns
-    ``resting_bp_recorded_as_zero`` and ``cholesterol_recorded_as_zero`` keep the fact visible.
-
-    Parameters
-    ----------
-    coded : pandas.DataFrame
-        Columns ``patient_id``, ``site`` and the 14 UCI attributes, as from :func:`read_uci_processed`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The tidy columns in their documented order and dtypes, sorted by ``patient_id``.
-
-    Raises
-    ------
-    ValueError
-        If a column holds a code the UCI documentation does not define.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from course_utils.data import decode_uci_codes
-    >>> coded = pd.DataFrame({"patient_id": [754], "site": ["VA Long Beach"], "age": [55], "sex": [1],
-    ...     "cp": [3], "trestbps": [0], "chol": [0], "fbs": [0], "restecg": [0], "thalach": [155],
-    ...     "exang": [0], "oldpeak": [1.5], "slope": [2], "ca": [None], "thal": [None], "num": [3]})
-    >>> tidy = decode_uci_codes(coded)
-    >>> tidy[["chest_pain", "resting_bp", "resting_bp_recorded_as_zero", "st_slope"]]
-             chest_pain  resting_bp  resting_bp_recorded_as_zero st_slope
-    0  non-anginal pain         NaN                         True     flat
-    >>> tidy[["cholesterol", "cholesterol_recorded_as_zero", "major_vessels", "diagnosis"]]
-       cholesterol  cholesterol_recorded_as_zero  major_vessels  diagnosis
-    0          NaN                          True            NaN          3
-    """
-    absent = [name for name in ("patient_id", "site", *UCI_COLUMNS) if name not in coded.columns]
-    if absent:
-        raise ValueError(f"coded is missing the columns {absent}.")
-    coded = coded.reset_index(drop=True)
-    resting_bp, resting_bp_zero = _zero_as_missing(coded["trestbps"])
-    cholesterol, cholesterol_zero = _zero_as_missing(coded["chol"])
-    tidy = pd.DataFrame({
-        "patient_id": coded["patient_id"],
-        "site": coded["site"],
-        "age": coded["age"],
-        "sex": _decode(coded, "sex"),
-        "chest_pain": _decode(coded, "cp"),
-        "resting_bp": resting_bp,
-        "resting_bp_recorded_as_zero": resting_bp_zero,
-        "cholesterol": cholesterol,
-        "cholesterol_recorded_as_zero": cholesterol_zero,
-        "fasting_blood_sugar_high": _decode(coded, "fbs"),
-        "resting_ecg": _decode(coded, "restecg"),
-        "max_heart_rate": coded["thalach"],
-        "exercise_angina": _decode(coded, "exang"),
-        "st_depression": coded["oldpeak"],
-        "st_slope": _decode(coded, "slope"),
-        "major_vessels": _checked_range(coded["ca"], "ca", 0, 3),
-        "thalassemia": _decode(coded, "thal"),
-        "diagnosis": _checked_range(coded["num"], "num", 0, 4),
-    })
-    return _apply_schema(tidy)
-
-
-def _decode(coded, column):
-    codes = pd.to_numeric(coded[column])
-    mapping = _UCI_CODES[column]
-    unknown = set(codes.dropna()) - set(mapping)
-    if unknown:
-        raise ValueError(f"UCI column {column!r} has undefined codes {sorted(unknown)}; defined: {sorted(mapping)}.")
-    values = [None if pd.isna(code) else mapping[int(code)] for code in codes]
-    return pd.Series(values, dtype="boolean" if column in ("fbs", "exang") else object)
-
-
-def _zero_as_missing(values):
-    # 0 mm Hg or 0 mg/dl is not a measurement but the source's mark for "not measured".
-    values = pd.to_numeric(values).astype("float64")
-    recorded_zero = values.eq(0).fillna(False).astype(bool)
-    return values.mask(recorded_zero), recorded_zero
-
-
-def _checked_range(values, column, low, high):
-    values = pd.to_numeric(values).astype("float64")
-    present = values.dropna()
-    outside = present[(present < low) | (present > high) | (present % 1 != 0)]
-    if len(outside):
-        raise ValueError(f"UCI column {column!r} has values outside the integers {low}-{high}: {sorted(set(outside))}.")
-    return values
-
-
-def load_heart_from_uci(sites: str | Iterable[str] | None = None, binary_label: bool = True,
-                        cholesterol_zero_as_missing: bool = True, *, timeout: float = 30) -> pd.DataFrame:
-    """Download the original UCI files and return them as :func:`load_heart` would (online only).
-
-    For learners who are online and want to see the data come from its source.  The result should
-    equal :func:`load_heart` (the shipped file was built the same way); the download is not checksummed
-    by the course, so prefer :func:`load_heart` for graded work.
-
-    Parameters
-    ----------
-    sites, binary_label, cholesterol_zero_as_missing
-        As in :func:`load_heart`.
-    timeout : float, default 30
-        Seconds to wait for each of the four downloads.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns and dtypes as :func:`load_heart`.
-
-    Raises
-    ------
-    DataDownloadError
-        If the UCI repository cannot be reached; the message names ``load_heart()`` as the way on.
-
-    Examples
-    --------
-    >>> from course_utils.data import load_heart_from_uci
-    >>> heart = load_heart_from_uci()  # doctest: +SKIP
-    >>> heart.shape  # doctest: +SKIP
-    (920, 19)
-    """
-    wanted = _check_sites(sites)
-    check.check_bool(binary_label, "binary_label")
-    check.check_bool(cholesterol_zero_as_missing, "cholesterol_zero_as_missing")
-    check.check_real(timeout, "timeout", low=0, low_open=True)
-    # All four files are needed even for one site: patient_id numbers the rows across all of them.
-    sources = {site: _download(UCI_BASE_URL + name, timeout) for site, name in UCI_PROCESSED_FILES.items()}
-    tidy = decode_uci_codes(read_uci_processed(sources))
-    return _learner_view(tidy, wanted, binary_label, cholesterol_zero_as_missing)
-
-
-def _download(url, timeout):
-    # Imported here: urllib.request pulls in the http and email packages, which most sessions never need.
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read()
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise DataDownloadError(
-            f"Could not download {url} ({reason}): you seem to be offline, or the UCI repository is down. "
-            "Use load_heart() instead: it reads the same data shipped with the course, checksummed."
-        ) from error

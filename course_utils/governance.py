@@ -476,7 +476,8 @@ def _group_label(key):
 
 def _audit_block(table, decimals, caption=""):
     if not isinstance(table, pd.DataFrame) or "n" not in table.columns:
-        raise TypeError("quantitative_analyses should be a group_audit_table DataFrame (or a dict of them); "
+        raise TypeError("quantitative_analyses should be an audit table DataFrame, one row per group with 'n' and the "
+                        "rates (or a dict of them); "
                         f"got {type(table).__name__}" + ("" if not isinstance(table, pd.DataFrame) else " without an 'n' column") + ".")
     metrics = [m for m in RATE_METRICS if m in table.columns]
     with_ci = all(f"{m}_ci_low" in table.columns for m in metrics)
@@ -592,8 +593,10 @@ def render_model_card(results: Mapping, fmt: str = "markdown", *, decimals: int 
         ``metrics``, ``evaluation_data``, ``training_data``, ``quantitative_analyses``,
         ``ethical_considerations``, ``caveats_and_recommendations``; optionally ``title``.
         Text becomes a paragraph, a list bullets, a dict labelled bullets.
-        ``quantitative_analyses`` is a :func:`~course_utils.metrics.group_audit_table` DataFrame,
-        or a dict of them (e.g. ``{"by race": table, "by sex": table2}``), shown as tables.
+        ``quantitative_analyses`` is an audit table (one row per group with ``n``, the rates of
+        :data:`~course_utils.metrics.RATE_METRICS` and optionally their ``_ci_low`` / ``_ci_high``, e.g.
+        ``load_course_table("readmission_validation_audit_by_race")``), or a dict of them (e.g.
+        ``{"by race": table, "by sex": table2}``), shown as tables.
     fmt : {"markdown", "html"}, default "markdown"
         HTML escapes every value, so text from a data set cannot inject markup.
     decimals : int, default 3

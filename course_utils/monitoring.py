@@ -4,15 +4,17 @@ A model that was fair at validation can drift in production: the population chan
 data are recorded changes.  This module runs the monitoring loop of notebook 03:
 
 simulate_deployment   score a cohort period by period with a model and a fixed threshold, as production would
-metrics_by_period     per period x group: n, share, selection rate, TPR/FNR/FPR, PPV... with intervals
 EscalationRule        one written-down trigger: metric, comparison, threshold, minimum group size,
                       consecutive periods, severity, who is notified and what happens
 load_rules            rules from a YAML file, YAML text, a dict or a list, validated with clear errors
 evaluate_rules        the alerts (and the periods with too little data to judge) as a DataFrame
 
-Per-period metrics come from :func:`course_utils.metrics.group_audit_table`, one call per period.
-A period in which a group is below the rule's minimum size, or the metric is undefined, is
-reported as ``"insufficient data"``: never an alert, and never a silent pass.
+The rules read a table of metrics per period and group: indexed by (period, group), with ``n`` and
+the metric columns (``share``, ``selection_rate``, ``fnr`` ...).  Notebook 03 shows the course's own
+table for its simulated deployment year, computed once and shipped as data:
+``course_utils.data.load_course_table("readmission_deployment_by_month")``.  A period in which a
+group is below the rule's minimum size, or the metric is undefined, is reported as
+``"insufficient data"``: never an alert, and never a silent pass.
 
 Examples
 --------
@@ -42,9 +44,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from course_utils import _validation as check
-from course_utils._bootstrap import DEFAULT_N_BOOT
-from course_utils.metrics import group_audit_table
-from course_utils.representation import proportion_interval
 
 __all__ = [
     "COMPARISONS",
@@ -54,13 +53,12 @@ __all__ = [
     "EscalationRule",
     "evaluate_rules",
     "load_rules",
-    "metrics_by_period",
     "rule_as_dict",
     "simulate_deployment",
 ]
 
-#: Metrics a rule can watch: the rates of the group audit table, plus ``share`` (the group's share
-#: of the period's patients, which shows a population shift).
+#: Metrics a rule can watch: the rates of an audit table, plus ``share`` (the group's share of the
+#: period's patients, which shows a population shift).
 MONITORED_METRICS = ("share", "base_rate", "selection_rate", "accuracy", "tpr", "fpr", "fnr", "ppv", "auc")
 #: ``value``: the group's own value; ``difference``: group minus reference; ``ratio``: group / reference.
 COMPARISONS = ("value", "difference", "ratio")
@@ -146,106 +144,6 @@ def simulate_deployment(model: BaseEstimator, data: pd.DataFrame, *, feature_col
     result["flagged"] = (result["risk_score"] >= threshold).astype(int)
     result.attrs["threshold"] = float(threshold)
     return result
-
-
-# --- metrics per period --------------------------------------------------------------------
-
-
-def _period_table(part, group_col, outcome_col, prediction_col, score_col, min_group_size, n_boot,
-                  confidence_level, random_state):
-    table = group_audit_table(
-        part[outcome_col].to_numpy(), part[prediction_col].to_numpy(),
-        sensitive_features=pd.Series(pd.Categorical(part[group_col].to_numpy(), categories=_levels(part[group_col]))),
-        y_score=None if score_col is None else part[score_col].to_numpy(),
-        min_group_size=min_group_size, n_boot=n_boot, confidence_level=confidence_level,
-        random_state=random_state,
-    )
-    table.insert(1, "share", table["n"] / len(part))
-    if n_boot:
-        low, high = proportion_interval(table["n"], np.full(len(table), len(part)), confidence_level=confidence_level)
-        table.insert(2, "share_ci_low", low)
-        table.insert(3, "share_ci_high", high)
-    return table
-
-
-def _levels(column):
-    # Every category of a categorical column, else its sorted observed values: an absent group still gets a row.
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return list(column.cat.categories)
-    return sorted(column.dropna().unique().tolist(), key=str)
-
-
-def metrics_by_period(data: pd.DataFrame, *, period_col: str, group_col: str, outcome_col: str, prediction_col: str,
-                      score_col: str | None = None, min_group_size: int = 30, n_boot: int = DEFAULT_N_BOOT,
-                      confidence_level: float = 0.95, random_state: int | None = 0,
-                      progress: bool = True) -> pd.DataFrame:
-    """Group audit table for every period: the fairness metrics a monitoring dashboard shows.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per patient with a period, a group, the outcome and the model's decision, e.g. the
-        output of :func:`simulate_deployment`.
-    period_col, group_col : str
-        Columns holding the period and the group of each row, e.g. ``"month"`` and ``"race"``.
-    outcome_col, prediction_col : str
-        Columns holding the true outcome and the decision (0/1), e.g. ``"readmitted_30d"`` and
-        ``"flagged"``.
-    score_col : str, optional
-        Column of risk scores, for an ``auc`` column.
-    min_group_size : int, default 30
-        Groups smaller than this in a period get ``small_group = True``.
-    n_boot : int, default 1000
-        Bootstrap resamples per period for the ``_ci_low`` / ``_ci_high`` intervals
-        (:func:`~course_utils.metrics.group_audit_table`'s): 0 (point estimates only, fast: enough
-        for evaluating rules) or at least 500.
-    confidence_level : float, default 0.95
-        Coverage of the intervals.
-    random_state : int or None, default 0
-        Seed of the resampling.
-    progress : bool, default True
-        Show a progress bar over the periods (tqdm, on stderr).  Use False where output must be
-        reproducible (nbval).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by (period, group), every group in every period (``n = 0`` where absent).  Columns
-        as :func:`~course_utils.metrics.group_audit_table`, plus ``share``: the group's share of
-        the period's patients, with (when ``n_boot`` > 0) a Wilson interval ``share_ci_low`` /
-        ``share_ci_high`` (:func:`~course_utils.representation.proportion_interval`).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"month": [0] * 4 + [1] * 4, "race": ["White", "Black"] * 4,
-    ...                    "readmitted_30d": [1, 1, 0, 0, 1, 1, 0, 0], "flagged": [1, 0, 0, 0, 1, 1, 0, 1]})
-    >>> table = metrics_by_period(df, period_col="month", group_col="race", outcome_col="readmitted_30d",
-    ...                           prediction_col="flagged", n_boot=0, progress=False)
-    >>> table[["n", "share", "selection_rate", "fnr"]]  # doctest: +NORMALIZE_WHITESPACE
-                 n  share  selection_rate  fnr
-    month race
-    0     Black  2    0.5             0.0  1.0
-          White  2    0.5             0.5  0.0
-    1     Black  2    0.5             1.0  0.0
-          White  2    0.5             0.5  0.0
-    """
-    check.check_dataframe(data, "data")
-    names = {"period_col": period_col, "group_col": group_col, "outcome_col": outcome_col,
-             "prediction_col": prediction_col, **({} if score_col is None else {"score_col": score_col})}
-    for argument, column in names.items():
-        check.check_column(data, column, argument)
-    n_boot = check.check_n_boot(n_boot)
-    progress = check.check_bool(progress, "progress")
-    from tqdm.auto import tqdm  # imported here: only this function needs it
-
-    data = data.copy()
-    data[group_col] = pd.Categorical(data[group_col], categories=_levels(data[group_col]))
-    tables = {}
-    for period, part in tqdm(data.groupby(period_col, sort=True), desc="periods", disable=not progress, leave=False):
-        tables[period] = _period_table(part, group_col, outcome_col, prediction_col, score_col, min_group_size, n_boot,
-                                       confidence_level, random_state)
-    return pd.concat(tables, names=[period_col, group_col])
 
 
 # --- escalation rules ----------------------------------------------------------------------
@@ -440,7 +338,8 @@ def load_rules(source: str | Path | Mapping | Sequence) -> list[EscalationRule]:
 
 def _check_period_metrics(period_metrics):
     if not isinstance(period_metrics, pd.DataFrame) or period_metrics.index.nlevels != 2:
-        raise TypeError("period_metrics should be the DataFrame from metrics_by_period, indexed by (period, group); "
+        raise TypeError("period_metrics should be a DataFrame indexed by (period, group), like the course's monthly "
+                        "table load_course_table('readmission_deployment_by_month'); "
                         f"got {type(period_metrics).__name__}"
                         + (f" with {period_metrics.index.nlevels} index level(s)" if isinstance(period_metrics, pd.DataFrame) else "")
                         + ".")
@@ -508,7 +407,8 @@ def evaluate_rules(period_metrics: pd.DataFrame, rules: str | Path | Mapping | S
     Parameters
     ----------
     period_metrics : pandas.DataFrame
-        From :func:`metrics_by_period`: indexed by (period, group), with ``n`` and the metric columns.
+        Indexed by (period, group), with ``n`` and the metric columns, e.g. the course's monthly table
+        ``load_course_table("readmission_deployment_by_month")``.
     rules : list of EscalationRule, or anything :func:`load_rules` reads
     include_all : bool, default False
         Also return the periods that are within the limit (``"ok"``) or breach without yet

@@ -20,9 +20,9 @@ plot_contributions          one patient's SHAP values per feature, largest first
 plot_mean_abs_by_group      mean |SHAP value| per feature, one bar per group: what a score leans on, for whom
 
 The figures draw the tables they are given and compute no statistics: counts and rates come from
-the caller (pandas, or the learner's own audit functions), intervals from
-:func:`course_utils.representation.proportion_interval`, :mod:`course_utils.metrics` or
-:func:`course_utils.monitoring.metrics_by_period`.  Where a figure shows intervals it draws the
+the caller (pandas, or the learner's own audit functions), intervals from the caller's code (e.g.
+scipy's ``binomtest(k, n).proportion_ci(method="wilson")``) or from the course's shipped tables
+(:func:`course_utils.data.load_course_table`).  Where a figure shows intervals it draws the
 table's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, so a figure and its table never
 disagree.  Every function draws on ``ax`` (a new figure if None), gives the axes a title and
 labelled x and y axes, and returns the axes; end the notebook cell with ``plt.show()`` and follow
@@ -295,8 +295,8 @@ def plot_group_rates(table: pd.DataFrame, metrics: str | list[str], *, ax: Axes 
     ----------
     table : pandas.DataFrame
         One row per group (a single-level index of group labels), with a column per metric and
-        ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, as made by
-        :func:`course_utils.metrics.group_audit_table`, or a prevalence table with
+        ``<metric>_ci_low`` / ``<metric>_ci_high`` columns, as in the course's audit tables
+        (:func:`course_utils.data.load_course_table`), or a prevalence table with
         ``prevalence_ci_low`` / ``prevalence_ci_high``.  An ``n`` column, if present, is
         shown in the legend.
     metrics : str or list of str
@@ -417,8 +417,7 @@ def plot_category_shares(table: pd.DataFrame, *, ax: Axes | None = None, title: 
     ----------
     table : pandas.DataFrame
         Indexed by (group, category) with ``share``, ``share_ci_low``, ``share_ci_high`` and ``n``
-        (the group's patients), as made by
-        :func:`course_utils.representation.category_share_table`.
+        (the group's patients with a recorded category), e.g. from a ``groupby`` of the two columns.
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -429,15 +428,19 @@ def plot_category_shares(table: pd.DataFrame, *, ax: Axes | None = None, title: 
     Examples
     --------
     >>> from course_utils.data import load_heart
-    >>> from course_utils.representation import category_share_table
-    >>> ax = plot_category_shares(category_share_table(load_heart(), group_col="sex", category_col="chest_pain"))
+    >>> heart = load_heart()
+    >>> table = heart.groupby(["sex", "chest_pain"], observed=False).size().rename("count").to_frame()
+    >>> table.insert(0, "n", table.groupby(level="sex", observed=False)["count"].transform("sum"))
+    >>> table["share"] = table["count"] / table["n"]
+    >>> table["share_ci_low"], table["share_ci_high"] = table["share"], table["share"]  # no interval drawn
+    >>> ax = plot_category_shares(table)
     >>> round(float(ax.patches[1].get_height()), 3)  # women with atypical angina
     0.314
     """
     _check_intervals(table, "share")
     _check_frame(table, ["n"], argument="table")
     if not isinstance(table.index, pd.MultiIndex) or table.index.nlevels != 2:
-        raise ValueError("table should be indexed by (group, category), as category_share_table makes it.")
+        raise ValueError("table should be indexed by (group, category): one row per category within each group.")
     group, column = table.index.names
     groups = list(table.index.get_level_values(0).unique())
     categories = list(table.index.get_level_values(1).unique())
@@ -522,8 +525,8 @@ def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, grou
     ----------
     table : pandas.DataFrame
         Indexed by (level, group) -- the level on the x axis, in either order -- with ``metric``,
-        ``<metric>_ci_low`` and ``<metric>_ci_high`` (e.g. a share per level and group with
-        :func:`course_utils.representation.proportion_interval`).
+        ``<metric>_ci_low`` and ``<metric>_ci_high`` (e.g. a share per level and group with its Wilson
+        interval from scipy's ``binomtest(k, n).proportion_ci(method="wilson")``).
         Rows with an undefined rate (no patients) are not drawn.
     metric : str
         The rate column, e.g. ``"prevalence"``.
@@ -541,11 +544,12 @@ def plot_rate_by_level(table: pd.DataFrame, metric: str, *, group_col: str, grou
     Examples
     --------
     >>> import pandas as pd
-    >>> from course_utils.representation import proportion_interval
+    >>> from scipy.stats import binomtest
     >>> table = pd.DataFrame({"enrolled": [1, 3, 3, 4], "n": [4, 4, 4, 4]},
     ...                      index=pd.MultiIndex.from_product([[1, 2], ["Black", "White"]], names=["need", "race"]))
     >>> table["share"] = table["enrolled"] / table["n"]
-    >>> table["share_ci_low"], table["share_ci_high"] = proportion_interval(table["enrolled"], table["n"])
+    >>> intervals = [binomtest(k, n).proportion_ci(method="wilson") for k, n in zip(table["enrolled"], table["n"])]
+    >>> table["share_ci_low"], table["share_ci_high"] = [i.low for i in intervals], [i.high for i in intervals]
     >>> ax = plot_rate_by_level(table, "share", group_col="race")
     >>> {bars.get_label(): bars.lines[0].get_ydata().tolist() for bars in ax.containers}
     {'Black': [0.25, 0.75], 'White': [0.75, 1.0]}
@@ -581,8 +585,8 @@ def plot_metric_by_period(period_metrics: pd.DataFrame, metric: str, *, group_co
     Parameters
     ----------
     period_metrics : pandas.DataFrame
-        Indexed by (period, group), as made by :func:`course_utils.monitoring.metrics_by_period`
-        with ``n_boot`` > 0, with the metric's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns.
+        Indexed by (period, group), with the metric's ``<metric>_ci_low`` / ``<metric>_ci_high`` columns,
+        e.g. the course's monthly table ``load_course_table("readmission_deployment_by_month")``.
     metric : str
         A column of ``period_metrics``, e.g. ``"share"``, ``"selection_rate"`` or ``"fnr"``.
     group_col : str
@@ -610,7 +614,7 @@ def plot_metric_by_period(period_metrics: pd.DataFrame, metric: str, *, group_co
     ('month', [0.2, 0.02])
     """
     if not isinstance(period_metrics, pd.DataFrame) or not isinstance(period_metrics.index, pd.MultiIndex):
-        raise TypeError("period_metrics should be the table from metrics_by_period: a DataFrame indexed by "
+        raise TypeError("period_metrics should be a table of metrics per period and group: a DataFrame indexed by "
                         "(period, group).")
     _check_intervals(period_metrics, metric, argument="period_metrics")
     group_col, period_col = _two_levels(period_metrics, group_col, "period_metrics")

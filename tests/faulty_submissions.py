@@ -146,15 +146,22 @@ except OSError as error:
 held = not wrote"""
 
 
-LEAK_BY_ERROR = '''import IPython
-import course_utils.exercises as checks
+LEAK_BY_ERROR = '''import inspect
+from pathlib import Path
 
-def leaking_assert(question_id, answer):
-    # raise the running cell's source -- the hidden test -- as the error message
-    raise AssertionError(IPython.get_ipython().user_ns["In"][-1])
+n_patients = len(heart)
 
-checks.assert_correct = leaking_assert
-n_patients = len(heart)'''
+
+def share_of(data, column, value):
+    # Try to carry the grader's secrets out in an error message: every frame on the stack (the harness's too)
+    # and every file the kernel can see beside the cases it is called on.
+    found = [repr(frame.frame.f_locals) for frame in inspect.stack()]
+    for place in [Path.cwd(), *Path.cwd().parents]:
+        try:
+            found += [path.read_text(errors="ignore") for path in place.rglob("*.json") if path.is_file()][:20]
+        except OSError:
+            pass
+    raise AssertionError("LEAKED " + " ".join(found))'''
 
 
 def _every_cell_raises() -> nbformat.NotebookNode:
@@ -230,8 +237,9 @@ def _same(a, b):
 def answer_key_notebook(number: str) -> nbformat.NotebookNode:
     """A hand-in of notebook ``number`` that writes no code of its own: every answer read from the learner package.
 
-    Value answers are the questions' own ``expected()``; code answers are made of their public cases' stored
-    results.  The visible checks of the code questions may pass; the hidden tests must not.
+    Value answers are whatever the question objects hold about their answer (digests, not values); code answers
+    are made of their public cases' stored results.  The visible checks of the code questions may pass; the
+    judge's hidden cases must not.
     """
     from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
 
@@ -247,7 +255,7 @@ def answer_key_notebook(number: str) -> nbformat.NotebookNode:
             cell.source = f"{question.name} = answer_from_public_cases({question.id!r})"
         else:
             variable = cell.source.split("=")[0].strip()
-            cell.source = f"{variable} = QUESTIONS[{question.id!r}].expected()"
+            cell.source = f"{variable} = QUESTIONS[{question.id!r}].answer_key()"
     return notebook
 
 
@@ -314,9 +322,10 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
         "Imports Instructor Tools.ipynb": (_probing(PROBE_PACKAGE), Expected("graded", FULL)),
         # a kernel started by a root grader must not be able to make its read-only folders writable
         "Remounts Read Only.ipynb": (_probing(PROBE_REMOUNT), Expected("graded", FULL)),
-        "Leaks Hidden Test.ipynb": (_leaking(), Expected("graded", 0, zero=tuple(QUESTIONS))),
-        # answers read from the learner edition's package: the visible checks pass, the code question earns nothing
-        "Answer Key.ipynb": (answer_key_notebook("00"), Expected("graded", FULL - 2, zero=("orient-share-function",))),
+        # carries what it can see out in its error messages: the feedback quotes 200 characters of them, no more
+        "Leaks Hidden Test.ipynb": (_leaking(), Expected("graded", FULL - 2, zero=("orient-share-function",))),
+        # answers read from the learner edition's package: the visible checks pass, nothing earns a point
+        "Answer Key.ipynb": (answer_key_notebook("00"), Expected("graded", 0, zero=tuple(QUESTIONS))),
     }
     expected = {}
     for name, (content, outcome) in cases.items():
@@ -327,9 +336,9 @@ def build_class(folder: Path, *, repo: Path, out: Path, port: int, marker: str, 
 
 
 def _leaking() -> nbformat.NotebookNode:
-    """Replaces the course's assert_correct so that a failing hidden test would quote its own source."""
+    """An answered notebook whose share_of raises everything it can read as its error message."""
     notebook = answered_release()
-    _answer_cell(notebook, "orient-n-patients").source = LEAK_BY_ERROR
+    _answer_cell(notebook, "orient-share-function").source = LEAK_BY_ERROR
     return notebook
 
 

@@ -25,9 +25,9 @@ from matplotlib.markers import MarkerStyle  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from course_utils import metrics, plots, representation, tradeoff  # noqa: E402
+from course_utils import metrics, plots, tradeoff  # noqa: E402
 from course_utils.instructor import release  # noqa: E402
-from tables import count_table, rate_table  # noqa: E402
+from tables import count_table, rate_table, share_table  # noqa: E402
 
 SOLUTIONS = release.solution_paths()
 LEARNER = [release.NOTEBOOKS_DIR / path.name for path in SOLUTIONS]
@@ -103,7 +103,7 @@ def out_of_fold(heart):
 
 @pytest.fixture(scope="module")
 def audit(heart, out_of_fold):
-    from course_utils.metrics import group_audit_table
+    from course_utils.instructor.course_tables import group_audit_table  # the course's audit, as the shipped tables
 
     def by(column):
         return group_audit_table(out_of_fold["y_true"], out_of_fold["y_pred"], sensitive_features=heart[column],
@@ -123,7 +123,8 @@ def period_metrics():
     from sklearn.linear_model import LogisticRegression
 
     from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
-    from course_utils.monitoring import metrics_by_period, simulate_deployment
+    from course_utils.instructor.course_tables import metrics_by_period
+    from course_utils.monitoring import simulate_deployment
 
     features = ["chronic_conditions", "prior_utilisation"]
     train = make_readmission_cohort(n=5000, random_state=1)
@@ -147,7 +148,7 @@ def validation_rows():
 @pytest.fixture(scope="module")
 def grid(validation_rows):
     """Notebook 02's sweep on its validation patients: the shipped predictions, measured by the course."""
-    from course_utils.tradeoff import evaluate_predictions
+    from course_utils.instructor.course_tables import evaluate_predictions
 
     return evaluate_predictions(validation_rows, setting_cols=["method", "value", "seed"], outcome_col="disease",
                                 score_col="score", decision_col="decision", group_col="sex", patient_col="patient_id")
@@ -187,7 +188,7 @@ FIGURES = [
     ("age-by-site", "plots.plot_distribution_by_group",
      lambda f: plots.plot_distribution_by_group(f("heart"), value_col="age", group_col="site")),
     ("chest-pain-by-sex", "plots.plot_category_shares", lambda f: plots.plot_category_shares(
-        representation.category_share_table(f("heart"), group_col="sex", category_col="chest_pain"))),
+        share_table(f("heart"), "sex", "chest_pain"))),
     ("calibration-by-sex", "plots.plot_calibration_by_group", lambda f: plots.plot_calibration_by_group(
         metrics.calibration_table(f("out_of_fold")["y_true"], f("out_of_fold")["y_score"],
                                   sensitive_features=f("heart")["sex"]), outcome_label="disease")),

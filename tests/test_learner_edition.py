@@ -41,12 +41,19 @@ def text_files(folder):
 
 
 def instructor_only_lines():
-    """Lines (20+ characters, no imports, whitespace folded) of every hidden test and every solution region."""
+    """Lines (20+ characters, no imports, whitespace folded) of the hidden cases and every solution region."""
     found = {}
+    for hidden in sorted((ROOT / "solutions" / "hidden").glob("*.py")):
+        for line in hidden.read_text(encoding="utf-8").splitlines():
+            marker = line.strip()
+            # A case's inputs, names and numbers are in lines with a literal; plain code ("frame = frame.copy()")
+            # says nothing about an answer and recurs anywhere.
+            if len(marker) >= 20 and not marker.startswith(("import ", "from ", "#", '"""')) and (
+                    re.search(r"[\"']|\d\.\d|\d\d", marker)):
+                found[" ".join(marker.split())] = f"hidden/{hidden.name}"
     for solution in release.solution_paths():
         for cell in nbformat.read(solution, as_version=4).cells:
-            for begin, end in (("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-                               ("### BEGIN SOLUTION", "### END SOLUTION")):
+            for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"),):
                 inside = False
                 for line in cell.source.splitlines():
                     marker = line.strip()
@@ -64,7 +71,8 @@ def test_the_edition_has_the_notebooks_package_data_and_learner_files(edition):
     assert sorted(path.name for path in (edition / "notebooks").iterdir()) == sorted(
         f"{stem}.ipynb" for stem in NOTEBOOKS.values())
     for name in ("README.md", "Makefile", "pyproject.toml", "environment.yml", "LICENSE", ".gitignore",
-                 "data/heart_disease_uci.csv", "data/SHA256SUMS", "course_utils/exercises/__init__.py",
+                 "data/heart_disease_uci.csv", "data/SHA256SUMS", "data/readmission_deployment_by_month.parquet",
+                 "course_utils/exercises/__init__.py",
                  "course_utils/exercises/questions/cases/orient-share-function.yaml"):
         assert (edition / name).is_file(), name
     for absent in ("solutions", "tests", "benchmarks", "course_utils/instructor", "data/raw", "CHANGELOG.md",
@@ -148,14 +156,35 @@ SCAN = textwrap.dedent("""
 
     # Commands that act on files or processes, not computations: never candidates for an answer.
     SKIP = {"course_utils.cli", "course_utils.handin", "course_utils.selfcheck"}
-    candidates = {}
+    candidates, classes = {}, {}
     for info in pkgutil.walk_packages(course_utils.__path__, "course_utils."):
         if info.name in SKIP:
             continue
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if callable(value) and not inspect.isclass(value) and getattr(value, "__module__", "").startswith("course_utils"):
+            if not str(getattr(value, "__module__", "")).startswith("course_utils"):
+                continue
+            if inspect.isclass(value):
+                classes[f"{value.__module__}.{value.__qualname__}"] = value
+            elif callable(value):
                 candidates[f"{info.name}.{name}"] = value
+    functions = len(candidates)
+
+    # Every public method of every class the edition defines: unbound (the inputs fill self and the arguments),
+    # and bound to an instance where the class can be built without arguments.
+    for label, cls in classes.items():
+        try:
+            instance = cls()
+        except Exception:
+            instance = None
+        for name, member in inspect.getmembers(cls):
+            if name.startswith("_") or not callable(member) or inspect.isclass(member):
+                continue
+            if not str(getattr(member, "__module__", "")).startswith("course_utils"):
+                continue  # inherited from Python or a library
+            candidates[f"{label}.{name}"] = member
+            if instance is not None:
+                candidates[f"{label}().{name}"] = getattr(instance, name)
 
     def positional(function):
         return lambda **inputs: function(*inputs.values())
@@ -170,20 +199,22 @@ SCAN = textwrap.dedent("""
                         answers.setdefault(qid, []).append(label)
                 except BaseException:
                     pass
-    print(json.dumps({"scanned": len(candidates), "answers": answers}))
+    print(json.dumps({"scanned": len(candidates), "functions": functions, "methods": len(candidates) - functions,
+                      "answers": answers}))
 """)
 
 
-@pytest.mark.slow  # calls every function of the package on every public case: ~20 s
+@pytest.mark.slow  # calls every function and method of the package on every public case: ~20 s
 def test_nothing_a_learner_can_import_answers_a_code_question(edition, tmp_path):
-    # Every function of the edition's package, called as the check calls the learner's answer (by
-    # keyword and by position), on every code question's public cases: none may pass them all.
+    # Every function of the edition's package, and every public method of its classes, called as the check calls
+    # the learner's answer (by keyword and by position), on every code question's public cases: none may pass them
+    # all.  tests/test_no_importable_answers.py tries the known routes that need a few lines of wrapping.
     environment = {"PYTHONPATH": str(edition), "PATH": os.environ["PATH"], "HOME": str(tmp_path), "MPLBACKEND": "agg"}
     done = subprocess.run([sys.executable, "-c", SCAN, json.dumps(CODE_QUESTIONS)], capture_output=True, text=True,
                           cwd=tmp_path, env=environment, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["scanned"] > 150, result["scanned"]
+    assert result["scanned"] > 150 and result["methods"] >= 20, result  # e.g. the What-If explorer's 12 methods
     assert result["answers"] == {}, f"importable answers to code questions: {result['answers']}"
 
 

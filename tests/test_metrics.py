@@ -1,4 +1,5 @@
-"""Tests of course_utils.metrics: the group audit table agrees with aif360, fairlearn and counting.
+"""Tests of the course's group audit table (course_utils.instructor.course_tables, behind the shipped audit tables):
+it agrees with aif360, fairlearn and counting.
 
 Expected values never come from ``group_audit_table`` itself: they come from aif360's
 ``ClassificationMetric``, from fairlearn's ``MetricFrame`` with scikit-learn metrics, from
@@ -33,8 +34,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course_utils import _bootstrap, _validation
-from course_utils.metrics import OVERALL, disparity_summary, group_audit_table
+from course_utils import _validation
+from course_utils.instructor import course_tables
+from course_utils.instructor.course_tables import disparity_summary, group_audit_table
+from course_utils.metrics import OVERALL
 
 # The shipped copy is preferred; the wheel copy lets this file run before data/ is populated.
 HEART_CSV_CANDIDATES = (
@@ -411,7 +414,7 @@ def test_random_case_intervals_equal_the_plain_loop(rows, seed):
 def test_resamples_drawn_chunk_by_chunk_are_still_the_documented_draw(heart, monkeypatch):
     # Large data or many resamples are drawn and counted a few resamples at a time; force one
     # resample per chunk and check the intervals still match the single documented draw.
-    monkeypatch.setattr(_bootstrap, "_CHUNK_CELLS", 1)
+    monkeypatch.setattr(course_tables, "_CHUNK_CELLS", 1)
     args = (heart["y_true"], heart["y_pred"], heart["sex"], heart["y_score"])
     table = audit(*args, n_boot=25, random_state=5, include_overall=True)
     assert_same_intervals(table, reference_intervals(*args, table.index, n_boot=25, random_state=5))

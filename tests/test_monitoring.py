@@ -1,4 +1,5 @@
-"""Monitoring: per-period group metrics, escalation rules, and the simulated deployment year with drift."""
+"""Monitoring: per-period group metrics (the course's, instructor-only), escalation rules, and the simulated deployment
+year with drift."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -14,11 +15,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
+from course_utils.instructor.course_tables import metrics_by_period  # the course's monthly table (instructor-only)
 from course_utils.monitoring import (
     EscalationRule,
     evaluate_rules,
     load_rules,
-    metrics_by_period,
     rule_as_dict,
     simulate_deployment,
 )

@@ -12,6 +12,7 @@ shipped data gives the same files, and the solution notebook makes the same choi
 """
 
 import ast
+import io
 import importlib.util
 import json
 import re
@@ -32,6 +33,7 @@ from course_utils import exercises as checks
 from course_utils.data import heart_data_path
 from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor import release
+from course_utils.instructor.cases import load_hidden
 
 SOLUTION = release.SOLUTIONS_DIR / "02_debiasing_pipeline.ipynb"
 LEARNER = release.NOTEBOOKS_DIR / "02_debiasing_pipeline.ipynb"
@@ -305,7 +307,9 @@ def test_reweighing_weights_and_the_learners_pieces_on_the_course_data(split, mo
             f"times, the {len(cells['Female', 0])} women without disease {cells['Female', 0].iloc[0]:.2f} times, men with "
             f"disease {cells['Male', 1].iloc[0]:.2f} and men without {cells['Male', 0].iloc[0]:.2f}") in prose
     differences = re.findall(r"largest difference from the course's (?:re-weighed )?scores[^:]*: ([\d.e+-]+)", outputs)
-    assert len(differences) == 2 and all(float(d) < 1e-8 for d in differences)
+    assert len(differences) == 1 and all(float(d) < 1e-8 for d in differences)
+    # the adversarial scores: TensorFlow's last digits depend on the processor, so the notebook states the tolerance
+    assert "the course's scores reproduced: True" in outputs
 
 
 def test_the_thresholds_statement(split, encoded, models, outputs, prose):
@@ -355,8 +359,9 @@ def test_the_explorer_and_the_fnr_ceiling(split, validation_baseline, notebook, 
                            "tn": int((~flagged & (truth == 0)).sum())}
         row = found[sex_name]
         fnr, fpr = row["fn"] / (row["fn"] + row["tp"]), row["fp"] / (row["fp"] + row["tn"])
-        assert re.search(rf"{sex_name}\s+{threshold:.3f}\s+{row['tp']}\s+{row['fn']}\s+{row['fp']}\s+{row['tn']}\s+"
-                         rf"{fnr:.3f}\s+{fpr:.3f}", outputs), sex_name
+        assert re.search(rf"{sex_name}\s+{threshold:.3f}\s+{row['tp']}\s+{row['fn']}\s+{row['fp']}\s+{row['tn']}\n",
+                         outputs), sex_name  # the explorer's counts
+        assert f"{sex_name}: threshold {threshold:.3f}, FNR {fnr:.3f}, FPR {fpr:.3f}, " in outputs, sex_name  # its summary
     women, men = found["Female"], found["Male"]
     base_women, base_men = per_sex["Female"], per_sex["Male"]
     assert (f"sets the women's threshold to **{women['t']:.3f}** and the men's to **{men['t']:.3f}**") in prose
@@ -602,7 +607,7 @@ def visible_before(notebook, grade_id):
 @pytest.mark.parametrize("grade_id", ["debias-validation-women-with-disease", "debias-baseline-validation-auc",
                                       "debias-diabetic-va-share"])
 def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, grade_id):
-    expected = questions()[grade_id].expected()
+    expected = load_hidden("02").values[grade_id].expected()  # the instructor's material computes value answers
     shown = visible_before(notebook, grade_id)
     if isinstance(expected, int):
         forms = [rf"(?<![\d.]){expected}(?![\d.])"]
@@ -627,7 +632,8 @@ def answers(notebook):
 def test_every_solution_answer_passes(answers):
     for qid, question in questions().items():
         answer = answers[question.name] if question.answer_type == "code" else answers[_value_name(qid)]
-        checks.assert_correct(qid, answer)
+        result = checks.evaluate(qid, answer)
+        assert result.passed, result.message
 
 
 def _value_name(grade_id):
@@ -815,7 +821,9 @@ def test_shuffling_the_test_labels_leaves_the_shipped_data_unchanged():
     split = build.split_patients(heart)
     inputs, predictions = build.build(heart, split)
     assert build.csv_bytes(inputs) == (DATA / "heart_model_inputs.csv").read_bytes()
-    assert build.csv_bytes(predictions) == (DATA / "heart_debiasing_predictions.csv").read_bytes()
+    # TensorFlow's adversarial scores may differ in their last digits on another processor; nothing else may
+    assert build.same_predictions(pd.read_csv(DATA / "heart_debiasing_predictions.csv"),
+                                  pd.read_csv(io.BytesIO(build.csv_bytes(predictions))))
     shuffled = heart.copy()
     test = (split == "test").to_numpy()
     shuffled.loc[test, "disease"] = np.random.default_rng(1).permutation(heart.loc[test, "disease"].to_numpy())

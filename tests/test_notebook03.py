@@ -10,6 +10,7 @@ can equalise) are tested here with numbers; the instructor guide cites the sourc
 
 import math
 import re
+import sys
 
 import nbformat
 import numpy as np
@@ -28,9 +29,10 @@ from threadpoolctl import threadpool_limits
 
 from course_utils import exercises as checks
 from course_utils.cohort import DEFAULT_DRIFT, make_readmission_cohort
-from course_utils.exercises.questions import QUESTIONS
-from course_utils.exercises.questions.ethics import assessment_record, first_alerts, policy_record
+from course_utils.exercises.questions import QUESTIONS, ethics
+from course_utils.exercises.questions.ethics import first_alerts
 from course_utils.instructor import release
+from course_utils.instructor.cases import load_hidden
 
 SOLUTION = release.SOLUTIONS_DIR / "03_ethics_review.ipynb"
 GUIDE = (release.SOLUTIONS_DIR / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8")
@@ -557,13 +559,13 @@ def test_most_points_are_code_graded_on_hidden_inputs(notebook):
     code_points = sum(q.points for q in ETHICS.values() if q.answer_type == "code")
     total = sum(q.points for q in ETHICS.values())
     assert code_points / total >= 0.6 and (total, code_points) == (30, 28)
+    hidden = load_hidden("03")
     for qid, question in ETHICS.items():
-        hidden = graded[qid].source.split("### BEGIN HIDDEN TESTS")[1]
+        # the check cell only checks; the judge calls the learner's function on the hidden cases, beyond the public ones
+        name = question.name if question.answer_type == "code" else "fnr_gap"
+        assert graded[qid].source.strip() == f'check("{qid}", {name})', qid
         if question.answer_type == "code":
-            # the hidden test calls the learner's function on inputs built in the cell, beyond the public cases
-            calls = hidden.count(f"{question.name}(")
-            assert calls >= 1 and ("make_readmission_cohort(" in hidden or "validation" in hidden
-                                   or qid == "ethics-ai-act-function"), qid
+            assert len(hidden.cases[qid]) >= 3, qid
 
 
 def test_an_answer_key_or_copy_the_screen_hand_in_scores_at_most_30_percent(notebook, outputs):
@@ -623,7 +625,7 @@ def test_the_notebook_runs_within_its_time_budget_settings(notebook):
     # rests on at least 500 resamples.
     source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "make_readmission_cohort(n=20000, random_state=0)" in source and "n=12000, random_state=1" in source
-    assert "progress=False" in source
+    assert 'load_course_table("readmission_deployment_by_month")' in source  # the monthly table is shipped, not run
     for n_boot in re.findall(r"n_boot=(\d+)", source):
         assert int(n_boot) >= 500
 
@@ -735,12 +737,15 @@ def test_every_code_question_passes_the_solution_and_names_the_usual_mistakes(no
     assert "Health is not an Annex III area" in message("ethics-ai-act-function", health_is_high_risk)
 
     def typed_in(results):
-        document = f["build_assessment"](results)
-        for metric in document["fairness_metrics"]:
-            metric["value_at_validation"] = -0.123
-        return document
+        return dict(f["build_assessment"](results), use_context={
+            "domain": "health", "deployer": "public hospital network", "medical_device_class": "not a medical device",
+            "annex_iii_point": "5(a)", "profiling": True, "article_6_3_condition": "none"})
 
-    assert "do not type it in" in message("ethics-assessment-function", typed_in)
+    def always_high_risk(results):
+        return dict(f["build_assessment"](results), eu_ai_act_risk_class="high-risk")
+
+    assert "use_context should carry results['system']" in message("ethics-assessment-function", typed_in)
+    assert "The risk class should follow" in message("ethics-assessment-function", always_high_risk)
 
     def single_month(monthly):
         black, white = monthly.xs("Black", level="race"), monthly.xs("White", level="race")
@@ -757,7 +762,7 @@ def test_the_checks_answer_the_fnr_gap_and_its_slips(by_race):
     assert "Black patients alone" in message("ethics-fnr-gap", by_race.loc["Black", "fnr"])
 
 
-def test_the_hidden_policy_harness_reads_alerts_and_rules(notebook):
+def test_the_policy_harness_reads_alerts_and_rules_as_the_months_each_was_raised_by(notebook):
     f = solution_functions(notebook)
     months = pd.MultiIndex.from_product([range(12), ["Black", "White"]], names=["month", "race"])
     share = [0.19, 0.81] * 6 + [0.34, 0.66] * 6
@@ -765,8 +770,11 @@ def test_the_hidden_policy_harness_reads_alerts_and_rules(notebook):
     table = pd.DataFrame({"n": 1000 * np.array(share), "share": share, "selection_rate": selection}, index=months)
     first = first_alerts(f["escalation_policy"](table))
     assert first == {"population shift": 6, "coding change": 10}
-    assert policy_record(first, {"population shift": 6, "coding change": 9}) == {
-        "quiet_before_any_change": True, "population_shift_caught_in_time": True, "coding_change_caught_in_time": True}
+    raised = ethics.run_policy(f["escalation_policy"], table)
+    assert [m for m in range(12) if raised[f"population shift by month {m}"]] == list(range(6, 12))
+    assert [m for m in range(12) if raised[f"coding change by month {m}"]] == [10, 11]
+    load_hidden("03")
+    assert sys.modules["course_hidden_03"].policy_findings(first, {"population shift": 6, "coding change": 9}) == []  # judged in the grader
     from course_utils.monitoring import EscalationRule, evaluate_rules
 
     rules = [EscalationRule(name="population shift", metric="share", group="Black", threshold=0.25, notify="steward",
@@ -777,14 +785,14 @@ def test_the_hidden_policy_harness_reads_alerts_and_rules(notebook):
     assert first_alerts(evaluate_rules(table, rules)) == first  # written rules are read the same way
 
 
-def test_the_assessment_harness_checks_the_document_against_the_results(notebook):
+def test_the_assessment_harness_returns_the_document_and_the_grader_judges_it(notebook):
     f = solution_functions(notebook)
     case = QUESTIONS["ethics-assessment-function"].cases()[0]
     results = case.fresh_inputs()["results"]
-    record = assessment_record(f["build_assessment"](results), results)
-    assert record == {"problems": 0, "numbers_from_results": True, "verdicts_follow_thresholds": True,
-                      "an_error_rate_commitment": True, "facts_from_results": True, "risk_class_follows_route": True,
-                      "route_named": True}
+    document = ethics.run_assessment(f["build_assessment"], results)
+    assert document == f["build_assessment"](results)  # the document itself, as data: no verdict in the kernel
+    load_hidden("03")
+    assert sys.modules["course_hidden_03"].assessment_findings(document, results) == []
     import yaml
 
     worked = yaml.safe_load((release.SOLUTIONS_DIR / "impact_assessment_solution.yaml").read_text(encoding="utf-8"))

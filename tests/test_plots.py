@@ -24,8 +24,7 @@ from course_utils.plots import (  # noqa: E402
     plot_metric_by_period,
     plot_rate_by_level,
 )
-from course_utils.representation import category_share_table  # noqa: E402
-from tables import count_table, rate_table  # noqa: E402
+from tables import count_table, rate_table, share_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,7 @@ def test_distribution_figure_shows_shares_and_the_zero_spike():
 
 
 def test_category_shares_draw_the_tables_intervals(heart):
-    table = category_share_table(heart, group_col="sex", category_col="chest_pain")
+    table = share_table(heart, "sex", "chest_pain")
     ax = plot_category_shares(table)
     women = heart[heart["sex"] == "Female"]["chest_pain"]
     assert float(ax.patches[0].get_height()) == pytest.approx((women == "typical angina").mean())
@@ -167,22 +166,18 @@ def test_rate_by_level_draws_each_groups_rate_with_the_tables_intervals():
     assert segment[:, 1].tolist() == pytest.approx([ci.low, ci.high])
 
 
-def test_metric_by_period_draws_the_intervals_metrics_by_period_computed():
-    from course_utils.monitoring import metrics_by_period
+def test_metric_by_period_draws_the_intervals_of_the_course_monthly_table():
+    from course_utils.data import load_course_table
 
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame({"month": np.repeat([0, 1], 200), "race": rng.choice(["Black", "White"], 400),
-                       "readmitted_30d": rng.integers(0, 2, 400), "flagged": rng.integers(0, 2, 400)})
-    table = metrics_by_period(df, period_col="month", group_col="race", outcome_col="readmitted_30d",
-                              prediction_col="flagged", progress=False)
-    ax = plot_metric_by_period(table, "fnr", group_col="race", events={1: "coding change"},
+    table = load_course_table("readmission_deployment_by_month")
+    ax = plot_metric_by_period(table, "fnr", group_col="race", groups=["Black", "White"], events={1: "coding change"},
                                xlabel="month of the deployment year")
     black = ax.containers[0]
     segment = black.lines[2][0].get_segments()[1][:, 1]
     assert segment.tolist() == pytest.approx([table.loc[(1, "Black"), "fnr_ci_low"], table.loc[(1, "Black"), "fnr_ci_high"]])
     assert [t.get_text() for t in ax.texts] == ["coding change"]
     assert ax.get_xlabel() == "month of the deployment year"
-    share = plot_metric_by_period(table, "share", group_col="race").containers[0].lines[0].get_ydata()
+    share = plot_metric_by_period(table, "share", group_col="race", groups=["Black"]).containers[0].lines[0].get_ydata()
     assert share.tolist() == pytest.approx(table.xs("Black", level="race")["share"].tolist())
 
 
@@ -196,7 +191,8 @@ def test_metric_by_period_draws_the_intervals_metrics_by_period_computed():
      "no column 'rate_ci_low', 'rate_ci_high'"),
     (lambda: plot_rate_by_level(rate_table(pd.DataFrame({"x": [1], "y": [1], "race": ["Black"]}), ["x", "race"], "y"),
                                 "prevalence", group_col="race", groups=["White"]), ValueError, "'White' is not in"),
-    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr", group_col="race"), TypeError, "metrics_by_period"),
+    (lambda: plot_metric_by_period(pd.DataFrame({"n": [1]}), "fnr", group_col="race"), TypeError,
+     "indexed by \\(period, group\\)"),
     (lambda: plot_metric_by_period(pd.DataFrame({"fnr": [0.5]}, index=pd.MultiIndex.from_tuples(
         [(0, "Black")], names=["month", "race"])), "fnr", group_col="race"), ValueError,
      "no column 'fnr_ci_low', 'fnr_ci_high': the figure draws the intervals it is given"),

@@ -70,7 +70,10 @@ def test_graded_cells_have_unique_ids_points_and_a_registered_question(solution)
         assert grade_id in QUESTIONS, f"{grade_id} has no question in course_utils.exercises.questions"
         assert QUESTIONS[grade_id].notebook == number
         assert cell.metadata.nbgrader["points"] == QUESTIONS[grade_id].points
-        assert f'check("{grade_id}"' in cell.source and "### BEGIN HIDDEN TESTS" in cell.source
+        # the check cell holds the visible check and nothing else: hidden cases live in solutions/hidden/
+        assert cell.source.strip().startswith(f'check("{grade_id}", ') and cell.source.strip().count("\n") == 0, \
+            cell.source
+        assert "BEGIN HIDDEN TESTS" not in solution.read_text(), "hidden cases belong in solutions/hidden/"
     registered = {qid for qid, q in QUESTIONS.items() if q.notebook == number}
     assert registered == {c.metadata.nbgrader["grade_id"] for c in autograded}
 

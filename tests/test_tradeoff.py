@@ -1,4 +1,5 @@
-"""course_utils.tradeoff: measuring a sweep's predictions with paired intervals, drawing them, Aequitas's verdicts."""
+"""Measuring a sweep's predictions with paired intervals (course_utils.instructor.course_tables, behind the shipped sweep
+table), drawing them (course_utils.tradeoff), Aequitas's verdicts."""
 
 import logging
 
@@ -16,7 +17,8 @@ from sklearn.metrics import roc_auc_score
 
 from course_utils.data import load_debiasing_predictions, load_heart_model_inputs
 from course_utils.plots import METHOD_COLOURS
-from course_utils.tradeoff import aequitas_fairness, evaluate_predictions, plot_pareto
+from course_utils.instructor.course_tables import evaluate_predictions
+from course_utils.tradeoff import aequitas_fairness, plot_pareto
 
 SETTING = ["method", "value", "seed"]
 COLUMNS = dict(outcome_col="disease", score_col="score", decision_col="decision", group_col="sex",

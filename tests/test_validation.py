@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from course_utils import _validation as check
-from course_utils._bootstrap import DEFAULT_N_BOOT, MIN_N_BOOT
+from course_utils._validation import MIN_N_BOOT
+from course_utils.instructor.course_tables import DEFAULT_N_BOOT
 
 
 @pytest.mark.parametrize("value", [0, MIN_N_BOOT, DEFAULT_N_BOOT, 5000])
@@ -27,9 +28,7 @@ def test_n_boot_outside_the_rule_is_refused_with_the_rule_in_words(value, error,
 
 
 def test_the_same_n_boot_rule_holds_in_every_function_that_resamples():
-    from course_utils.metrics import group_audit_table
-    from course_utils.monitoring import metrics_by_period
-    from course_utils.tradeoff import evaluate_predictions
+    from course_utils.instructor.course_tables import evaluate_predictions, group_audit_table, metrics_by_period
 
     frame = pd.DataFrame({"month": [0, 0, 1, 1], "group": ["a", "b"] * 2, "y": [1, 0, 1, 0], "flag": [1, 0, 0, 0]})
     calls = [

@@ -1,11 +1,13 @@
-"""The What-If explorer: its numbers equal fairlearn's and scikit-learn's, its strategies do what they say,
-its datapoint editor scores edited patients as the model does, and it displays without a front end."""
+"""The What-If explorer: its counts equal scikit-learn's confusion matrix and the rates it shows (rounded) fairlearn's,
+its strategies do what they say, its datapoint editor edits patients as the model sees them, it displays without a
+front end -- and it hands out counts only: no exact rate, no score of an edited patient."""
 
 import json
 import math
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
 from fairlearn.postprocessing import ThresholdOptimizer
@@ -42,29 +44,43 @@ def decisions_at(explorer, thresholds):
     return (explorer.scores >= cut).astype(int)
 
 
+def rate(counts, group, top, bottom):
+    """A rate from the explorer's counts, e.g. rate(counts, "Female", "fn", ["fn", "tp"]) for the FNR."""
+    whole = sum(int(counts.loc[group, k]) for k in bottom)
+    return int(counts.loc[group, top]) / whole if whole else float("nan")
+
+
+def shown_rates(view, name):
+    """{group: value} of one rate in the widget's table (its data-value attributes)."""
+    return {cell.split("data-group='")[1].split("'")[0]: float(cell.split("data-value='")[1].split("'")[0])
+            for cell in view.table.value.split("<td ")[1:] if f"data-rate='{name}'" in cell}
+
+
 @settings(max_examples=25, deadline=None)
 @given(female=st.floats(0.0, 1.0), male=st.floats(0.0, 1.0))
-def test_rates_equal_fairlearns_for_any_thresholds(heart, model, female, male):
+def test_counts_and_shown_rates_equal_scikit_learns_and_fairlearns_for_any_thresholds(heart, model, female, male):
     explorer = WhatIfExplorer(model, heart, heart["disease"], sensitive_features=heart["sex"])
     explorer.set_thresholds({"Female": female, "Male": male})
-    table = explorer.metrics()
+    table = explorer.counts()
+    assert list(table.columns) == ["n", "tp", "fp", "tn", "fn", "threshold"]
     decided = decisions_at(explorer, {"Female": female, "Male": male})
     assert np.array_equal(explorer.decisions(), decided)
     frame = MetricFrame(metrics={"fnr": false_negative_rate, "fpr": false_positive_rate, "selection_rate": selection_rate},
                         y_true=heart["disease"], y_pred=decided, sensitive_features=heart["sex"].astype(str))
-    for group in ("Female", "Male"):
+    summary = explorer.summary()
+    for group, threshold in (("Female", female), ("Male", male)):
         mask = (heart["sex"] == group).to_numpy()
         tn, fp, fn, tp = confusion_matrix(heart["disease"][mask], decided[mask], labels=[0, 1]).ravel()
         assert (table.loc[group, ["tp", "fp", "tn", "fn"]].tolist()) == [tp, fp, tn, fn]
-        for rate in ("fnr", "fpr", "selection_rate"):
-            assert table.loc[group, rate] == pytest.approx(frame.by_group.loc[group, rate])
-        assert table.loc[group, "tpr"] == pytest.approx(recall_score(heart["disease"][mask], decided[mask]))
-        if decided[mask].any():
-            assert table.loc[group, "ppv"] == pytest.approx(precision_score(heart["disease"][mask], decided[mask]))
-        else:
-            assert math.isnan(table.loc[group, "ppv"]), "PPV without anyone flagged is undefined, not 0"
-        assert table.loc[group, "missed_per_1000"] == pytest.approx(1000 * table.loc[group, "fnr"])
-        assert table.loc[group, "fnr_ci_low"] <= table.loc[group, "fnr"] <= table.loc[group, "fnr_ci_high"]
+        assert table.loc[group, "n"] == mask.sum() and table.loc[group, "threshold"] == threshold
+        # The rates are shown rounded, in words: fairlearn's and scikit-learn's, to three decimals.
+        tpr = recall_score(heart["disease"][mask], decided[mask])
+        ppv = precision_score(heart["disease"][mask], decided[mask]) if decided[mask].any() else float("nan")
+        fnr, fpr = frame.by_group.loc[group, "fnr"], frame.by_group.loc[group, "fpr"]
+        assert (f"  {group}: threshold {threshold:.3f}, FNR {fnr:.3f}, FPR {fpr:.3f}, PPV {ppv:.3f}, "
+                f"selection rate {frame.by_group.loc[group, 'selection_rate']:.3f}; missed {1000 * fnr:.0f} and "
+                f"work-ups {1000 * fpr:.0f} per 1,000") in summary.splitlines()
+        assert rate(table, group, "tp", ["tp", "fn"]) == pytest.approx(tpr)
 
 
 def test_strategies_do_what_they_say(explorer, heart):
@@ -76,11 +92,12 @@ def test_strategies_do_what_they_say(explorer, heart):
     assert all(accuracy(single) >= accuracy(t) - 1e-12 for t in np.linspace(0, 1, 201))
 
     explorer.apply_strategy("equal opportunity")
-    tpr = explorer.metrics()["tpr"]
-    assert abs(tpr["Female"] - tpr["Male"]) < 0.03
+    counts = explorer.counts()
+    assert abs(rate(counts, "Female", "tp", ["tp", "fn"]) - rate(counts, "Male", "tp", ["tp", "fn"])) < 0.03
 
     explorer.apply_strategy("demographic parity")
-    selected = explorer.metrics()["selection_rate"]
+    counts = explorer.counts()
+    selected = {g: (counts.loc[g, "tp"] + counts.loc[g, "fp"]) / counts.loc[g, "n"] for g in ("Female", "Male")}
     assert abs(selected["Female"] - selected["Male"]) < 0.03
 
     explorer.apply_strategy("cost-based", cost_ratio=5)
@@ -116,41 +133,52 @@ def test_equalized_odds_is_fairlearns_threshold_optimizer(explorer, heart, model
                                                                        sensitive_features=explorer.groups)
     direct = optimizer.predict(scores, sensitive_features=explorer.groups, random_state=0)
     assert np.array_equal(explorer.decisions(), np.asarray(direct, dtype=int))
-    rates = explorer.metrics()
-    assert abs(rates.loc["Female", "tpr"] - rates.loc["Male", "tpr"]) < 0.06
-    assert abs(rates.loc["Female", "fpr"] - rates.loc["Male", "fpr"]) < 0.06
+    counts = explorer.counts()
+    assert counts["threshold"].isna().all()
+    assert abs(rate(counts, "Female", "tp", ["tp", "fn"]) - rate(counts, "Male", "tp", ["tp", "fn"])) < 0.06
+    assert abs(rate(counts, "Female", "fp", ["fp", "tn"]) - rate(counts, "Male", "fp", ["fp", "tn"])) < 0.06
     explorer.set_threshold("Female", 0.4)  # a slider leaves the randomised policy
     assert explorer.strategy == "manual" and not math.isnan(explorer.thresholds["Male"])
 
 
-def test_the_datapoint_editor_scores_edited_patients_as_the_model_does(explorer, heart, model):
-    index = explorer.select_patient(how="nearest")
+def shown_score(explorer):
+    """The edited patient's score as the datapoint editor shows it (three decimals)."""
+    return explorer._widget.patient_view.value.split("data-score='")[1].split("'")[0]
+
+
+def test_the_datapoint_editor_shows_edited_patients_as_the_model_scores_them(explorer, heart, model):
+    explorer.widget  # the editor's view: the score is computed where it is shown, rounded
+    assert explorer.select_patient(how="nearest") is None
+    index = explorer.patient
     row = heart.iloc[[index]].copy()
-    assert explorer.patient_score() == pytest.approx(model.predict_proba(row)[0, 1])
-    new = explorer.edit("max_heart_rate", 95.0)
+    assert shown_score(explorer) == f"{model.predict_proba(row)[0, 1]:.3f}"
+    assert explorer.edit("max_heart_rate", 95.0) is None
     row.loc[row.index[0], "max_heart_rate"] = 95.0
-    assert new == pytest.approx(model.predict_proba(row)[0, 1])
+    pd.testing.assert_frame_equal(explorer.patient_row, row)
+    assert shown_score(explorer) == f"{model.predict_proba(row)[0, 1]:.3f}"
     explorer.reset_patient()
-    flipped = explorer.flip()
+    assert explorer.flip() is None
     row = heart.iloc[[index]].copy()
     row.loc[row.index[0], "sex"] = "Male" if row["sex"].iloc[0] == "Female" else "Female"
-    assert flipped == pytest.approx(model.predict_proba(row)[0, 1])
-    wrong = explorer.select_patient(how="misclassified")
-    assert explorer.decisions()[wrong] != heart["disease"].iloc[wrong]
+    pd.testing.assert_frame_equal(explorer.patient_row, row)
+    assert shown_score(explorer) == f"{model.predict_proba(row)[0, 1]:.3f}"
+    explorer.select_patient(how="misclassified")
+    assert explorer.decisions()[explorer.patient] != heart["disease"].iloc[explorer.patient]
 
 
 def test_the_nearest_counterfactual_flips_the_decision_and_no_single_change_is_nearer(explorer, heart, model):
     explorer.select_patient(0)
     allowed = ["age", "cholesterol", "max_heart_rate"]
     found = explorer.nearest_counterfactual(allowed, max_changes=1)
-    assert found["changes"] and found["decision"] != explorer.patient_decision()
+    assert set(found) == {"changes", "distance", "decision"}  # no score: the editor shows it, rounded
+    threshold = explorer.thresholds["Male" if heart["sex"].iloc[0] == "Male" else "Female"]
+    start = int(model.predict_proba(heart.iloc[[0]])[0, 1] >= threshold)
+    assert found["changes"] and found["decision"] != start
     row = heart.iloc[[0]].copy()
     for column, value in found["changes"].items():
         row.loc[row.index[0], column] = value
-    assert model.predict_proba(row)[0, 1] == pytest.approx(found["score"])
+    assert int(model.predict_proba(row)[0, 1] >= threshold) == found["decision"]
     # brute force over the same candidate values: nothing nearer flips the decision
-    threshold = explorer.thresholds["Male" if heart["sex"].iloc[0] == "Male" else "Female"]
-    start = explorer.patient_decision()
     for column in allowed:
         values = heart[column].astype(float)
         for value in np.unique(np.nanquantile(values, np.linspace(0, 1, 21))):
@@ -182,11 +210,13 @@ def test_whole_number_columns_take_fractions_and_categories_without_a_warning():
     explorer = WhatIfExplorer(model, X, y, sensitive_features=X["race"], protected_col="race")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        score = explorer.edit("conditions", 5.5)
+        explorer.widget
+        explorer.edit("conditions", 5.5)
+        edited = explorer._widget.patient_view.value
         explorer.flip()
         found = explorer.nearest_counterfactual(["conditions"])
     row = X.iloc[[0]].astype({"conditions": float}).assign(conditions=5.5)
-    assert score == pytest.approx(model.predict_proba(row)[0, 1])
+    assert f"data-score='{model.predict_proba(row)[0, 1]:.3f}'" in edited
     assert explorer.patient_row["race"].iloc[0] != X["race"].iloc[0] and found["changes"]
 
 
@@ -219,14 +249,32 @@ def test_the_widget_follows_the_explorer_and_moves_it(explorer):
     assert "data-rate='fnr'" in view.table.value and view.roc.value[:4] == b"\x89PNG"
     view.sliders["Male"].value = 0.7  # as a learner moving the slider
     assert explorer.thresholds["Male"] == pytest.approx(0.7) and explorer.strategy == "manual"
-    shown = {(cell.split("data-group='")[1].split("'")[0]): float(cell.split("data-value='")[1].split("'")[0])
-             for cell in view.table.value.split("<td ")[1:] if "data-rate='fnr'" in cell}
-    assert shown == pytest.approx(explorer.metrics()["fnr"].to_dict())
+    counts = explorer.counts()
+    shown = shown_rates(view, "fnr")
+    assert shown == pytest.approx({g: rate(counts, g, "fn", ["fn", "tp"]) for g in ("Female", "Male")}, abs=5e-4)
+    assert all(f"data-value='{value:.3f}'" in view.table.value for value in shown.values())  # three decimals
     view.strategy.value = "demographic parity"
     assert explorer.strategy == "demographic parity"
     bundle = explorer._repr_mimebundle_()
     assert bundle["text/plain"].startswith("What-If explorer: 920 patients") and "model_id" in json.dumps(bundle)
     assert box is explorer.widget
+
+
+def test_the_explorer_hands_out_counts_and_rounded_rates_only(explorer, heart, model):
+    # Nothing it returns or keeps is an exact rate, per-1,000 figure or edited patient's score: those are what
+    # exercises grade (debias-per-1000, ethics-whatif), so they exist only as rounded text and 3-decimal attributes.
+    for gone in ("metrics", "patient_score", "patient_decision", "_rate"):
+        assert not hasattr(explorer, gone), gone
+    explorer.widget
+    explorer.set_thresholds({"Female": 0.37, "Male": 0.61})
+    counts = explorer.counts()
+    for group, point in explorer._widget._points.items():
+        (fpr,), (tpr,) = point.get_data()
+        assert fpr == round(rate(counts, group, "fp", ["fp", "tn"]), 3)
+        assert tpr == round(rate(counts, group, "tp", ["tp", "fn"]), 3)
+    for name in ("tpr", "fnr", "fpr", "ppv", "selection_rate"):
+        assert all(round(value, 3) == value for value in shown_rates(explorer._widget, name).values())
+    assert "e" not in explorer._widget.patient_view.value.split("data-score='")[1].split("'")[0]
 
 
 @pytest.mark.slow

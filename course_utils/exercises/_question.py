@@ -487,6 +487,8 @@ def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
                 import numpy as np
 
                 same = np.array_equal(original, now, equal_nan=original.dtype.kind == "f")
+            elif hasattr(original, "get_params"):  # a scikit-learn estimator: same settings, and not fitted in place
+                same = _estimator_state(original) == _estimator_state(now)
             else:
                 same = original == now
         except (TypeError, ValueError):
@@ -494,6 +496,12 @@ def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
         if not same:
             changed.append(name)
     return changed
+
+
+def _estimator_state(estimator: Any) -> tuple:
+    """What an estimator is: its class, its parameters, and which fitted attributes (``coef_``...) it has."""
+    fitted = sorted(name for name in vars(estimator) if name.endswith("_") and not name.startswith("_"))
+    return type(estimator), repr(estimator.get_params(deep=False)), fitted
 
 
 # --------------------------------------------------------------------------------- small helpers

@@ -216,14 +216,9 @@ def write_value(value: Any, folder: Path, stem: str) -> Any:
 
     folder = Path(folder)
     if isinstance(value, pd.DataFrame):
-        name = f"{stem}.parquet"
-        _write_frame(value, folder / name)
-        return {"!frame": {"file": name, "columns": encode(list(value.columns)),
-                           "index_names": encode(list(value.index.names))}}
+        return {"!frame": _frame_document(value, folder, stem)}
     if isinstance(value, pd.Series):
-        name = f"{stem}.parquet"
-        _write_frame(value.to_frame("values"), folder / name)
-        return {"!series": {"file": name, "name": encode(value.name), "index_names": encode(list(value.index.names))}}
+        return {"!series": {**_frame_document(value.to_frame("values"), folder, stem), "name": encode(value.name)}}
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "O":
             raise NotData("an input array of Python objects: give it a NumPy dtype (str, float, ...)")
@@ -252,13 +247,10 @@ def read_value(data: Any, folder: Path) -> Any:
         return data
     (tag, body), = data.items()
     if tag == "!frame" and "file" in body:
-        frame = _read_frame(Path(folder) / body["file"])
-        frame.columns = _index(decode(body["columns"])) if body["columns"] else frame.columns
-        frame.index.names = decode(body["index_names"])
-        return frame
+        return _frame_from_document(body, folder)
     if tag == "!series" and "file" in body:
-        series = _read_frame(Path(folder) / body["file"])["values"]
-        series.name, series.index.names = decode(body["name"]), decode(body["index_names"])
+        series = _frame_from_document(body, folder).iloc[:, 0]
+        series.name = decode(body["name"])
         return series
     if tag == "!array" and "file" in body:
         return np.load(Path(folder) / body["file"], allow_pickle=False)
@@ -320,9 +312,43 @@ def _build_estimator(body: dict, folder: Path):
     return cls(**{key: read_value(item, folder) for key, item in body["params"]})
 
 
+def _frame_document(frame, folder: Path, stem: str) -> dict:
+    """A table as Parquet (typed columns and the index) plus JSON (columns of Python objects).
+
+    Parquet keeps numbers, True/False, categories and the index exactly; a column of Python objects (text with
+    gaps, a mix of True/False and NaN) it would change -- NaN read back as None, which scikit-learn's imputers
+    then treat as a category -- so those columns travel as JSON values, exactly.
+    """
+    objects = [position for position, dtype in enumerate(frame.dtypes) if dtype == object]
+    typed = frame.iloc[:, [position for position in range(frame.shape[1]) if position not in objects]]
+    name = f"{stem}.parquet"
+    _write_frame(typed, folder / name)
+    return {"file": name, "columns": encode(list(frame.columns)), "index_names": encode(list(frame.index.names)),
+            "objects": [[position, encode(frame.iloc[:, position].tolist())] for position in objects]}
+
+
+def _frame_from_document(body: dict, folder: Path):
+    import pandas as pd
+
+    typed = _read_frame(Path(folder) / body["file"])
+    columns = [_hashable(label) for label in decode(body["columns"])]
+    objects = {int(position): decode(values) for position, values in body.get("objects", [])}
+    parts, typed_position = [], 0
+    for position in range(len(columns)):
+        if position in objects:
+            parts.append(pd.Series(objects[position], index=typed.index, dtype=object))
+        else:
+            parts.append(typed.iloc[:, typed_position])
+            typed_position += 1
+    frame = pd.concat(parts, axis=1) if parts else typed
+    frame.columns = _index(columns) if columns else frame.columns
+    frame.index.names = decode(body["index_names"])
+    return frame
+
+
 def _write_frame(frame, path: Path) -> None:
     frame = frame.copy()
-    frame.columns = [str(column) for column in frame.columns]
+    frame.columns = [str(position) for position in range(frame.shape[1])]  # labels travel in the JSON
     frame.to_parquet(path, engine="fastparquet", index=True)
 
 

@@ -14,6 +14,10 @@ limits           each hand-in's memory, processes, folder size and processor tim
 kernels          a fresh kernel per hand-in, forked from a warm template or started cold
 kernel_template  the warm template process (run as a script, in the kernel's environment)
 commands         the instructor's ``course`` subcommands
+course_tables    the course's audit tables, bootstrap, sweep and monitoring computations behind the shipped tables
+                 (``data/<name>.parquet``): they compute what code exercises grade, so learners get their results only
+uci              read and decode the original UCI Heart Disease files (``data/raw/build_heart_data.py``,
+                 ``load_heart_from_uci``): the decoder flags recorded zeros, what a code exercise grades
 """
 
 

@@ -115,9 +115,11 @@ class Judge:
         reads (read-only) -- inputs only, never a reference result.
     hidden_dir : path, optional
         Where the hidden modules are (default ``solutions/hidden``).
+    only : sequence of str, optional
+        Prepare only these questions (default: every question of the notebook).
     """
 
-    def __init__(self, notebook: str, folder: Path, hidden_dir: Path | None = None):
+    def __init__(self, notebook: str, folder: Path, hidden_dir: Path | None = None, only: Sequence[str] | None = None):
         from course_utils.exercises.questions import QUESTIONS
 
         self.notebook = str(notebook).zfill(2)
@@ -125,7 +127,8 @@ class Judge:
         self.scoring = hidden.scoring
         self.cases_dir = Path(folder) / "cases"
         self.cases_dir.mkdir(parents=True, exist_ok=True)
-        self.questions = {qid: q for qid, q in QUESTIONS.items() if q.notebook == self.notebook}
+        self.questions = {qid: q for qid, q in QUESTIONS.items()
+                          if q.notebook == self.notebook and (only is None or qid in only)}
         self.keys: dict[str, AnswerKey] = {}
         self.plans: dict[str, list[PlannedCase]] = {}
         manifest = {}
@@ -228,7 +231,8 @@ class Judge:
         if not failed:
             message = f"Correct on all {len(results)} cases ({hidden} of them hidden)."
         elif len({result.finding for result in failed}) == 1 and len(failed) > 1:  # one mistake everywhere: say it once
-            message = f"{len(failed)} of {len(results)} cases failed, each the same way: {failed[0].finding}."
+            message = (f"{len(failed)} of {len(results)} cases failed, each the same way (the first: "
+                       f"{failed[0].name}): {failed[0].finding}.")
         else:
             shown = "; ".join(f"{result.name}: {result.finding}" for result in failed[:SHOWN_FAILURES])
             more = f"; and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""

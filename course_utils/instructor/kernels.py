@@ -34,6 +34,9 @@ from course_utils.instructor import limits as resource_limits
 from course_utils.instructor import sandbox
 
 TEMPLATE_SCRIPT = Path(__file__).resolve().parent / "kernel_template.py"
+# What the judge's harness imports in every graded cell (reading Parquet inputs, writing JSON): the template
+# imports them once too.
+HARNESS_IMPORTS = ["course_utils.exercises._harness", "course_utils.exercises.questions", "fastparquet"]
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--log-level=ERROR"]  # for cold and warm kernels alike
 TEMPLATE_READY_SECONDS = 120    # importing the notebook's modules; several times the ~2 s it takes alone
 PLACEHOLDER_SECONDS = 60        # bubblewrap setting up a hand-in's sandbox; the template forking a kernel into it
@@ -268,7 +271,7 @@ class KernelStarter:
         if use_sandbox and not cold and notebook is not None and self.placeholder:
             folder = Path(scratch or self.package_dir.parent) / "kernel-template"
             folder.mkdir(parents=True, exist_ok=True)
-            self.template = WarmTemplate(notebook_imports(notebook), self.package_dir, folder)
+            self.template = WarmTemplate(notebook_imports(notebook) + HARNESS_IMPORTS, self.package_dir, folder)
         elif self.warm_problem is None:
             self.warm_problem = "no sandbox" if not use_sandbox else "no template"
 

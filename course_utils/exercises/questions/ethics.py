@@ -3,20 +3,21 @@
 Most answers are functions the learner writes: the label-choice audit, calibration intercept and
 slope with intervals, a proxy check, a counterfactual check, SHAP values, what-if scores for one
 patient, the EU AI Act route, an impact assessment generated from results, and the escalation policy
-of the monitoring plan.  Their
-public cases are data in ``cases/``; the hidden tests in the solution notebook run them on other
-cohorts, other models and simulated years the learner never sees.  One value question is a first
-step: the FNR gap of the model under review, computed here from the seeded cohort.
+of the monitoring plan.  Their public cases are data in ``cases/``; the hidden cases
+(``solutions/hidden/03_ethics_review.py``) run them on other cohorts, other models and simulated years
+the learner never sees.  One value question is a first step: the FNR gap of the model under review,
+its answer key computed by the instructor's material from the seeded cohort.
 
-The ``run`` harnesses below say how the check exercises an answer -- which model it is given, how a
-document or a list of alerts is read -- and hold no solution: a harness that reads a document
-checks it against the case's own inputs.
+The ``run`` harnesses below say how a case exercises an answer -- which model it is given, how a
+document or a list of alerts is read.  When a notebook is graded they run in the learner's kernel, so
+they only call the learner's code and return what it gave as data -- scores, a table, the document
+itself, the months an alert was raised -- and hold neither a solution nor a pass criterion: the judge
+checks that data outside the kernel.
 """
 
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -30,69 +31,104 @@ from course_utils.exercises.rules import (known, opposite_sign, output_decisions
 NOTEBOOK = "03"
 NOTEBOOK_FILE = "03_ethics_review"
 
-# --- the notebook's settings (the notebook uses the same numbers) ------------------------------
-COHORT_SIZE, COHORT_SEED = 20000, 0
-#: The readmission model flags the top 10 % of validation scores for a care-management call.
-FLAG_SHARE = 0.10
-NUMERIC = ["chronic_conditions", "prior_utilisation"]
-CATEGORICAL = ["age_band", "sex", "payer"]
-RISK_FEATURES = NUMERIC + CATEGORICAL
-#: The two alerts the escalation policy raises, and how soon after a change each must fire.
-ALERTS = {"population shift": 1, "coding change": 2}
+#: The two alerts an escalation policy may raise.
+ALERT_NAMES = ("population shift", "coding change")
 
 
 # --- harnesses: how the check runs an answer --------------------------------------------------------
 
-
-def _linear_regression():
-    from sklearn.linear_model import LinearRegression
-
-    return LinearRegression()
-
-
-def _logistic_regression():
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(max_iter=1000)
+#: The models a case may name, by their scikit-learn class (see :func:`case_model`).
+_ESTIMATORS = {
+    "LinearRegression": ("sklearn.linear_model", {}),
+    "LogisticRegression": ("sklearn.linear_model", {"max_iter": 1000}),
+    "HistGradientBoostingRegressor": ("sklearn.ensemble", {}),
+    "HistGradientBoostingClassifier": ("sklearn.ensemble", {}),
+    "DecisionTreeClassifier": ("sklearn.tree", {}),
+}
 
 
-def run_label_choice(label_choice_audit, **inputs):
-    """The learner's audit with a plain linear regression as the model (public cases are tiny)."""
-    return label_choice_audit(model=_linear_regression(), **inputs)
+def case_model(spec=None):
+    """The unfitted model a case names, built from plain settings.
 
+    ``spec`` is the name of a scikit-learn estimator (``"LogisticRegression"``: with ``max_iter=1000``), or a
+    dict ``{"estimator": name, "params": {...}, "scale": [columns], "one_hot": [columns], "rest": "drop" or
+    "passthrough"}``: a pipeline that standard-scales the ``scale`` columns and one-hot encodes the ``one_hot``
+    columns (in that order, the other columns dropped or passed through) before the estimator.  A case names
+    its model in words, not as an estimator object, so that the same words build the same model in the
+    learner's kernel and in the grader.
+    """
+    import importlib
 
-def run_proxy(proxy_auc, **inputs):
-    """The learner's proxy check with a logistic regression as the model that guesses the group."""
-    return proxy_auc(model=_logistic_regression(), **inputs)
-
-
-def _fit_counterfactual_model(X_train, y_train):
-    return _logistic_regression().fit(X_train, y_train)
-
-
-def run_counterfactual(counterfactual_change, X_train, y_train, **inputs):
-    """Fit a logistic regression on the case's training patients, then run the learner's check with it."""
-    return counterfactual_change(model=_fit_counterfactual_model(X_train, y_train), **inputs)
-
-
-def _shap_model(background, y, numeric_cols, categorical_cols):
+    spec = {"estimator": spec} if isinstance(spec, str) else dict(spec or {"estimator": "LogisticRegression"})
+    module, defaults = _ESTIMATORS[spec["estimator"]]
+    estimator = getattr(importlib.import_module(module), spec["estimator"])(**{**defaults, **spec.get("params", {})})
+    if not spec.get("scale") and not spec.get("one_hot"):
+        return estimator
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    encode = ColumnTransformer([("numeric", StandardScaler(), list(numeric_cols)),
-                                ("categorical", OneHotEncoder(handle_unknown="ignore"), list(categorical_cols))])
-    return make_pipeline(encode, _logistic_regression()).fit(background, y)
+    steps = [("numeric", StandardScaler(), list(spec["scale"]))] if spec.get("scale") else []
+    if spec.get("one_hot"):
+        steps.append(("categorical", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), list(spec["one_hot"])))
+    return make_pipeline(ColumnTransformer(steps, remainder=spec.get("rest", "drop")), estimator)
 
 
-def run_shap(shap_values, background, y, patients, numeric_cols, categorical_cols):
-    """Fit the case's pipeline on the background patients; read the learner's Explanation as numbers.
+def _one_thread():
+    """One thread for NumPy and scikit-learn while the learner's code runs: the arithmetic of the grader's
+    references, bit for bit."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def run_label_choice(label_choice_audit, model="LinearRegression", **inputs):
+    """The learner's audit with the case's model (unfitted): a plain linear regression unless the case names one."""
+    with _one_thread():
+        return label_choice_audit(model=case_model(model), **inputs)
+
+
+def run_proxy(proxy_auc, model="LogisticRegression", **inputs):
+    """The learner's proxy check with the case's model (unfitted) as the one that guesses the group: a logistic
+    regression unless the case names one."""
+    with _one_thread():
+        return proxy_auc(model=case_model(model), **inputs)
+
+
+def fitted_model(spec, X_train, y_train):
+    """The case's model fitted on the case's training patients (one thread: the same model in the grader)."""
+    with _one_thread():
+        return case_model(spec).fit(X_train, y_train)
+
+
+def run_counterfactual(counterfactual_change, X_train, y_train, model="LogisticRegression", **inputs):
+    """Fit the case's model (a logistic regression unless it names one) on its training patients, then run the
+    learner's check with it."""
+    fitted = fitted_model(model, X_train, y_train)
+    with _one_thread():
+        return counterfactual_change(model=fitted, **inputs)
+
+
+def shap_spec(numeric_cols, categorical_cols):
+    """The model of a SHAP case: standard-scaled numbers and one-hot encoded categories, then a logistic regression."""
+    return {"estimator": "LogisticRegression", "scale": list(numeric_cols), "one_hot": list(categorical_cols)}
+
+
+def _shap_model(background, y, numeric_cols, categorical_cols, X_train=None, y_train=None):
+    """Fitted on X_train, y_train when the case gives them, else on the background patients and their outcomes."""
+    X, outcome = (background, y) if X_train is None else (X_train, y_train)
+    return fitted_model(shap_spec(numeric_cols, categorical_cols), X, outcome)
+
+
+def run_shap(shap_values, background, patients, numeric_cols, categorical_cols, y=None, X_train=None, y_train=None):
+    """Fit the case's pipeline; read the learner's Explanation as numbers.
 
     The numbers are every SHAP value (patients x encoded columns, row by row), then each patient's
     base value.
     """
-    model = _shap_model(background, y, numeric_cols, categorical_cols)
-    explanation = shap_values(model=model, background=background, patients=patients)
+    model = _shap_model(background, y, numeric_cols, categorical_cols, X_train, y_train)
+    with _one_thread():
+        explanation = shap_values(model=model, background=background, patients=patients)
     if explanation is None:
         return None
     if not (hasattr(explanation, "values") and hasattr(explanation, "base_values")):
@@ -107,24 +143,30 @@ def run_shap(shap_values, background, y, patients, numeric_cols, categorical_col
     return np.concatenate([values.ravel(), base]).tolist()
 
 
-def _whatif_model(X_train, y_train):
-    """The public cases' model: text columns one-hot encoded, numbers passed through, a logistic regression."""
-    from sklearn.compose import make_column_selector, make_column_transformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
+def _whatif_model(X_train, y_train, model=None):
+    """The case's model fitted on X_train, y_train.  By default (the public cases): text columns one-hot encoded,
+    numbers passed through, a logistic regression."""
+    if model is None:
+        from sklearn.compose import make_column_selector, make_column_transformer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder
 
-    encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
-                                     remainder="passthrough")
-    return make_pipeline(encode, _logistic_regression()).fit(X_train, y_train)
+        encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"),
+                                          make_column_selector(dtype_include=object)), remainder="passthrough")
+        with _one_thread():
+            return make_pipeline(encode, case_model("LogisticRegression")).fit(X_train, y_train)
+    return fitted_model(model, X_train, y_train)
 
 
-def run_whatif(counterfactual_scores, X_train, y_train, patient, column, values):
-    """Fit the case's pipeline on X_train, y_train, then run the learner's function with it on the case's patient.
+def run_whatif(counterfactual_scores, X_train, y_train, patient, column, values, model=None):
+    """Fit the case's model on X_train, y_train, then run the learner's function with it on the case's patient.
 
     The scores must come back as a pandas Series indexed by the values, in their order: a list or an array
     loses which score belongs to which value.
     """
-    scores = counterfactual_scores(model=_whatif_model(X_train, y_train), patient=patient, column=column, values=values)
+    fitted = _whatif_model(X_train, y_train, model)
+    with _one_thread():
+        scores = counterfactual_scores(model=fitted, patient=patient, column=column, values=values)
     if scores is None:
         return None
     example = f"pd.Series(scores, index=values): then result[{values[0]!r}] is the score with {column} = {values[0]!r}"
@@ -138,48 +180,29 @@ def run_whatif(counterfactual_scores, X_train, y_train, patient, column, values)
     return scores
 
 
-def _compared(results, metric, comparison):
-    """A fairness metric's value in ``results``: the group compared with the reference, as the comparison says."""
-    values = results["validation"][metric]
-    group, reference = values[comparison["group"]], values[comparison["reference"]]
-    return group - reference if comparison["measure"] == "difference" else group / reference
+def _as_text(value):
+    """A document's dates as the text YAML would hold (``2027-06-30``); everything else as it is."""
+    import datetime
 
-
-def assessment_record(document, results):
-    """What the check reads from an impact assessment built from ``results``: is it valid, and does it say what
-    the results say?"""
-    from course_utils.governance import validate_assessment
-
-    if not isinstance(document, dict):
-        raise AnswerProblem(f"build_assessment should return the assessment as a dict of fields; it returned a "
-                            f"{type(document).__name__}.")
-    record = {"problems": len(validate_assessment(document))}
-    metrics = [m for m in document.get("fairness_metrics") or [] if isinstance(m, dict)]
-
-    def each(test):
-        try:
-            return bool(metrics) and all(test(m) for m in metrics)
-        except (KeyError, TypeError, ValueError, ZeroDivisionError):
-            return False
-
-    record["numbers_from_results"] = each(lambda m: abs(float(m["value_at_validation"])
-                                                        - _compared(results, m["metric"], m["comparison"])) <= 5e-4)
-    record["verdicts_follow_thresholds"] = each(lambda m: bool(m["met_at_validation"]) == (
-        m["value_at_validation"] <= m["threshold"] if m["comparison"]["measure"] == "difference"
-        else m["value_at_validation"] >= m["threshold"]))
-    record["an_error_rate_commitment"] = any(m.get("metric") in ("fnr", "tpr", "fpr") for m in metrics)
-    context = document.get("use_context") or {}
-    record["facts_from_results"] = isinstance(context, dict) and all(
-        context.get(key) == value for key, value in results["system"].items())
-    record["risk_class_follows_route"] = (document.get("eu_ai_act_risk_class") == "high-risk") == bool(
-        results["ai_act"]["high_risk"])
-    record["route_named"] = results["ai_act"]["route"] in str(document.get("risk_class_rationale", ""))
-    return record
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_text(item) for item in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
 
 
 def run_assessment(build_assessment, results):
+    """The learner's document itself, as data (a dict of fields).  Whether it is valid and says what the results
+    say is judged outside the kernel; the public cases compare the fields the results fix."""
     document = build_assessment(results=results)
-    return None if document is None else assessment_record(document, results)
+    if document is None:
+        return None
+    if not isinstance(document, dict):
+        raise AnswerProblem(f"build_assessment should return the assessment as a dict of fields; it returned a "
+                            f"{type(document).__name__}.")
+    return _as_text(document)
 
 
 def first_alerts(alerts):
@@ -194,31 +217,30 @@ def first_alerts(alerts):
                             f"{list(alerts.columns)}.")
     if "status" in alerts.columns:  # evaluate_rules also lists months with too little data to judge
         alerts = alerts[alerts["status"] == "alert"]
-    unknown = sorted({str(a) for a in alerts[name]} - set(ALERTS))
+    unknown = sorted({str(a) for a in alerts[name]} - set(ALERT_NAMES))
     if unknown:
-        raise AnswerProblem(f"every alert should be named {' or '.join(map(repr, ALERTS))}; yours include "
+        raise AnswerProblem(f"every alert should be named {' or '.join(map(repr, ALERT_NAMES))}; yours include "
                             f"{', '.join(map(repr, unknown))}.")
-    return {alert: int(alerts.loc[alerts[name] == alert, "month"].min()) for alert in ALERTS
+    return {alert: int(alerts.loc[alerts[name] == alert, "month"].min()) for alert in ALERT_NAMES
             if (alerts[name] == alert).any()}
 
 
-def policy_record(first, changes):
-    """Did the policy stay quiet before each change and catch it in time?  ``changes``: {alert: month or None}."""
-    record = {"quiet_before_any_change": all(
-        month is None and alert not in first or (month is not None and first.get(alert, month) >= month)
-        for alert, month in changes.items())}
-    for alert, month in changes.items():
-        caught = alert not in first if month is None else month <= first.get(alert, -1) <= month + ALERTS[alert]
-        record[f"{alert.replace(' ', '_')}_caught_in_time"] = caught
-    return record
+def run_policy(escalation_policy, monthly, shift_month=None, coding_month=None):
+    """Which alerts the learner's policy has raised by each month of the case's year.
 
-
-def run_policy(escalation_policy, monthly, shift_month, coding_month):
+    ``{"population shift by month 0": False, ..., "coding change by month 11": True}``: for each alert and each
+    month of the table, True once the alert has been raised in that month or before.  The months of the
+    changes (public cases list them for the reader) are not given to the policy, and nothing here says
+    whether the alerts are right.
+    """
     table = monthly.set_index(["month", "race"]) if "month" in monthly.columns else monthly
     alerts = escalation_policy(monthly=table)
     if alerts is None:
         return None
-    return policy_record(first_alerts(alerts), {"population shift": shift_month, "coding change": coding_month})
+    first = first_alerts(alerts)
+    months = sorted({int(month) for month in table.index.get_level_values("month")})
+    return {f"{alert} by month {month}": alert in first and first[alert] <= month
+            for alert in ALERT_NAMES for month in months}
 
 
 # --- rules that look at the case's inputs -------------------------------------------------------------
@@ -288,15 +310,18 @@ def _proxy_rules():
     def target(inputs):
         return (pd.Series(np.asarray(inputs["sensitive_features"])).astype(str) == str(inputs["group"])).to_numpy()
 
+    def guesser(inputs):
+        return case_model(inputs.get("model", "LogisticRegression"))
+
     def in_sample(output, expected, inputs):
         y = target(inputs).astype(int)
-        scores = _logistic_regression().fit(inputs["X"], y).predict_proba(inputs["X"])[:, 1]
+        scores = guesser(inputs).fit(inputs["X"], y).predict_proba(inputs["X"])[:, 1]
         return numbers_match(output["auc"], roc_auc_score(y, scores), 1e-9)
 
     def unstratified(output, expected, inputs):
         y = target(inputs).astype(int)
         folds = KFold(inputs.get("n_splits", 5), shuffle=True, random_state=inputs.get("random_state", 0))
-        scores = cross_val_predict(_logistic_regression(), inputs["X"], y, cv=folds, method="predict_proba")[:, 1]
+        scores = cross_val_predict(guesser(inputs), inputs["X"], y, cv=folds, method="predict_proba")[:, 1]
         return numbers_match(output["auc"], roc_auc_score(y, scores), 1e-9) and not numbers_match(
             output["auc"], expected["auc"], 1e-9)
 
@@ -329,7 +354,8 @@ def _counterfactual_rules():
 
 def _shap_rules():
     def probabilities(output, expected, inputs):
-        model = _shap_model(inputs["background"], inputs["y"], inputs["numeric_cols"], inputs["categorical_cols"])
+        model = _shap_model(inputs["background"], inputs.get("y"), inputs["numeric_cols"], inputs["categorical_cols"],
+                            inputs.get("X_train"), inputs.get("y_train"))
         n = len(inputs["patients"])
         values = np.asarray(output[: len(output) - n]).reshape(n, -1)
         risk = model.predict_proba(inputs["patients"])[:, 1]
@@ -343,7 +369,8 @@ def _shap_rules():
 
 def _whatif_rules():
     def unchanged(output, expected, inputs):
-        own = _whatif_model(inputs["X_train"], inputs["y_train"]).predict_proba(inputs["patient"])[:, 1][0]
+        own = _whatif_model(inputs["X_train"], inputs["y_train"], inputs.get("model")).predict_proba(
+            inputs["patient"])[:, 1][0]
         return all(numbers_match(o, own, 1e-9) for o in output.values()) and not all(
             numbers_match(e, own, 1e-9) for e in expected.values())
 
@@ -377,41 +404,38 @@ def _ai_act_rules():
     ]
 
 
-def _false(field, feedback):
-    """The learner's record says False where the case's record says True."""
-    return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
-
-
 def _assessment_rules():
+    """Rules on what the public cases compare: the facts and the class, which the results fix."""
+    def differs(field):
+        return lambda output, expected, inputs: field in expected and output[field] != expected[field]
+
     return [
-        Misconception(lambda output, expected, inputs: output["problems"] > 0,
-                      "validate_assessment finds problems in the document your function returns. Print them: "
-                      "for p in validate_assessment(build_assessment(results)): print(p)."),
-        _false("numbers_from_results", "A value_at_validation is not the value in `results`: compute each one from "
-                                      "results['validation'] (group minus reference, or group / reference), do not type "
-                                      "it in."),
-        _false("verdicts_follow_thresholds", "A met_at_validation does not follow from its value and threshold: a "
-                                            "difference meets it when at most the threshold, a ratio when at least."),
-        _false("facts_from_results", "use_context should carry results['system'] as it is: the facts the class "
-                                    "follows from."),
-        _false("risk_class_follows_route", "The risk class should follow results['ai_act']: 'high-risk' exactly when "
-                                          "it says high_risk is True."),
-        _false("route_named", "Name the route (results['ai_act']['route'], e.g. 'Article 6(2)') in risk_class_rationale."),
-        _false("an_error_rate_commitment", "Commit to at least one error-rate metric (fnr, tpr or fpr): selection "
-                                          "rates alone ignore that the groups' needs differ."),
+        Misconception(differs("use_context"), "use_context should carry results['system'] as it is: the facts the "
+                                              "class follows from, not facts typed in."),
+        Misconception(differs("eu_ai_act_risk_class"), "The risk class should follow results['ai_act']: 'high-risk' "
+                                                       "exactly when it says high_risk is True, otherwise "
+                                                       "'minimal-risk'."),
     ]
 
 
 def _policy_rules():
+    """Rules on the months by which each alert has been raised (the harness's record) against the case's."""
+    def noisy(output, expected, inputs):
+        return any(output[key] is True and value is False for key, value in expected.items())
+
+    def late(alert):
+        return lambda output, expected, inputs: any(output[key] is False and value is True
+                                                    for key, value in expected.items() if key.startswith(alert))
+
     return [
-        _false("quiet_before_any_change", "Your policy raises an alert before anything changed: it fires on noise. Look "
-                                         "at how much the watched values vary from month to month before a change, and "
-                                         "ask for two months in a row where one noisy month should not page anyone."),
-        _false("population_shift_caught_in_time", "Your 'population shift' alert is missing or late: it should fire in "
-                                                 "the month the group's share jumps, or the next."),
-        _false("coding_change_caught_in_time", "Your 'coding change' alert is missing or late: it should fire within two "
-                                              "months of the month the model stops flagging the group. Is a threshold "
-                                              "written as a percentage, or the comparison the wrong way round?"),
+        Misconception(noisy, "Your policy raises an alert before anything changed: it fires on noise. Look at how "
+                             "much the watched values vary from month to month before a change, and ask for two "
+                             "months in a row where one noisy month should not page anyone."),
+        Misconception(late("population shift"), "Your 'population shift' alert is missing or late: it should fire in "
+                                                "the month the group's share jumps, or the next."),
+        Misconception(late("coding change"), "Your 'coding change' alert is missing or late: it should fire within two "
+                                             "months of the month the model stops flagging the group. Is a threshold "
+                                             "written as a percentage, or the comparison the wrong way round?"),
     ]
 
 

@@ -3,12 +3,14 @@
 Most answers are functions the learner writes: the imbalance ratio, prevalence with a Wilson
 interval, a cleaning step for impossible zeros, the baseline pipeline, out-of-fold scores, the
 error-rate audit as a fairlearn ``MetricFrame``, small-group detection, group-balancing weights and
-a paired bootstrap interval.  Their public cases are data in ``cases/``; the hidden tests in the
-solution notebook run them on other data.  Three value questions are first steps: a count, a mean
+a paired bootstrap interval.  Their public cases are data in ``cases/``; the hidden cases of the
+instructor's material run them on other data.  Three value questions are first steps: a count, a mean
 after cleaning, and the verdict on the corrective action.
 
 The ``run`` harnesses below say how the check exercises an answer (fit a pipeline on the case's
-patients, read a MetricFrame's table); they hold no solution.
+patients, read a MetricFrame's table).  At grading they run in the learner's kernel, so they hold no
+solution and decide nothing: they return raw data (scores, names, tables, what an error said), and
+the grader judges it.
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ VERDICTS = ("helped", "no real change", "made it worse")
 
 
 def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new):
-    """What the learner's pipeline does on the case's patients, as a record of True/False and names."""
-    from sklearn.base import clone
+    """What the learner's pipeline does on the case's patients, as data: built, fitted on ``train``, scoring ``new``.
+
+    Raw data only, for the grader to judge: the name of the last step, what fitting or predicting raised
+    (``None`` when it worked), the fitted pipeline's feature names (as ``get_feature_names_out`` gives them,
+    without the step prefixes, sorted) and each new patient's probability of class 1, as ``"score <row label>"``.
+    """
     from sklearn.pipeline import Pipeline
 
     model = make_pipeline(numeric_cols, categorical_cols, random_state=0)
@@ -43,28 +49,37 @@ def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new
     if not isinstance(model, Pipeline):
         raise AnswerProblem(f"make_baseline_pipeline should return a scikit-learn Pipeline; it returned a "
                             f"{type(model).__name__}.")
-    record = {"is_pipeline": True, "final_step": type(model[-1]).__name__}
+    record = {"model": type(model[-1]).__name__, "fit_error": None, "predict_error": None, "features": None}
+    scores = [math.nan] * len(new)
+    train, new = _nan_for_missing(train), _nan_for_missing(new)
     try:
-        fitted = clone(model).fit(train, y)
-        record["fits_rows_with_missing_values"] = True
-    except Exception:  # the learner's pipeline may fail in any way; that is what the record says
-        return {**record, "fits_rows_with_missing_values": False, "adds_missing_indicators": False,
-                "one_hot_encodes": False, "predicts_unseen_category": False, "same_scores_when_refitted": False}
-    try:
-        names = [str(name).lower() for name in fitted[:-1].get_feature_names_out()]
-    except Exception:
-        names = []
-    record["adds_missing_indicators"] = any("missingindicator" in name for name in names)
-    record["one_hot_encodes"] = any(name.endswith(f"_{value}".lower()) for name in names
-                                    for value in pd.Series(train[categorical_cols[0]]).dropna().unique())
-    try:
-        first = fitted.predict_proba(new)[:, 1]
-        record["predicts_unseen_category"] = bool(np.isfinite(first).all())
-        second = clone(model).fit(train, y).predict_proba(new)[:, 1]
-        record["same_scores_when_refitted"] = bool(np.array_equal(first, second))
-    except Exception:
-        record["predicts_unseen_category"] = record["same_scores_when_refitted"] = False
-    return record
+        model.fit(train, y)
+    except Exception as error:  # the learner's pipeline may fail in any way; the record says how
+        record["fit_error"] = _error_text(error)
+    else:
+        try:
+            names = model[:-1].get_feature_names_out()
+            record["features"] = ", ".join(sorted(str(name).rsplit("__", 1)[-1] for name in names))
+        except Exception:  # noqa: BLE001 -- a step without feature names: the record has none
+            pass
+        try:
+            scores = [float(score) for score in np.asarray(model.predict_proba(new))[:, 1]]
+        except Exception as error:  # noqa: BLE001
+            record["predict_error"] = _error_text(error)
+    return {**record, **{f"score {label}": score for label, score in zip(new.index, scores)}}
+
+
+def _nan_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every missing value NaN, as ``model_inputs`` gives it: scikit-learn's imputers take None
+    (how YAML and Parquet bring a missing text back) for a category, not for a missing value."""
+    frame = frame.copy()
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].where(frame[column].notna(), np.nan)
+    return frame
+
+
+def _error_text(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:200]
 
 
 def _logistic_regression():
@@ -73,9 +88,16 @@ def _logistic_regression():
     return LogisticRegression(max_iter=1000)
 
 
-def run_out_of_fold(out_of_fold_scores, X, y, n_splits, random_state):
-    """The learner's out-of-fold scores for a plain logistic regression on the case's patients."""
-    return out_of_fold_scores(_logistic_regression(), X, y, n_splits=n_splits, random_state=random_state)
+def run_out_of_fold(out_of_fold_scores, X, y, n_splits, random_state, C=None):
+    """The learner's out-of-fold scores for a logistic regression (of strength ``C``, if the case gives one).
+
+    The model is built here from a number, not passed in as an estimator: the harness compares every input
+    before and after the call, and an estimator equals only itself.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    model = _logistic_regression() if C is None else LogisticRegression(C=C, max_iter=1000)
+    return out_of_fold_scores(model, X, y, n_splits=n_splits, random_state=random_state)
 
 
 def metric_frame_table(error_rate_audit, y_true, y_pred, sensitive_features):
@@ -208,22 +230,41 @@ def _zero_rules():
 
 
 def _pipeline_rules():
-    def lacks(field, feedback):
-        return Misconception(lambda output, expected, inputs: output.get(field) is False, feedback)
+    def features(output):
+        return [name.strip() for name in str(output.get("features") or "").split(",") if name.strip()]
+
+    def fits_and_predicts(output):
+        return output.get("fit_error") is None and output.get("predict_error") is None
+
+    def no_indicator(output, expected, inputs):
+        return fits_and_predicts(output) and bool(features(output)) and not any(
+            name.startswith("missingindicator") for name in features(output))
+
+    def no_one_hot(output, expected, inputs):
+        return fits_and_predicts(output) and bool(features(output)) and not any(
+            name.startswith(f"{column}_") for name in features(output) for column in inputs["categorical_cols"])
 
     return [
-        Misconception(lambda output, expected, inputs: str(output.get("final_step")).lower() != "logisticregression",
+        Misconception(lambda output, expected, inputs: output.get("fit_error") is not None,
+                      "Your pipeline cannot be fitted on these patients, some of whom have a missing value (see "
+                      "fit_error): impute (SimpleImputer) before scaling and encoding."),
+        Misconception(lambda output, expected, inputs: output.get("predict_error") is not None,
+                      "Your fitted pipeline fails on a new patient with a category it never saw in training (see "
+                      "predict_error): OneHotEncoder(handle_unknown=\"ignore\")."),
+        Misconception(lambda output, expected, inputs: str(output.get("model")).lower() != "logisticregression",
                       "The last step of your pipeline should be the LogisticRegression; imputation and encoding "
                       "come before it."),
-        lacks("fits_rows_with_missing_values", "Your pipeline cannot be fitted on patients with a missing value: impute "
-                                               "(SimpleImputer) before scaling and encoding."),
-        lacks("adds_missing_indicators", "Your pipeline does not keep the fact that a value was missing: "
-                                         "SimpleImputer(..., add_indicator=True) adds an indicator column."),
-        lacks("predicts_unseen_category", "Your pipeline fails on a category it never saw in training: "
-                                          "OneHotEncoder(handle_unknown=\"ignore\")."),
-        lacks("one_hot_encodes", "Your pipeline does not one-hot encode the categorical columns (OneHotEncoder)."),
-        lacks("same_scores_when_refitted", "Fitting your pipeline twice gives different scores: pass random_state on "
-                                           "to the LogisticRegression."),
+        Misconception(lambda output, expected, inputs: fits_and_predicts(output) and output.get("features") is None,
+                      "Your pipeline's steps do not name their output columns (get_feature_names_out): build it from "
+                      "scikit-learn's SimpleImputer, StandardScaler and OneHotEncoder."),
+        Misconception(no_indicator, "Your pipeline does not keep the fact that a value was missing: "
+                                    "SimpleImputer(..., add_indicator=True) adds an indicator column."),
+        Misconception(no_one_hot, "Your pipeline does not one-hot encode the categorical columns (OneHotEncoder)."),
+        Misconception(lambda output, expected, inputs: fits_and_predicts(output)
+                      and features(output) == features(expected),
+                      "Your pipeline has the right columns but gives other scores: check the steps' settings and "
+                      "order -- the measurements are imputed with the training median (strategy=\"median\"), then "
+                      "scaled."),
     ]
 
 
@@ -405,7 +446,8 @@ QUESTIONS = [
         returns="record",
         run=pipeline_record,
         misconceptions=_pipeline_rules(),
-        hints=["A ColumnTransformer with two parts -- numeric: SimpleImputer(add_indicator=True) then StandardScaler; "
+        hints=["A ColumnTransformer with two parts -- numeric: SimpleImputer(strategy=\"median\", add_indicator=True) then "
+               "StandardScaler; "
                "categorical: SimpleImputer(strategy=\"most_frequent\") then OneHotEncoder(handle_unknown=\"ignore\") -- "
                "followed by LogisticRegression(max_iter=1000, random_state=random_state).",
                "`sklearn.pipeline.make_pipeline(step, step, ...)` chains steps; a Pipeline can be a step of a "
