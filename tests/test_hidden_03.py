@@ -4,16 +4,14 @@ The judge is built once (its references computed once) and each answer is run th
 this process, as a hand-in's kernel runs it: ``answer(...)`` writes what the function returned as data, and
 ``Judge.verdict`` judges that data.  The correct answers below are written here, not taken from the solution;
 each wrong answer is a mistake the question's misconception rules name.  The references are also held to the
-numbers the old hidden tests fixed when the solutions were written, and the whole solution notebook is graded
-once by the real grader (sandboxed).
+numbers the old hidden tests fixed when the solutions were written; ``tests/test_judge_grading.py`` grades the
+whole solution notebook through the real grader.
 """
 
 import math
-import shutil
 import sys
 import warnings
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,7 +25,6 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from course_utils.exercises import evaluate
 from course_utils.exercises._harness import answer
 from course_utils.exercises.questions import QUESTIONS, ethics
-from course_utils.instructor import release
 from course_utils.instructor.cases import load_hidden
 from course_utils.instructor.judge import CaseResult, Judge
 
@@ -598,26 +595,3 @@ def test_an_honest_policy_earns_full_marks_and_never_or_always_alerting_nothing(
         assert verdict.points == 0, verdict.message
         hidden = [result for result in verdict.cases if not result.public]
         assert sum(not result.passed for result in hidden) >= 10, verdict.message
-
-
-# --- through the real grader --------------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_the_real_grader_gives_the_solution_full_marks_and_the_blank_notebook_nothing(tmp_path):
-    from course_utils.instructor import gradebook, sandbox
-    from course_utils.instructor.release import worked_release
-
-    if not sandbox.sandbox_status().available:
-        pytest.fail(f"The grading sandbox is not available: {sandbox.sandbox_status().reason}.")
-    folder = tmp_path / "hand-ins"
-    folder.mkdir()
-    solution = nbformat.read(release.SOLUTIONS_DIR / "03_ethics_review.ipynb", as_version=4)
-    nbformat.write(worked_release(solution), folder / "Solution.ipynb")
-    shutil.copy(release.COURSE_ROOT / "notebooks" / "03_ethics_review.ipynb", folder / "Blank.ipynb")
-    results = {r.learner_id: r for r in gradebook.grade_class(folder, "03", tmp_path / "grades", jobs=2,
-                                                              progress=False)}
-    full, blank = results["Solution"], results["Blank"]
-    assert full.status == "graded" and full.total == full.max_points == 30, full.feedback
-    for question_id in CODE:
-        assert full.cases[question_id] and all(passed for _, passed in full.cases[question_id]), full.feedback
-    assert blank.status == "graded" and blank.total == 0, blank.feedback

@@ -89,8 +89,11 @@ def _numbers(value) -> list[float]:
 
 
 def _distinctive(number: float) -> bool:
-    """A number whose 8-decimal form could not turn up by chance (not 0, 1, 0.5 or another short decimal)."""
-    return len(f"{abs(number):.8f}".rstrip("0").split(".")[1]) >= 6
+    """A number whose 8-decimal form could not turn up by chance: not a short decimal (0.5), not a simple fraction
+    (1/3, 5/7) that any small table gives too."""
+    if len(f"{abs(number):.8f}".rstrip("0").split(".")[1]) < 6:
+        return False
+    return not any(abs(number * q - round(number * q)) < 1e-9 for q in range(1, 61))
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +102,12 @@ def secrets(tmp_path_factory):
     public = "\n".join(path.read_text() for path in (ROOT / "course_utils").rglob("*.py") if "instructor" not in path.parts)
     lines = set()
     for path in sorted((ROOT / "solutions" / "hidden").glob("*.py")):
-        lines |= {line.strip() for line in path.read_text().splitlines()
+        lines |= {" ".join(line.split()) for line in path.read_text().splitlines()
                   if len(line.strip()) >= 25 and not line.strip().startswith(("import ", "from ", "#", '"""'))
                   and not re.fullmatch(r'"[a-z0-9-]+": [\[{(]?', line.strip())  # a question's id as a key
                   and line.strip() not in public}  # a setting the notebook states too (the cohort's features)
+    # Numbers the shipped data hold are public (a hidden case may take the course's own predictions as its reference).
+    public_data = " ".join(path.read_text() for path in (ROOT / "data").glob("*.csv"))
     numbers = set()
     for notebook in sorted(NOTEBOOKS):
         judge = Judge(notebook, tmp_path_factory.mktemp(f"judge{notebook}"))
@@ -112,7 +117,7 @@ def secrets(tmp_path_factory):
                     continue
                 given = {round(x, 10) for x in _numbers(list(judge.read_inputs(case.inputs).values()))}
                 numbers |= {f"{x:.8f}" for x in _numbers(case.expected) if _distinctive(x) and round(x, 10) not in given}
-    return sorted(lines), sorted(numbers)
+    return sorted(lines), sorted(number for number in numbers if number not in public_data)
 
 
 def test_the_learner_edition_holds_no_hidden_line_and_no_reference_result(secrets, tmp_path):
@@ -127,26 +132,34 @@ def test_the_learner_edition_holds_no_hidden_line_and_no_reference_result(secret
         assert not leaked, f"{path.relative_to(edition)} holds {leaked[:3]}"
 
 
-PROBE = """import json, os
+PROBE = """import glob, json, os, re, sys
 from pathlib import Path
-SECRETS = json.loads({secrets!r})
+LINES, NUMBERS = (set(part) for part in json.loads({secrets!r}))
 OPERATING_SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev")
-found, searched = [], 0
+# The operating system and the installed Python and libraries are public software: skip them, but for anything of
+# the course installed in the environment (an editable install's finder, its metadata).
+SOFTWARE = OPERATING_SYSTEM + (sys.prefix, sys.base_prefix)
+walked = [Path(p) for p in glob.glob(f"{{sys.prefix}}/lib/python*/site-packages/*course*")]
 for top, folders, files in os.walk("/"):
-    if top.startswith(OPERATING_SYSTEM) or "site-packages" in top and "course" not in top or "/pyenv/" in top:
+    if top.startswith(SOFTWARE):
         folders[:] = []
         continue
-    for name in files:
-        path = Path(top) / name
-        try:
-            if path.is_file() and path.stat().st_size < 20_000_000:
-                text = path.read_bytes().decode("utf-8", errors="ignore")
+    walked += [Path(top) / name for name in files]
+found, searched = [], 0
+for path in walked:
+    try:
+        for file in ([path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]):
+            if file.stat().st_size < 20_000_000:
+                text = file.read_bytes().decode("utf-8", errors="ignore")
                 searched += 1
-                found += [(str(path), secret[:60]) for secret in SECRETS if secret in text]
-        except OSError:
-            pass
-print("searched", searched, "found", found[:5])
-held = searched > 20 and not found"""
+                lines = {{" ".join(line.split()) for line in text.splitlines()}}
+                numbers = set(re.findall(r"\\d+\\.\\d{{8}}", text))
+                found += [(str(file), secret[:60]) for secret in sorted((lines & LINES) | (numbers & NUMBERS))][:3]
+    except OSError:
+        pass
+saw_cases = any(path.name == "cases.json" for path in walked)  # the judge's inputs, shown to the sandbox
+print("searched", searched, "saw the cases", saw_cases, "found", found[:5])
+held = searched > 100 and saw_cases and not found"""
 
 
 def test_nothing_secret_is_inside_a_grading_sandbox(secrets, tmp_path):
@@ -156,7 +169,7 @@ def test_nothing_secret_is_inside_a_grading_sandbox(secrets, tmp_path):
     folder.mkdir()
     notebook = worked_release(nbformat.read(ROOT / "solutions" / "00_orientation.ipynb", as_version=4))
     cell = next(cell for cell in notebook.cells if _grade_id(cell) == "orient-n-patients-answer")
-    cell.source = PROBE.format(secrets=json.dumps(lines + numbers)) + "\nn_patients = len(heart) if held else -1"
+    cell.source = PROBE.format(secrets=json.dumps([lines, numbers])) + "\nn_patients = len(heart) if held else -1"
     nbformat.write(notebook, folder / "Searcher.ipynb")
     (result,) = gradebook.grade_class(folder, "00", tmp_path / "grades", jobs=1, progress=False, keep_executed=True)
     executed = nbformat.read(tmp_path / "grades" / gradebook.EXECUTED_FOLDER / "Searcher.ipynb", as_version=4)

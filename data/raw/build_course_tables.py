@@ -22,7 +22,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import warnings
 from pathlib import Path
@@ -31,7 +30,7 @@ DATA_DIR = Path(__file__).resolve().parents[1]  # data/: this script lives in da
 sys.path.insert(0, str(DATA_DIR.parent))  # so the script also runs from a clone where course_utils is not installed
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling build scripts
 
-from build_heart_predictions import update_manifest  # noqa: E402
+from build_heart_predictions import write_or_check  # noqa: E402
 from course_utils.data import COURSE_TABLES  # noqa: E402
 from course_utils.instructor.course_tables import TABLES, build_tables, table_bytes  # noqa: E402
 
@@ -49,17 +48,8 @@ def main(argv=None) -> int:
         tables = build_tables()
     status = 0
     for name, table in tables.items():
-        content, target = table_bytes(table), DATA_DIR / f"{name}.parquet"
-        if args.check:
-            same = target.is_file() and target.read_bytes() == content
-            print(f"{target}: {'identical to' if same else 'DIFFERS from'} a fresh build")
-            status |= not same
-            continue
-        target.write_bytes(content)
-        manifest = update_manifest(target.name, hashlib.sha256(content).hexdigest())
-        print(f"wrote {target} ({len(content):,} bytes) and updated {manifest}")
+        status |= write_or_check(DATA_DIR / f"{name}.parquet", table_bytes(table), args.check)
     return status
-
 
 if __name__ == "__main__":
     sys.exit(main())
