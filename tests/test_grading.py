@@ -7,18 +7,19 @@ bubblewrap sandbox; the tests below read its gradebook, feedback files and execu
 import csv
 import hashlib
 import os
-import tempfile
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_utils.instructor import gradebook, sandbox
@@ -340,3 +341,14 @@ def test_an_answer_key_hand_in_earns_no_point(number, tmp_path):
     assert code, f"notebook {number} has no code question"
     assert all(result.scores[qid] == 0 for qid in code), {qid: result.scores[qid] for qid in code}
     assert result.total == 0, result.scores
+    # One comparison, one tolerance: on the public cases, the judge accepts exactly what the visible check accepts.
+    from faulty_submissions import ANSWER_KEY_TOOLS
+
+    tools = {"np": np}
+    exec(ANSWER_KEY_TOOLS, tools)  # the hand-in's own helper, run here as the check would see it
+    for qid in code:
+        public = [passed for case, passed in result.cases[qid] if case.startswith("p")]
+        assert public, qid
+        assert all(public) == QUESTIONS[qid].evaluate(tools["answer_from_public_cases"](qid)).passed, qid
+    assert any(all(passed for case, passed in result.cases[qid] if case.startswith("p")) for qid in code), \
+        "no public-case copy passes its check: the comparison above tested nothing"

@@ -177,3 +177,22 @@ def test_nothing_secret_is_inside_a_grading_sandbox(secrets, tmp_path):
                       for output in cell.outputs)
     assert result.scores["orient-n-patients"] == 1, printed
     assert "found []" in printed
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS))
+def test_a_judge_read_from_the_cache_is_the_judge_prepared_afresh(notebook, tmp_path, monkeypatch):
+    from course_utils.exercises._transfer import encode
+
+    monkeypatch.setenv("COURSE_JUDGE_CACHE", str(tmp_path / "cache"))
+    fresh = Judge(notebook, tmp_path / "fresh", cache=False)
+    saved = Judge(notebook, tmp_path / "first")    # prepared, then kept
+    cached = Judge(notebook, tmp_path / "second")  # read back
+    assert cached.cases_dir.parent.parent == tmp_path / "cache" and not (tmp_path / "second").exists()
+    assert not (cached.cases_dir / "references.json").exists()  # references beside the sandbox's folder, not in it
+    for judge in (saved, cached):
+        assert {qid: key.digests for qid, key in judge.keys.items()} == {qid: key.digests for qid, key in fresh.keys.items()}
+        for qid, cases in fresh.plans.items():
+            assert [(c.case_id, c.name, json.dumps(c.inputs), c.check, c.reveal) for c in judge.plans[qid]] == [
+                (c.case_id, c.name, json.dumps(c.inputs), c.check, c.reveal) for c in cases], qid  # NaN != NaN
+            assert [json.dumps(encode(c.expected)) if c.check is None else None for c in judge.plans[qid]] == [
+                json.dumps(encode(c.expected)) if c.check is None else None for c in cases], qid

@@ -50,10 +50,17 @@ def _fold(text: Any) -> str:
     return " ".join(str(text).strip().lower().split())
 
 
-def digest(question_id: str, grid_key: str) -> str:
-    """The stored form of one grid key: PBKDF2-SHA256 salted with the question id (hex)."""
+def digest(question_id: str, grid_key: str, rounds: int | None = None) -> str:
+    """The stored form of one grid key: PBKDF2-SHA256 salted with the question id (hex).
+
+    ``rounds=0`` stores the grid key itself: for the grader's own copy of a key, which never leaves the
+    instructor's machine and is read for every hand-in (the same grid, the same acceptance, no slow hash).
+    """
+    rounds = ROUNDS if rounds is None else rounds
+    if rounds == 0:
+        return grid_key
     salt = f"course-utils answer key {question_id}".encode()
-    return hashlib.pbkdf2_hmac("sha256", grid_key.encode(), salt, ROUNDS).hex()
+    return hashlib.pbkdf2_hmac("sha256", grid_key.encode(), salt, rounds).hex()
 
 
 def _cell(value: float, step: float) -> int:
@@ -91,18 +98,19 @@ class AnswerKey:
     digests: frozenset[str]
     groups: tuple[str, ...] = ()
     wrong: tuple[tuple[str, frozenset[str]], ...] = ()  # (name, digests) of known wrong values
+    rounds: int = ROUNDS  # 0: the grader's own key, holding grid keys unhashed (see digest)
 
     @classmethod
     def of(cls, question_id: str, kind: str, expected: Any, tolerance: float = 0.0,
-           wrong: dict[str, Any] | None = None) -> AnswerKey:
+           wrong: dict[str, Any] | None = None, rounds: int = ROUNDS) -> AnswerKey:
         """The key of an expected value and of named wrong ones (instructor side: ``course release`` writes these)."""
         groups = tuple(str(group) for group in expected) if kind == "mapping" else ()
 
         def digests(value: Any, name: str = "") -> frozenset[str]:
-            return frozenset(digest(question_id, name + key) for key in grid_keys(kind, value, tolerance, True))
+            return frozenset(digest(question_id, name + key, rounds) for key in grid_keys(kind, value, tolerance, True))
 
         known = tuple((name, digests(value, f"wrong {name}: ")) for name, value in sorted((wrong or {}).items()))
-        return cls(question_id, kind, tolerance, digests(expected), groups, known)
+        return cls(question_id, kind, tolerance, digests(expected), groups, known, rounds)
 
     def accepts(self, answer: Any) -> bool:
         """True when ``answer`` (already of the right type) is the expected value within the tolerance."""
@@ -116,7 +124,8 @@ class AnswerKey:
     def _in(self, answer: Any, digests: frozenset[str], prefix: str) -> bool:
         try:
             if self.kind == "mapping":
-                return all(math.isfinite(float(answer[group])) and digest(self.question_id, prefix + key) in digests
+                return all(math.isfinite(float(answer[group]))
+                           and digest(self.question_id, prefix + key, self.rounds) in digests
                            for group in self.groups
                            for key in grid_keys("mapping", {group: answer[group]}, self.tolerance, False))
             if self.kind in ("integer", "number") and not math.isfinite(float(answer)):
@@ -124,10 +133,11 @@ class AnswerKey:
             (key,) = grid_keys(self.kind, answer, self.tolerance, neighbours=False)
         except (TypeError, ValueError, KeyError, OverflowError, ZeroDivisionError):
             return False
-        return digest(self.question_id, prefix + key) in digests
+        return digest(self.question_id, prefix + key, self.rounds) in digests
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "tolerance": self.tolerance, "digests": sorted(self.digests),
+                **({"rounds": self.rounds} if self.rounds != ROUNDS else {}),
                 **({"groups": list(self.groups)} if self.groups else {}),
                 **({"wrong": {name: sorted(digests) for name, digests in self.wrong}} if self.wrong else {})}
 
@@ -137,7 +147,8 @@ def parse_keys(text: str) -> dict[str, AnswerKey]:
     entries = json.loads(text)
     return {question_id: AnswerKey(question_id, entry["kind"], float(entry["tolerance"]),
                                    frozenset(entry["digests"]), tuple(entry.get("groups", ())),
-                                   tuple((name, frozenset(digests)) for name, digests in entry.get("wrong", {}).items()))
+                                   tuple((name, frozenset(digests)) for name, digests in entry.get("wrong", {}).items()),
+                                   int(entry.get("rounds", ROUNDS)))
             for question_id, entry in entries.items()}
 
 

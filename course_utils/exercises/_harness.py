@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -70,11 +71,22 @@ def _collect(question_id: str, get, cases: Path) -> dict:
                       for entry in manifest[question_id]}}
 
 
+_read: dict[str, Any] = {}  # input data (as JSON text) -> the value read from the cases folder, once per kernel
+
+
+def _fresh(value_data: Any, cases: Path) -> Any:
+    """A fresh copy of one input: many cases share a table, and reading Parquet costs more than copying."""
+    key = json.dumps(value_data, sort_keys=True)
+    if key not in _read:
+        _read[key] = read_value(value_data, cases)
+    return copy.deepcopy(_read[key])
+
+
 def _run_case(question, function, inputs_data: dict, cases: Path) -> dict:
     from course_utils.exercises._question import AnswerProblem, changed_inputs
 
-    inputs = {name: read_value(value, cases) for name, value in inputs_data.items()}
-    untouched = {name: read_value(value, cases) for name, value in inputs_data.items()}
+    inputs = {name: _fresh(value, cases) for name, value in inputs_data.items()}
+    untouched = {name: _fresh(value, cases) for name, value in inputs_data.items()}
     try:
         raw = question.run(function, **inputs) if question.run else function(**inputs)
     except AnswerProblem as problem:

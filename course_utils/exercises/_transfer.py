@@ -105,23 +105,20 @@ def _encode(value: Any, depth: int, budget: _Budget) -> Any:
     if isinstance(value, pd.DataFrame):
         budget.spend(value.size)
         return {"!frame": {
-            "columns": [_encode(label, depth + 1, budget) for label in value.columns],
-            "index": [_encode(label, depth + 1, budget) for label in value.index],
-            "data": [[_encode(item, depth + 2, budget) for item in value.iloc[:, position].tolist()]
-                     for position in range(value.shape[1])],
+            "columns": _items(value.columns, depth + 1, budget),
+            "index": _items(value.index, depth + 1, budget),
+            "data": [_items(value.iloc[:, position], depth + 2, budget) for position in range(value.shape[1])],
             "dtypes": [str(dtype) for dtype in value.dtypes]}}
     if isinstance(value, pd.Series):
         budget.spend(value.size)
-        return {"!series": {"index": [_encode(label, depth + 1, budget) for label in value.index],
-                            "data": [_encode(item, depth + 1, budget) for item in value.tolist()],
+        return {"!series": {"index": _items(value.index, depth + 1, budget), "data": _items(value, depth + 1, budget),
                             "name": _encode(value.name, depth + 1, budget), "dtype": str(value.dtype)}}
     if isinstance(value, np.ndarray):
         budget.spend(value.size)
         if value.dtype.kind not in "biufUSO":
             raise NotData(f"an array of {value.dtype}")
         return {"!array": {"dtype": str(value.dtype) if value.dtype.kind != "O" else "object",
-                           "shape": list(value.shape),
-                           "data": [_encode(item, depth + 1, budget) for item in value.ravel().tolist()]}}
+                           "shape": list(value.shape), "data": _items(value.ravel(), depth + 1, budget)}}
     if isinstance(value, (pd.Index, pd.Categorical)):
         return [_encode(item, depth + 1, budget) for item in list(value)]
     if isinstance(value, tuple):
@@ -132,6 +129,22 @@ def _encode(value: Any, depth: int, budget: _Budget) -> Any:
         return {"!dict": [[_encode(key, depth + 1, budget), _encode(item, depth + 1, budget)]
                           for key, item in value.items()]}
     raise NotData(f"{describe_type(value)} cannot be written as data")
+
+
+def _items(values, depth: int, budget: _Budget) -> list:
+    """The values of an array, Series or Index as JSON-ready items.
+
+    Numbers and True/False come out of ``tolist()`` as Python's own (the fast path: no check per item is needed);
+    anything else -- text, objects, a categorical's values -- is encoded item by item.
+    """
+    import numpy as np
+
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":  # NumPy's own dtypes: no pandas NA among the values
+        items = values.tolist()
+        if not getattr(values, "ndim", 1) > 1:
+            return items
+    return [_encode(item, depth, budget) for item in list(values)]
 
 
 def decode(data: Any) -> Any:

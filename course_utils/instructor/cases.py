@@ -96,12 +96,16 @@ class Value:
     wrong: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
 
 
-def answer_key(question, value: Value):
-    """The answer key of a value question: digests of its expected value and of its named wrong values."""
-    from course_utils.exercises._answer_key import AnswerKey
+def answer_key(question, value: Value, rounds: int | None = None):
+    """The answer key of a value question: digests of its expected value and of its named wrong values.
+
+    ``rounds=0``: the grader's own copy, grid keys unhashed (the same acceptance, without the slow hash).
+    """
+    from course_utils.exercises._answer_key import ROUNDS, AnswerKey
 
     return AnswerKey.of(question.id, question.kind, value.expected(), question.tolerance,
-                        {name: compute() for name, compute in value.wrong.items()})
+                        {name: compute() for name, compute in value.wrong.items()},
+                        ROUNDS if rounds is None else rounds)
 
 
 def answer_keys() -> dict:

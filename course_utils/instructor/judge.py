@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_utils.exercises._answer_key import AnswerKey
+from course_utils.exercises._answer_key import AnswerKey, parse_keys
 from course_utils.exercises._harness import CASES_FILE
 from course_utils.exercises._question import (
     CORRECT,
@@ -55,7 +55,7 @@ from course_utils.exercises._question import (
     outputs_match,
     short_repr,
 )
-from course_utils.exercises._transfer import decode, read_json_file, read_value, write_value
+from course_utils.exercises._transfer import decode, encode, read_json_file, read_value, write_value
 from course_utils.instructor import cases as hidden_cases
 from course_utils.instructor.cases import NOTHING
 
@@ -112,34 +112,91 @@ class Judge:
         The notebook's number, e.g. ``"01"``.
     folder : path
         A folder of the class's scratch space; ``folder / "cases"`` receives the inputs every sandbox
-        reads (read-only) -- inputs only, never a reference result.
+        reads (read-only) -- inputs only, never a reference result.  A judge prepared before for the same
+        material is read from :func:`cache_entry` instead (its ``cases`` folder is then shown to the sandboxes).
     hidden_dir : path, optional
         Where the hidden modules are (default ``solutions/hidden``).
     only : sequence of str, optional
         Prepare only these questions (default: every question of the notebook).
+    cache : bool
+        Read and keep a prepared judge in the cache (never with ``only`` or ``hidden_dir``).
     """
 
-    def __init__(self, notebook: str, folder: Path, hidden_dir: Path | None = None, only: Sequence[str] | None = None):
+    def __init__(self, notebook: str, folder: Path, hidden_dir: Path | None = None, only: Sequence[str] | None = None,
+                 cache: bool = True):
         from course_utils.exercises.questions import QUESTIONS
 
         self.notebook = str(notebook).zfill(2)
         hidden = hidden_cases.load_hidden(self.notebook, *([hidden_dir] if hidden_dir else []))
         self.scoring = hidden.scoring
-        self.cases_dir = Path(folder) / "cases"
-        self.cases_dir.mkdir(parents=True, exist_ok=True)
         self.questions = {qid: q for qid, q in QUESTIONS.items()
                           if q.notebook == self.notebook and (only is None or qid in only)}
         self.keys: dict[str, AnswerKey] = {}
         self.plans: dict[str, list[PlannedCase]] = {}
+        entry = cache_entry(self.notebook) if cache and only is None and hidden_dir is None else None
+        if entry is not None and self._load(entry, hidden):
+            self.cases_dir = entry / "cases"
+            return
+        self.cases_dir = Path(folder) / "cases"
+        self.cases_dir.mkdir(parents=True, exist_ok=True)
         manifest = {}
         for qid, question in self.questions.items():
             if question.answer_type == "value":
-                self.keys[qid] = hidden_cases.answer_key(question, hidden.values[qid])
+                # the grader's own key: the learners' grid, unhashed (it never leaves this process and its cache)
+                self.keys[qid] = hidden_cases.answer_key(question, hidden.values[qid], rounds=0)
             else:
                 self.plans[qid] = self._plan(question, hidden.cases.get(qid, []))
                 manifest[qid] = [{"id": case.case_id, "inputs": case.inputs} for case in self.plans[qid]]
         (self.cases_dir / CASES_FILE).write_text(json.dumps(manifest), encoding="utf-8")
         shutil.rmtree(self.cases_dir / ".staging", ignore_errors=True)
+        if entry is not None:
+            self._save(entry)
+
+    # --- the cache: a class graded again needs no new inputs or references ----------------------------------
+
+    def _save(self, entry: Path) -> None:
+        """Keep the cases' inputs and the references for the next class (written aside, then renamed: atomic)."""
+        staging = entry.with_name(f"{entry.name}.{os.getpid()}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(self.cases_dir, staging / "cases")
+        record = {"keys": {qid: key.to_json() for qid, key in self.keys.items()},
+                  "plans": {qid: [{"id": case.case_id, "inputs": case.inputs,
+                                   "expected": None if case.expected is NOTHING else encode(case.expected)}
+                                  for case in cases] for qid, cases in self.plans.items()}}
+        # Beside the cases folder, never in it: only cases/ is shown to a sandbox.
+        (staging / "references.json").write_text(json.dumps(record), encoding="utf-8")
+        try:
+            os.rename(staging, entry)
+        except OSError:  # another grader saved the same entry first
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _load(self, entry: Path, hidden) -> bool:
+        """Plans and keys from a saved entry; False (nothing set) unless it fits this notebook's cases exactly."""
+        try:
+            record = json.loads((entry / "references.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        keys = parse_keys(json.dumps(record["keys"]))
+        plans = {}
+        for qid, question in self.questions.items():
+            if question.answer_type == "value":
+                if qid not in keys:
+                    return False
+                continue
+            public, secret = question.cases(), hidden.cases.get(qid, [])
+            saved = record["plans"].get(qid, [])
+            if len(saved) != len(public) + len(secret):
+                return False
+            plans[qid] = [PlannedCase(item["id"], case.name, True, item["inputs"], expected=case.expected, reveal=True)
+                          for item, case in zip(saved, public)]
+            plans[qid] += [PlannedCase(item["id"], case.name, False, item["inputs"],
+                                       expected=NOTHING if item["expected"] is None and case.check else
+                                       decode(item["expected"]), check=case.check, explain=case.explain,
+                                       reveal=case.reveal)
+                           for item, case in zip(saved[len(public):], secret)]
+        self.keys = {qid: keys[qid] for qid in self.questions if qid in keys}
+        self.plans = plans
+        return True
 
     # --- preparing -----------------------------------------------------------------------------------------
 
@@ -293,6 +350,35 @@ class Judge:
     @staticmethod
     def _verdict(question, points, status, message, cases=()) -> Verdict:
         return Verdict(question.id, float(points), float(question.points), status, message, list(cases))
+
+
+def cache_entry(notebook: str) -> Path:
+    """Where a prepared judge of ``notebook`` is kept: named by everything its inputs and references depend on.
+
+    The course package's code and case files, the hidden module, the shipped data's checksums and the versions of
+    the libraries that compute references: change any and the name changes, so a stale entry is never read.
+    ``COURSE_JUDGE_CACHE`` sets the folder (default ``~/.cache/course-utils/judge``).
+    """
+    from importlib import metadata
+
+    from course_utils.instructor.release import COURSE_ROOT
+
+    digest = hashlib.sha256()
+    sources = sorted((COURSE_ROOT / "course_utils").rglob("*.py")) + sorted(
+        (COURSE_ROOT / "course_utils").rglob("*.yaml")) + [hidden_cases.hidden_path(notebook),
+                                                            COURSE_ROOT / "data" / "SHA256SUMS"]
+    for path in sources:
+        digest.update(str(path.relative_to(COURSE_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in ("numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "aif360", "aequitas", "shap",
+                    "tensorflow-cpu", "tensorflow", "fastparquet"):
+        try:
+            digest.update(f"{library}=={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    folder = Path(os.environ.get("COURSE_JUDGE_CACHE")
+                  or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course-utils" / "judge")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{notebook}-{digest.hexdigest()[:20]}"
 
 
 def _raised(error: Any) -> str:
