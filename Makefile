@@ -92,7 +92,7 @@ hub-publish: hub-deps  ## publish the current learner edition to the class (afte
 lab: install  ## start JupyterLab on the course (the main job); PORT=8888 LAB_OPTS=--no-browser
 	$(BIN)/jupyter lab --notebook-dir=. --port=$(PORT) $(ROOT_OPT) $(LAB_OPTS) notebooks/00_orientation.ipynb
 
-check: install  ## the fast tier: unit tests and doctests, no notebooks, servers or browsers (under a minute)
+check: install  ## the fast tier: unit tests and doctests, no notebooks, servers or browsers (about 1.5 minutes)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests course_utils $(PYTEST_OPTS)
 
 test: install system-deps hub-deps  ## run every test (unit, notebooks with nbval, release, learner edition, wheel, grading, browser, a class on JupyterHub)
