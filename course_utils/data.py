@@ -18,7 +18,7 @@ load_debiasing_predictions  every setting of notebook 02's sweep, predicted for 
 load_course_table        a table the notebooks show, computed by the course on its own data (see COURSE_TABLES)
 
 The shipped file's name is ``HEART_CSV`` and its columns ``TIDY_COLUMNS``.  The category orders are
-``SITES``, ``SEXES``, ``CHEST_PAIN``, ``RESTING_ECG``, ``ST_SLOPE``, ``THALASSEMIA`` and ``AGE_BANDS``.
+``SITES``, ``SEXES``, ``CHEST_PAIN``, ``RESTING_ECG``, ``ST_SLOPE``, ``THALLIUM_SCAN`` and ``AGE_BANDS``.
 Reading and decoding the original UCI files (recorded zeros -> missing, with a flag column) is an
 instructor tool, ``course_utils.instructor.uci``, in the instructor edition only: on any input it would
 compute what a code exercise grades.  ``data/raw/build_heart_data.py`` builds the shipped file with it.
@@ -55,7 +55,7 @@ __all__ = [
     "SEXES",
     "SITES",
     "ST_SLOPE",
-    "THALASSEMIA",
+    "THALLIUM_SCAN",
     "TIDY_COLUMNS",
     "DataDownloadError",
     "DataIntegrityError",
@@ -110,7 +110,7 @@ SEXES = ("Female", "Male")
 CHEST_PAIN = ("typical angina", "atypical angina", "non-anginal pain", "asymptomatic")
 RESTING_ECG = ("normal", "ST-T wave abnormality", "left ventricular hypertrophy")
 ST_SLOPE = ("upsloping", "flat", "downsloping")
-THALASSEMIA = ("normal", "fixed defect", "reversible defect")
+THALLIUM_SCAN = ("normal", "fixed defect", "reversible defect")
 AGE_BANDS = ("<40", "40-49", "50-59", "60-69", "70+")
 
 HEART_COLUMNS = {
@@ -131,7 +131,7 @@ HEART_COLUMNS = {
     "st_depression": "ST depression induced by exercise relative to rest, mm (12 negative values kept as recorded)",
     "st_slope": "slope of the peak-exercise ST segment: upsloping, flat or downsloping",
     "major_vessels": "number of major vessels (0-3) coloured by fluoroscopy",
-    "thalassemia": "thallium stress test result: normal, fixed defect or reversible defect",
+    "thallium_scan": "thallium stress test result: normal, fixed defect or reversible defect",
     "diagnosis": "angiographic diagnosis 0-4: 0 = under 50 % narrowing of every major vessel, 1-4 = disease",
     "disease": "heart disease, 1 if diagnosis > 0 else 0: the usual prediction target (added by load_heart)",
 }
@@ -140,7 +140,7 @@ HEART_COLUMNS = {
 TIDY_COLUMNS = (
     "patient_id", "site", "age", "sex", "chest_pain", "resting_bp", "resting_bp_recorded_as_zero",
     "cholesterol", "cholesterol_recorded_as_zero", "fasting_blood_sugar_high", "resting_ecg",
-    "max_heart_rate", "exercise_angina", "st_depression", "st_slope", "major_vessels", "thalassemia",
+    "max_heart_rate", "exercise_angina", "st_depression", "st_slope", "major_vessels", "thallium_scan",
     "diagnosis",
 )
 _CATEGORIES = {
@@ -149,7 +149,7 @@ _CATEGORIES = {
     "chest_pain": CHEST_PAIN,
     "resting_ecg": RESTING_ECG,
     "st_slope": ST_SLOPE,
-    "thalassemia": THALASSEMIA,
+    "thallium_scan": THALLIUM_SCAN,
 }
 _FLOATS = ("resting_bp", "cholesterol", "max_heart_rate", "st_depression", "major_vessels")
 _NULLABLE_BOOLEANS = ("fasting_blood_sugar_high", "exercise_angina")

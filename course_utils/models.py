@@ -36,7 +36,7 @@ HEART_NUMERIC_FEATURES = ("age", "resting_bp", "cholesterol", "max_heart_rate", 
 #: The heart data's categories and yes/no findings the course's models use.  ``sex`` is a feature,
 #: as in most published models on these data; the collection ``site`` is not (a diagnostic model
 #: should not depend on which hospital recorded the patient), nor are ``st_slope``,
-#: ``major_vessels`` and ``thalassemia``, which are missing for most patients outside Cleveland.
+#: ``major_vessels`` and ``thallium_scan``, which are missing for most patients outside Cleveland.
 HEART_CATEGORICAL_FEATURES = ("sex", "chest_pain", "resting_ecg", "exercise_angina", "fasting_blood_sugar_high")
 #: Both lists together.
 HEART_FEATURES = HEART_NUMERIC_FEATURES + HEART_CATEGORICAL_FEATURES

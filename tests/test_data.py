@@ -51,12 +51,12 @@ PUBLISHED_SITE_COUNTS = {"Cleveland": 303, "Hungary": 294, "Switzerland": 123, "
 RAW_TO_TIDY = {
     "trestbps": "resting_bp", "chol": "cholesterol", "fbs": "fasting_blood_sugar_high", "restecg": "resting_ecg",
     "thalch": "max_heart_rate", "exang": "exercise_angina", "oldpeak": "st_depression", "slope": "st_slope",
-    "ca": "major_vessels", "thal": "thalassemia",
+    "ca": "major_vessels", "thal": "thallium_scan",
 }
 TIDY_COLUMNS = [
     "patient_id", "site", "age", "sex", "chest_pain", "resting_bp", "resting_bp_recorded_as_zero",
     "cholesterol", "cholesterol_recorded_as_zero", "fasting_blood_sugar_high", "resting_ecg",
-    "max_heart_rate", "exercise_angina", "st_depression", "st_slope", "major_vessels", "thalassemia",
+    "max_heart_rate", "exercise_angina", "st_depression", "st_slope", "major_vessels", "thallium_scan",
     "diagnosis",
 ]
 
@@ -166,7 +166,7 @@ def test_missing_counts_are_the_documented_numbers(heart):
     assert heart.isna().sum()[lambda counts: counts > 0].to_dict() == {
         "resting_bp": 60, "cholesterol": 202, "fasting_blood_sugar_high": 90, "resting_ecg": 2,
         "max_heart_rate": 55, "exercise_angina": 55, "st_depression": 62, "st_slope": 309,
-        "major_vessels": 611, "thalassemia": 486,
+        "major_vessels": 611, "thallium_scan": 486,
     }
 
 
@@ -264,7 +264,7 @@ def read_orange_cleveland():
         "st_depression": frame["ST by exercise"].astype(float),
         "st_slope": frame["slope peak exc ST"],
         "major_vessels": frame["major vessels colored"].astype(float),
-        "thalassemia": frame["thal"].map(words["thal"]),
+        "thallium_scan": frame["thal"].map(words["thal"]),
         "disease": frame["diameter narrowing"].astype(int),
     })
 
@@ -284,7 +284,7 @@ def test_orange_fixture_is_the_documented_file():
 def test_cleveland_rows_equal_orange3_cleveland_set_row_by_row():
     orange = read_orange_cleveland()
     assert len(orange) == 303
-    assert orange[["major_vessels", "thalassemia"]].isna().sum().to_dict() == {"major_vessels": 4, "thalassemia": 2}
+    assert orange[["major_vessels", "thallium_scan"]].isna().sum().to_dict() == {"major_vessels": 4, "thallium_scan": 2}
     cleveland = load_heart(sites="Cleveland")[list(orange.columns)]
     assert as_plain(cleveland) == as_plain(orange)  # same rows in the same (UCI file) order
 
@@ -472,7 +472,7 @@ def test_categories_and_their_order_are_as_documented(heart):
         "chest_pain": (["typical angina", "atypical angina", "non-anginal pain", "asymptomatic"], False),
         "resting_ecg": (["normal", "ST-T wave abnormality", "left ventricular hypertrophy"], False),
         "st_slope": (["upsloping", "flat", "downsloping"], False),
-        "thalassemia": (["normal", "fixed defect", "reversible defect"], False),
+        "thallium_scan": (["normal", "fixed defect", "reversible defect"], False),
         "age_band": (["<40", "40-49", "50-59", "60-69", "70+"], True),
     }
     for name, (categories, ordered) in expected.items():

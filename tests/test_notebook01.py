@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import beta
+from scipy.stats import beta, binomtest
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -131,7 +131,13 @@ def test_imbalance_ratios_overall_and_per_site(raw, outputs, prose):
         assert re.search(rf"{site}\s+{counts.loc[site, 'Female']}\s+{counts.loc[site, 'Male']}\s+{ratio:.2f}", outputs)
         assert f"({ratio:.1f} : 1)" in prose, site
     far = counts.loc[["Switzerland", "VA Long Beach"]]
-    assert f"{far.values.sum()} patients, only {far['Female'].sum()} of them women" in prose
+    assert f"{far.values.sum()} patients, hardly any of them women" in prose
+    # their number of women answers Exercise 1: no Markdown cell of the learner's notebook states it
+    edition = " ".join(cell.source for cell in nbformat.read(release.NOTEBOOKS_DIR / SOLUTION.name, as_version=4).cells
+                       if cell.cell_type == "markdown").split()
+    edition = " ".join(edition)
+    assert not re.search(rf"\b{far['Female'].sum()}\b women|only {far['Female'].sum()}\b", edition)
+    assert "ten Swiss women" not in edition and "six VA women" not in edition
 
 
 def test_counts_and_shares_by_sex(raw, outputs, prose):
@@ -197,9 +203,10 @@ def test_cholesterol_means_with_and_without_zeros(raw, outputs, prose):
     for sex in ("Female", "Male"):
         assert re.search(rf"{sex}\s+{with_zeros[sex]:.1f}\s+{without[sex]:.1f}", outputs)
     assert f"({with_zeros['Male']:.1f} against {with_zeros['Female']:.1f})" in prose
-    assert f"({without['Male']:.1f} against {without['Female']:.1f})" in prose
+    # the women's mean without zeros answers Exercise 5: the prose never states it, nor the gap it follows from
+    assert f"{without['Female']:.1f}" not in prose and f"{without['Female']:.0f} " not in prose
+    assert f"{without['Female'] - without['Male']:.0f} mg/dl" not in prose
     assert f"{with_zeros['Female'] - with_zeros['Male']:.0f} mg/dl *less*" in prose
-    assert f"shrinks to {without['Female'] - without['Male']:.0f} mg/dl" in prose
     swiss = raw.loc[raw["site"] == "Switzerland", "disease"].mean()
     assert f"({pct(swiss)} of Swiss patients have disease)" in prose
 
@@ -303,8 +310,49 @@ def test_reweighting_result_is_stated_honestly(raw, rates, scores, prose, output
             changes.append((a[row][sick] == 0).mean() - (b[row][sick] == 0).mean())
     low, high = np.quantile(changes, [0.025, 0.975])
     assert f"women: FNR change {after['Female']['fnr'] - before['Female']['fnr']:+.3f} (paired 95 % CI {low:+.3f} to {high:+.3f})" in outputs
-    assert low <= 0 <= high, "the notebook's verdict, no real change, needs an interval that includes 0"
-    assert f"the paired interval of the change, {low:.0f} to {high:+.3f}" in prose
+    assert low <= 0 <= high, "the notebook's verdict, cannot tell, needs an interval that includes 0"
+    assert f"The paired interval, {low:.0f} to {high:+.3f}" in prose
+    # one discordant woman, and the exact McNemar test on the discordant patients gives p = 1
+    sick = y == 1
+    caught, missed = int((sick & (b == 0) & (a == 1)).sum()), int((sick & (b == 1) & (a == 0)).sum())
+    assert (caught, missed) == (0, 1) and "she is the only woman with disease whose decision changed" in prose
+    assert binomtest(missed, caught + missed).pvalue == 1 and "gives p = 1" in prose
+    assert low == 0, "one discordant patient can only move one way: the interval's end at 0 is by construction"
+    for sex, rows in (("women", women), ("men", ~women)):
+        yy, bb, aa = raw["disease"].to_numpy()[rows], (scores["baseline"][rows] >= 0.5), (scores["balanced"][rows] >= 0.5)
+        c, m = int(((yy == 1) & ~bb & aa).sum()), int(((yy == 1) & bb & ~aa).sum())
+        verdict = "cannot tell" if c + m == 0 or binomtest(m, c + m).pvalue >= 0.05 else ("made it worse" if m > c else "helped")
+        assert f"re-weighting, {sex}: {verdict}" in outputs
+
+
+def test_missing_cholesterol_by_site_in_the_datasheet(raw, notebook):
+    va = raw[raw["site"] == "VA Long Beach"]
+    zeros = int(va["cholesterol_recorded_as_zero"].astype(bool).sum())
+    blank = int((va["cholesterol"].isna() & ~va["cholesterol_recorded_as_zero"].astype(bool)).sum())
+    answer = next(cell.source for cell in notebook.cells
+                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "audit-reflect-datasheet")
+    assert f"VA lacked it for {zeros + blank} patients ({zeros} written as 0, {blank} left blank)" in " ".join(answer.split())
+    assert raw.loc[raw["site"] == "Switzerland", "cholesterol"].isna().all()
+
+
+def test_the_gap_decision_on_the_course_data(raw, scores, outputs):
+    from scipy.stats import fisher_exact
+
+    y = raw["disease"].to_numpy()
+    pred = (scores["baseline"] >= 0.5).astype(int)
+
+    def fisher_verdict(rows, groups):
+        table = {g: (int(((pred == 0) & (y == 1) & rows & (groups == g)).sum()),
+                     int(((pred == 1) & (y == 1) & rows & (groups == g)).sum())) for g in np.unique(groups[rows])}
+        if any(sum(t) == 0 for t in table.values()) or fisher_exact(list(table.values())).pvalue >= 0.05:
+            return "cannot tell"
+        return max(table, key=lambda g: table[g][0] / sum(table[g]))
+
+    sex = raw["sex"].to_numpy()
+    everyone = np.ones(len(y), bool)
+    assert f"the course's baseline, by sex: {fisher_verdict(everyone, sex)}" in outputs
+    bands = np.where(raw["age"] < 40, "under 40", "40 and over")
+    assert f"under 40 against 40 and over: {fisher_verdict(sex == 'Female', bands)}" in outputs
 
 
 # --- the graded questions ---------------------------------------------------------------------------------------
@@ -327,7 +375,7 @@ def ratio(data, group_col, majority, minority, within_col=None):
     if within_col is None:
         n = (data[group_col] == minority).sum()
         return (data[group_col] == majority).sum() / n if n else float("nan")
-    return pd.Series({k: ratio(v, group_col, majority, minority) for k, v in data.groupby(within_col)})
+    return pd.Series({k: ratio(v, group_col, majority, minority) for k, v in data.groupby(within_col, observed=True)})
 
 
 @pytest.mark.parametrize("mistake, phrase", [
@@ -360,7 +408,7 @@ def prevalence(data, group_col, outcome_col, confidence_level=0.95, method="wils
     from scipy.stats import binomtest
 
     rows = {}
-    for group, part in data.groupby(group_col):
+    for group, part in data.groupby(group_col, observed=True):
         n, k = len(part), int(part[outcome_col].sum())
         ci = binomtest(k, n).proportion_ci(confidence_level=confidence_level, method=method)
         rows[group] = {"n": n, "cases": k, "prevalence": scale * k / n, "ci_low": ci.low, "ci_high": ci.high}
@@ -518,10 +566,65 @@ def test_weight_and_paired_change_mistakes_are_named():
     assert "wrong sign" in message("audit-paired-change-function", reversed_change)
 
 
-def test_the_verdict_and_its_misconceptions():
-    assert checks.evaluate("audit-reweighting-verdict", " No real change ").passed
-    assert "interval" in message("audit-reweighting-verdict", "helped")
-    assert "interval" in message("audit-reweighting-verdict", "made it worse")
+def test_the_decisions_name_their_mistakes():
+    from scipy.stats import binomtest as exact
+
+    def change_on_point_estimate(y_true, y_pred_before, y_pred_after):
+        y, b, a = (np.asarray(v) for v in (y_true, y_pred_before, y_pred_after))
+        d = int(((a == 0) & (y == 1)).sum()) - int(((b == 0) & (y == 1)).sum())
+        return "helped" if d < 0 else "made it worse" if d > 0 else "cannot tell"
+
+    def change_on_all_errors(y_true, y_pred_before, y_pred_after):
+        y, b, a = (np.asarray(v) for v in (y_true, y_pred_before, y_pred_after))
+        worse, better = int(((b == y) & (a != y)).sum()), int(((b != y) & (a == y)).sum())
+        if worse + better == 0 or exact(worse, worse + better).pvalue >= 0.05:
+            return "cannot tell"
+        return "made it worse" if worse > better else "helped"
+
+    assert "one patient changed" in message("audit-change-decision-function", change_on_point_estimate).lower()
+
+    def one_patient_is_a_change(y_true, y_pred_before, y_pred_after):
+        y, b, a = (np.asarray(v) for v in (y_true, y_pred_before, y_pred_after))
+        caught, missed = int(((y == 1) & (b == 0) & (a == 1)).sum()), int(((y == 1) & (b == 1) & (a == 0)).sum())
+        if caught + missed == 1:  # the paired interval's end sits at 0: read as "not below 0"
+            return "helped" if caught else "made it worse"
+        return change_on_all_errors(y_true, y_pred_before, y_pred_after)
+
+    assert "one patient changed" in message("audit-change-decision-function", one_patient_is_a_change).lower()
+    assert "only patients without the condition" in message("audit-change-decision-function", change_on_all_errors).lower()
+    def swapped(y_true, y_pred_before, y_pred_after):
+        verdict = change_on_all_errors(y_true, y_pred_before, y_pred_after)
+        return {"helped": "made it worse", "made it worse": "helped"}.get(verdict, verdict)
+
+    assert "wrong direction" in message("audit-change-decision-function", swapped).lower()
+
+    def gap_on_point_estimate(y_true, y_pred, sensitive_features):
+        y, p, g = np.asarray(y_true), np.asarray(y_pred), np.asarray(sensitive_features).astype(str)
+        rates = {k: ((p == 0) & (y == 1) & (g == k)).sum() / max(1, ((y == 1) & (g == k)).sum()) for k in np.unique(g)}
+        if any(((y == 1) & (g == k)).sum() == 0 for k in rates):
+            return "cannot tell"
+        return max(rates, key=rates.get)
+
+    assert "by chance" in message("audit-gap-decision-function", gap_on_point_estimate)
+    def undefined_as_zero(y_true, y_pred, sensitive_features):
+        y, g = np.asarray(y_true), np.asarray(sensitive_features).astype(str)
+        empty = [k for k in np.unique(g) if not ((y == 1) & (g == k)).any()]
+        if empty:  # fairlearn's false_negative_rate gives 0 there: the other group "misses more"
+            return next(k for k in np.unique(g) if k not in empty)
+        return gap_by_fisher(y_true, y_pred, sensitive_features)
+
+    def gap_by_fisher(y_true, y_pred, sensitive_features):
+        from scipy.stats import fisher_exact
+
+        y, p, g = np.asarray(y_true), np.asarray(y_pred), np.asarray(sensitive_features).astype(str)
+        table = {k: (int(((p == 0) & (y == 1) & (g == k)).sum()), int(((p == 1) & (y == 1) & (g == k)).sum()))
+                 for k in np.unique(g)}
+        if any(sum(t) == 0 for t in table.values()) or fisher_exact(list(table.values())).pvalue >= 0.05:
+            return "cannot tell"
+        return max(table, key=lambda k: table[k][0] / sum(table[k]))
+
+    assert checks.evaluate("audit-gap-decision-function", gap_by_fisher).passed
+    assert "undefined" in message("audit-gap-decision-function", undefined_as_zero)
 
 
 def test_value_answers_are_a_minority_of_the_points():

@@ -140,24 +140,52 @@ def hint(question_id: str) -> None:
     print(f"💡 {question.id} (hint {shown + 1} of {len(question.hints)}): {question.hints[shown]}")
 
 
-def show_cases(question_id: str) -> None:
+def show_cases(question_id: str, full: bool = False) -> None:
     """Print the public cases of a code exercise: the inputs your function gets and what it should return.
+
+    Parameters
+    ----------
+    question_id : str
+        The exercise's id, as in its check cell.
+    full : bool, default False
+        False: one line per input, long values cut short (``...``).  True: every case whole, as pandas and
+        NumPy show it -- a table with its index and columns, every value of an array -- so you can rebuild a
+        case in your notebook and step through it.
 
     Examples
     --------
     >>> show_cases("orient-share-function")  # doctest: +ELLIPSIS
     Public cases of orient-share-function -- share_of(data, column, value):
       1. ...
+    >>> show_cases("orient-share-function", full=True)  # doctest: +ELLIPSIS
+    Public cases of orient-share-function -- share_of(data, column, value), each case whole:
+    <BLANKLINE>
+      1. ...
+         data =
+    ...
     """
     question = _lookup(question_id)
     if isinstance(question, str) or not isinstance(question, CodeQuestion):
         why = question if isinstance(question, str) else f"{question_id!r} asks for a value, not code: it has no public cases."
         print(f"{SYMBOLS[INVALID]} {why}")
         return
+    if full:
+        print(f"Public cases of {question.id} -- {question.signature}, each case whole:")
+        for number, case in enumerate(question.cases(), start=1):
+            print(f"\n  {number}. {case.name}")
+            for name, value in case.inputs.items():
+                print(f"     {name} =\n{_indented(_whole(value))}")
+            print(f"     returns\n{_indented(_whole_expected(case.expected, question.returns))}")
+        return
     print(f"Public cases of {question.id} -- {question.signature}:")
+    cut = False
     for number, case in enumerate(question.cases(), start=1):
-        arguments = ", ".join(f"{name}={_show_input(value)}" for name, value in case.inputs.items())
-        print(f"  {number}. {case.name}\n     {question.name}({arguments})\n     -> {short_repr(case.expected)}")
+        shown = [f"{name}={_show_input(value)}" for name, value in case.inputs.items()]
+        expected = short_repr(case.expected)
+        cut = cut or any(text.endswith("...") or "...," in text or "...)" in text for text in [*shown, expected])
+        print(f"  {number}. {case.name}\n     {question.name}({', '.join(shown)})\n     -> {expected}")
+    if cut:
+        print(f"  (values cut short with ...: show_cases({question.id!r}, full=True) shows every case whole)")
 
 
 def _show_input(value: Any) -> str:
@@ -166,6 +194,43 @@ def _show_input(value: Any) -> str:
     if hasattr(value, "tolist"):
         return short_repr(value.tolist(), limit=200)
     return short_repr(value)
+
+
+def _indented(text: str) -> str:
+    return "\n".join("        " + line for line in text.splitlines())
+
+
+def _whole(value: Any) -> str:
+    """An input as pandas or NumPy shows it, nothing left out: a table with its index, an array in full."""
+    import pprint
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 120):
+            text = value.to_string()
+        kind = f"dtype {value.dtype}" if isinstance(value, pd.Series) else "a DataFrame"
+        return f"{text}\n({kind}, {len(value)} rows)"
+    if isinstance(value, np.ndarray):
+        with np.printoptions(threshold=np.inf, linewidth=110):
+            return f"np.{value!r}"
+    return pprint.pformat(value, width=110, sort_dicts=False)
+
+
+def _whole_expected(expected: Any, returns: str) -> str:
+    """What the function should return, in the form it takes: a table as a DataFrame (groups as its index), one
+    number per group as a Series, a record or a list as itself; number keys stay numbers."""
+    import pprint
+
+    import pandas as pd
+
+    if isinstance(expected, dict) and expected and all(isinstance(v, dict) for v in expected.values()) \
+            and returns == "table":
+        return _whole(pd.DataFrame(expected))
+    if isinstance(expected, dict) and returns in ("mapping", "auto"):
+        return _whole(pd.Series(expected, dtype=float))
+    return pprint.pformat(expected, width=110, sort_dicts=False)
 
 
 def progress(notebook: str | None = None) -> None:

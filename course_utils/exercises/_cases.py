@@ -2,11 +2,14 @@
 
 Each code question has a file ``questions/cases/<question-id>.yaml``: a list of cases, each with a
 ``name``, its ``inputs`` (the learner's function is called with them as keyword arguments) and
-the ``expected`` result.  Three tags build the pandas and NumPy objects learners work with:
+the ``expected`` result.  Four tags build the pandas and NumPy objects learners work with:
 
 ``!frame {column: [values]}``     a pandas DataFrame
 ``!series [values]``              a pandas Series (``!series {label: value}`` keeps the labels)
 ``!array [values]``               a NumPy array
+``!category {values: [...], categories: [...]}``
+                                  a categorical pandas Series whose categories may include one nobody
+                                  is in (a column of a ``!frame`` too)
 
 ``.nan`` is YAML's NaN (an undefined result) and ``null`` is a missing value.
 
@@ -32,7 +35,7 @@ from course_utils.exercises._question import PublicCase
 
 
 class _CaseLoader(yaml.SafeLoader):
-    """YAML's safe loader plus the three tags above: no other Python object can be built."""
+    """YAML's safe loader plus the four tags above: no other Python object can be built."""
 
 
 def _frame(loader, node):
@@ -55,7 +58,17 @@ def _array(loader, node):
     return np.asarray(loader.construct_sequence(node, deep=True))
 
 
+def _category(loader, node):
+    import pandas as pd
+
+    spec = loader.construct_mapping(node, deep=True)
+    if set(spec) != {"values", "categories"}:
+        raise ValueError("!category needs exactly the keys values and categories")
+    return pd.Series(pd.Categorical(spec["values"], categories=spec["categories"]))
+
+
 _CaseLoader.add_constructor("!frame", _frame)
+_CaseLoader.add_constructor("!category", _category)
 _CaseLoader.add_constructor("!series", _series)
 _CaseLoader.add_constructor("!array", _array)
 

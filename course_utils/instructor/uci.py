@@ -31,7 +31,7 @@ from course_utils.data import (
     RESTING_ECG,
     SITES,
     ST_SLOPE,
-    THALASSEMIA,
+    THALLIUM_SCAN,
     DataDownloadError,
     _apply_schema,
     _check_sites,
@@ -64,7 +64,7 @@ _UCI_CODES = {
     "cp": dict(zip((1, 2, 3, 4), CHEST_PAIN)),
     "restecg": dict(zip((0, 1, 2), RESTING_ECG)),
     "slope": dict(zip((1, 2, 3), ST_SLOPE)),
-    "thal": dict(zip((3, 6, 7), THALASSEMIA)),
+    "thal": dict(zip((3, 6, 7), THALLIUM_SCAN)),
     "fbs": {0: False, 1: True},
     "exang": {0: False, 1: True},
 }
@@ -199,7 +199,7 @@ def decode_uci_codes(coded: pd.DataFrame) -> pd.DataFrame:
         "st_depression": coded["oldpeak"],
         "st_slope": _decode(coded, "slope"),
         "major_vessels": _checked_range(coded["ca"], "ca", 0, 3),
-        "thalassemia": _decode(coded, "thal"),
+        "thallium_scan": _decode(coded, "thal"),
         "diagnosis": _checked_range(coded["num"], "num", 0, 4),
     })
     return _apply_schema(tidy)

@@ -43,7 +43,7 @@ CASES = {
                    inputs=lambda: {"data": raw_heart().astype({"site": "category"}), "column": "site",
                                    "value": "VA Long Beach"}, reference=share),
         HiddenCase("a column with many missing values (the thallium scan result)",
-                   inputs=lambda: {"data": raw_heart(), "column": "thalassemia", "value": "normal"}, reference=share,
+                   inputs=lambda: {"data": raw_heart(), "column": "thallium_scan", "value": "normal"}, reference=share,
                    explain="a missing value is a row that does not match: it stays in the denominator"),
         HiddenCase("a value no patient has", inputs=lambda: {"data": raw_heart(), "column": "sex", "value": "unknown"},
                    expected=0.0, reveal=True, explain="a value that never occurs has a share of 0, not NaN"),

@@ -20,6 +20,8 @@ import pandas as pd
 
 from course_utils.data import heart_data_path
 from course_utils.instructor.cases import HiddenCase, Value
+from course_utils.exercises.questions.representation import CANNOT_TELL
+from course_utils.scenarios import fnr_gap_scenario, paired_change_scenario
 
 
 @functools.cache
@@ -64,8 +66,6 @@ VALUES = {
                "men, zeros counted": lambda: mean_cholesterol("Male", zeros_counted=True),
                "everyone": lambda: mean_cholesterol()},
     ),
-    # The paired interval of the change in women's FNR includes 0 (see the guide's notes on Exercise 11).
-    "audit-reweighting-verdict": Value(expected=lambda: "no real change"),
 }
 
 
@@ -452,6 +452,243 @@ def _simulated_pair(n, positives, seed, **settings):
     return {"y_true": truth, "y_pred_before": before, "y_pred_after": after, **settings}
 
 
+
+# --- the two decisions: scenarios with a planted truth ----------------------------------------------------------------
+#
+# Each scenario is drawn with the learner's own generators (course_utils.scenarios), with other seeds and
+# settings than the notebook's.  The truth is what was planted -- a gap or a change, or none -- and a scenario
+# is used only where it is clear-cut: every valid test the course accepts agrees with the planted truth by a
+# margin (p < 0.01 where something was planted and must be found, p > 0.2 where nothing was, or where too few
+# patients leave a planted difference invisible).  A decision rule at any usual level (1 %, 5 %, 10 %), exact
+# or approximate, then decides every scenario the same way; the points follow its misses and false alarms.
+
+DECISION_ERRORS_FOR_ZERO = 8  # each scenario decided wrongly costs 1/8 of the points
+
+
+def _fnr_counts(y, pred, rows):
+    """(missed, caught) among the patients with the condition in ``rows``."""
+    sick = rows & (y == 1)
+    missed = int(((pred == 0) & sick).sum())
+    return missed, int(sick.sum()) - missed
+
+
+def gap_p_values(y_true, y_pred, sensitive_features):
+    """Fisher's exact test and the two-proportion z-test (no continuity correction) on missed/caught by group,
+    or None when a group has no patient with the condition (no FNR, no gap)."""
+    from scipy.stats import chi2_contingency, fisher_exact
+
+    y, pred = np.asarray(y_true), np.asarray(y_pred)
+    groups = pd.Series(sensitive_features).astype(str).to_numpy()
+    table = [_fnr_counts(y, pred, groups == g) for g in sorted(set(groups))]
+    if len(table) != 2 or any(sum(row) == 0 for row in table):
+        return None
+    if all(row[0] == 0 for row in table) or all(row[1] == 0 for row in table):
+        return 1.0, 1.0  # every patient missed, or none, in both groups: no gap at all
+    return float(fisher_exact(table).pvalue), float(chi2_contingency(table, correction=False).pvalue)
+
+
+def higher_fnr_group(y_true, y_pred, sensitive_features) -> str:
+    y, pred = np.asarray(y_true), np.asarray(y_pred)
+    groups = pd.Series(sensitive_features).astype(str).to_numpy()
+    rates = {g: _fnr_counts(y, pred, groups == g)[0] / max(1, sum(_fnr_counts(y, pred, groups == g)))
+             for g in sorted(set(groups))}
+    return max(rates, key=rates.get)
+
+
+def change_p_values(y_true, y_pred_before, y_pred_after, n_boot=2000):
+    """The exact McNemar test on the discordant patients with the condition, and whether a paired percentile
+    bootstrap interval (95 %) of the FNR change excludes 0 below (-1), above (+1) or not at all (0)."""
+    from scipy.stats import binomtest
+
+    y, before, after = (np.asarray(v) for v in (y_true, y_pred_before, y_pred_after))
+    sick = y == 1
+    newly_caught = int((sick & (before == 0) & (after == 1)).sum())
+    newly_missed = int((sick & (before == 1) & (after == 0)).sum())
+    if newly_caught + newly_missed == 0:
+        return 1.0, 0
+    exact = float(binomtest(newly_missed, newly_caught + newly_missed, 0.5).pvalue)
+    idx = np.random.default_rng(0).integers(0, len(y), size=(n_boot, len(y)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        positives = sick[idx].sum(axis=1)
+        changes = (((after[idx] == 0) & sick[idx]).sum(axis=1) - ((before[idx] == 0) & sick[idx]).sum(axis=1)) / positives
+    low, high = np.nanquantile(changes, [0.025, 0.975])
+    return exact, (-1 if high < 0 else 1 if low > 0 else 0)
+
+
+def _clear_gap(truth, inputs) -> bool:
+    p_values = gap_p_values(**inputs)
+    if truth == CANNOT_TELL:
+        return p_values is None or min(p_values) > 0.2
+    return p_values is not None and max(p_values) < 0.01 and higher_fnr_group(**inputs) == truth
+
+
+def _clear_change(truth, inputs) -> bool:
+    exact, side = change_p_values(**inputs)
+    if truth == CANNOT_TELL:
+        return exact > 0.2 and side == 0
+    return exact < 0.01 and side == {"helped": -1, "made it worse": 1}[truth]
+
+
+def _first_clear(make, truth, clear, seed):
+    """The first seed from ``seed`` on whose scenario is clear-cut (every valid test agrees with ``truth``)."""
+    for attempt in range(seed, seed + 500):
+        inputs = make(attempt)
+        if clear(truth, inputs):
+            return inputs
+    raise RuntimeError(f"no clear-cut scenario near seed {seed}: change the settings")
+
+
+def decision_check(truth, false_alarm, missed, wrong):
+    """The property of one scenario: its truth stays here, in the grader; a finding names a miss or a false alarm."""
+    def check(output, given):
+        if output == truth:
+            return None
+        if truth == CANNOT_TELL:
+            return f"a false alarm: {output!r}, {false_alarm}"
+        return missed if output == CANNOT_TELL else f"{wrong} ({output!r})"
+    return check
+
+
+def _as_given(inputs, form):
+    """The scenario's groups as the learner may receive them: an array, a list, or a categorical Series."""
+    if form == "list":
+        return {key: value.tolist() for key, value in inputs.items()}
+    if form == "category":
+        return {**inputs, "sensitive_features": pd.Series(inputs["sensitive_features"], dtype="category",
+                                                          name="group")}
+    return inputs
+
+
+#: (planted FNR by group, patients with the condition, the truth, how the inputs are given[, patients without it]).
+GAP_SCENARIOS = [
+    ({"women": 0.35, "men": 0.15}, {"women": 120, "men": 300}, "women", "array"),
+    ({"F": 0.40, "M": 0.20}, 150, "F", "list"),
+    ({"over 65": 0.30, "under 65": 0.10}, 200, "over 65", "category"),
+    ({"Black": 0.25, "White": 0.10}, {"Black": 150, "White": 600}, "Black", "array"),
+    ({"site A": 0.10, "site B": 0.30}, 120, "site B", "array"),
+    ({"Medicaid": 0.50, "private": 0.25}, 100, "Medicaid", "list"),
+    ({"women": 0.20, "men": 0.45}, 90, "men", "category"),
+    ({"rural": 0.30, "urban": 0.18}, 400, "rural", "array"),
+    ({"g1": 0.60, "g2": 0.30}, 60, "g1", "array"),
+    ({"diabetic": 0.12, "not diabetic": 0.30}, {"diabetic": 200, "not diabetic": 400}, "not diabetic", "list"),
+    ({"women": 0.50, "men": 0.10}, {"women": 25, "men": 200}, "women", "array"),
+    ({"A": 0.05, "B": 0.20}, 300, "B", "category"),
+    ({"women": 0.20, "men": 0.20}, 300, CANNOT_TELL, "array"),
+    ({"F": 0.35, "M": 0.35}, 100, CANNOT_TELL, "list"),
+    ({"minority": 0.10, "majority": 0.10}, {"minority": 50, "majority": 500}, CANNOT_TELL, "array"),
+    ({"x": 0.50, "y": 0.50}, 40, CANNOT_TELL, "category"),
+    ({"Black": 0.25, "White": 0.25}, {"Black": 80, "White": 200}, CANNOT_TELL, "array"),
+    ({"site A": 0.30, "site B": 0.30}, 150, CANNOT_TELL, "list"),
+    ({"young": 0.15, "old": 0.15}, {"young": 30, "old": 300}, CANNOT_TELL, "array"),
+    ({"women": 0.40, "men": 0.20}, {"women": 5, "men": 200}, CANNOT_TELL, "array"),
+    ({"A": 0.30, "B": 0.10}, {"A": 8, "B": 100}, CANNOT_TELL, "category"),
+    ({"x": 0.50, "y": 0.30}, 12, CANNOT_TELL, "list"),
+    ({"rural": 0.20, "urban": 0.23}, 100, CANNOT_TELL, "array"),
+    ({"A": 0.30, "B": 0.30}, {"A": 50, "B": 0}, CANNOT_TELL, "array", {"A": 50, "B": 40}),
+]
+
+
+def _gap_name(number, fnr, positives, truth):
+    groups = " and ".join(map(repr, fnr))
+    if isinstance(positives, dict) and 0 in positives.values():
+        return (f"gap scenario {number} of {len(GAP_SCENARIOS)}: groups {groups}, one of them without any patient "
+                f"with the condition")
+    n = (", ".join(f"{positives[g]} with the condition in {g!r}" for g in fnr) if isinstance(positives, dict)
+         else f"{positives} with the condition in each")
+    if truth == CANNOT_TELL:
+        planted = "no gap planted" if len(set(fnr.values())) == 1 else "a gap planted that these few patients cannot show"
+    else:
+        planted = f"{truth!r} planted with the higher FNR"
+    return f"gap scenario {number} of {len(GAP_SCENARIOS)}: groups {groups}, {n}; {planted}"
+
+
+def _gap_case(number, fnr, positives, truth, form, without=None):
+    def inputs():
+        return _as_given(_first_clear(lambda seed: fnr_gap_scenario(fnr, positives, without, random_state=seed),
+                                      truth, _clear_gap, 7100 + 37 * number), form)
+
+    check = decision_check(truth, "named, where nothing the data can show was planted", "a gap missed",
+                           "the wrong group named")
+    return HiddenCase(_gap_name(number, fnr, positives, truth), inputs=inputs, check=check,
+                      explain="name the group whose FNR is higher only when the gap is beyond chance (5 % level); "
+                              "otherwise, or when a group has no patient with the condition, 'cannot tell'")
+
+
+#: (planted FNR before, after, patients with the condition, the truth).
+CHANGE_SCENARIOS = [
+    (0.35, 0.15, 200, "helped"), (0.30, 0.12, 150, "helped"), (0.50, 0.30, 300, "helped"),
+    (0.20, 0.08, 400, "helped"), (0.45, 0.20, 120, "helped"), (0.25, 0.10, 250, "helped"),
+    (0.15, 0.35, 200, "made it worse"), (0.10, 0.25, 300, "made it worse"), (0.30, 0.50, 150, "made it worse"),
+    (0.20, 0.40, 120, "made it worse"), (0.05, 0.15, 500, "made it worse"), (0.25, 0.45, 200, "made it worse"),
+    (0.30, 0.30, 200, CANNOT_TELL), (0.20, 0.20, 400, CANNOT_TELL), (0.45, 0.45, 80, CANNOT_TELL),
+    (0.10, 0.10, 300, CANNOT_TELL), (0.40, 0.20, 6, CANNOT_TELL), (0.30, 0.35, 60, CANNOT_TELL),
+]
+
+
+def _edge_changes():
+    """Scenarios built by hand: one patient changed, nothing changed, no patient with the condition, a change
+    only among the patients without it, and a fix that catches disease at the price of many false alarms."""
+    rng = np.random.default_rng(7300)
+    y = np.r_[np.ones(50, int), np.zeros(40, int)]
+    before = np.r_[np.ones(33, int), np.zeros(17, int), (rng.random(40) < 0.1).astype(int)]
+    one_more_missed = before.copy()
+    one_more_missed[0] = 0
+    one_more_caught = before.copy()
+    one_more_caught[40] = 1
+    only_negatives = before.copy()
+    only_negatives[50:70] = 1 - only_negatives[50:70]
+    big = paired_change_scenario(0.4, 0.15, n_with_condition=200, random_state=7301)
+    costly = big["y_pred_after"].copy()
+    healthy = np.flatnonzero(big["y_true"] == 0)
+    costly[healthy[: len(healthy) // 2]] = 1  # half of the patients without the condition now flagged
+    return [
+        ("one more patient with the condition missed, nobody else changed (17 to 18 of 50)",
+         {"y_true": y, "y_pred_before": before, "y_pred_after": one_more_missed}, CANNOT_TELL),
+        ("one more patient with the condition caught, nobody else changed",
+         {"y_true": y, "y_pred_before": before, "y_pred_after": one_more_caught}, CANNOT_TELL),
+        ("the same decisions before and after",
+         {"y_true": y, "y_pred_before": before, "y_pred_after": before.copy()}, CANNOT_TELL),
+        ("only patients without the condition changed decision (20 of them)",
+         {"y_true": y, "y_pred_before": before, "y_pred_after": only_negatives}, CANNOT_TELL),
+        ("no patient with the condition at all",
+         {"y_true": np.zeros(30, int), "y_pred_before": rng.integers(0, 2, 30), "y_pred_after": rng.integers(0, 2, 30)},
+         CANNOT_TELL),
+        ("many fewer missed, and half of the patients without the condition now flagged too",
+         {"y_true": big["y_true"], "y_pred_before": big["y_pred_before"], "y_pred_after": costly}, "helped"),
+    ]
+
+
+def _change_case(number, name, make, truth):
+    check = decision_check(truth, "where the data cannot tell the change from none", "a change missed",
+                           "the wrong direction")
+    return HiddenCase(f"change scenario {number} of {len(CHANGE_SCENARIOS) + 6}: {name}", inputs=make, check=check,
+                      explain="'helped' or 'made it worse' only when the change in FNR on the same patients is beyond "
+                              "chance (5 % level); otherwise 'cannot tell'")
+
+
+def _change_cases():
+    cases = []
+    for number, (before, after, positives, truth) in enumerate(CHANGE_SCENARIOS, start=1):
+        planted = "no change planted" if before == after else f"FNR planted from {before:.2f} to {after:.2f}"
+        make = functools.partial(_first_clear, functools.partial(
+            lambda b, a, n, seed: paired_change_scenario(b, a, n_with_condition=n, random_state=seed),
+            before, after, positives), truth, _clear_change, 7400 + 41 * number)
+        cases.append(_change_case(number, f"{positives} patients with the condition, {planted}", make, truth))
+    for number, (name, inputs, truth) in enumerate(_edge_changes(), start=len(CHANGE_SCENARIOS) + 1):
+        cases.append(_change_case(number, name, functools.partial(dict, inputs), truth))
+    return cases
+
+
+def _in_no_telling_order(cases):
+    """The scenarios in a fixed shuffled order: a case's position (its id in a sandbox) says nothing of its truth."""
+    return [cases[i] for i in np.random.default_rng(7500).permutation(len(cases))]
+
+
+def decision_score(results) -> float:
+    """The share of the points: each scenario decided wrongly (a miss or a false alarm) costs 1/8 of them."""
+    wrong = sum(not result.passed for result in results)
+    return max(0.0, 1.0 - wrong / DECISION_ERRORS_FOR_ZERO)
+
 CASES = {
     "audit-imbalance-ratio-function": [
         HiddenCase("the course's 920 patients read with plain pandas: men per woman",
@@ -647,4 +884,9 @@ CASES = {
                    reference=paired_change,
                    explain="a resample without patients with the condition has no FNR: leave it out (np.nanquantile)"),
     ],
+    "audit-gap-decision-function": _in_no_telling_order(
+        [_gap_case(number, *scenario) for number, scenario in enumerate(GAP_SCENARIOS, start=1)]),
+    "audit-change-decision-function": _in_no_telling_order(_change_cases()),
 }
+
+SCORING = {"audit-gap-decision-function": decision_score, "audit-change-decision-function": decision_score}

@@ -3,9 +3,10 @@
 Most answers are functions the learner writes: the imbalance ratio, prevalence with a Wilson
 interval, a cleaning step for impossible zeros, the baseline pipeline, out-of-fold scores, the
 error-rate audit as a fairlearn ``MetricFrame``, small-group detection, group-balancing weights and
-a paired bootstrap interval.  Their public cases are data in ``cases/``; the hidden cases of the
-instructor's material run them on other data.  Three value questions are first steps: a count, a mean
-after cleaning, and the verdict on the corrective action.
+a paired bootstrap interval -- and two decisions: is a gap in FNR beyond chance, and did a corrective
+action help.  Their public cases are data in ``cases/``; the hidden cases of the instructor's material
+run them on other data, and the decisions on scenarios with a planted truth, where the points follow
+their misses and false alarms.  Two value questions are first steps: a count and a mean after cleaning.
 
 The ``run`` harnesses below say how the check exercises an answer (fit a pipeline on the case's
 patients, read a MetricFrame's table).  At grading they run in the learner's kernel, so they hold no
@@ -27,8 +28,9 @@ from course_utils.exercises.rules import chose, known
 NOTEBOOK = "01"
 NOTEBOOK_FILE = "01_representation_audit"
 
-#: The verdicts learners choose from after the corrective action.
-VERDICTS = ("helped", "no real change", "made it worse")
+#: The verdicts of the change decision; the gap decision answers a group's name or CANNOT_TELL.
+CANNOT_TELL = "cannot tell"
+VERDICTS = ("helped", "made it worse", CANNOT_TELL)
 
 
 # --- harnesses: how the check runs an answer --------------------------------------------------------
@@ -368,6 +370,71 @@ def _paired_rules():
     ]
 
 
+def _decision_counts(inputs):
+    """Per group (missed, with the condition) -- for rules that name what a decision overlooked."""
+    y, pred = np.asarray(inputs["y_true"]), np.asarray(inputs["y_pred"])
+    groups = pd.Series(np.asarray(inputs["sensitive_features"])).astype(str).to_numpy()
+    return {g: (int(((pred == 0) & (y == 1) & (groups == g)).sum()), int(((y == 1) & (groups == g)).sum()))
+            for g in pd.unique(groups)}
+
+
+def _gap_decision_rules():
+    def not_a_verdict(output, expected, inputs):
+        return output != CANNOT_TELL and output not in _decision_counts(inputs)
+
+    def undefined(output, expected, inputs):
+        return output != CANNOT_TELL and any(n == 0 for _, n in _decision_counts(inputs).values())
+
+    def point_estimate(output, expected, inputs):
+        counts = _decision_counts(inputs)
+        return expected == CANNOT_TELL and output in counts and counts[output][0] / counts[output][1] == max(
+            m / n for m, n in counts.values())
+
+    return [
+        Misconception(not_a_verdict, f"Return the name of a group, exactly as sensitive_features gives it, or "
+                                     f"{CANNOT_TELL!r}."),
+        Misconception(undefined, "One group has no patient with the condition: its FNR is undefined, so no gap can be "
+                                 f"claimed. Return {CANNOT_TELL!r}."),
+        Misconception(point_estimate, "That group's FNR is higher in these data, but with so few patients a gap this "
+                                      "size often arises by chance. Name a group only when a test says the gap is "
+                                      "beyond chance."),
+        Misconception(lambda output, expected, inputs: expected != CANNOT_TELL and output == CANNOT_TELL,
+                      "This gap is beyond chance at these group sizes: a test of the missed/caught table by group "
+                      "says so."),
+        Misconception(lambda output, expected, inputs: expected != CANNOT_TELL and output != expected,
+                      "That is the group with the lower FNR: name the group that misses more of its patients."),
+    ]
+
+
+def _change_decision_rules():
+    def changed(inputs):
+        y, before, after = (np.asarray(inputs[k]) for k in ("y_true", "y_pred_before", "y_pred_after"))
+        sick = y == 1
+        return int((sick & (before == 0) & (after == 1)).sum()), int((sick & (before == 1) & (after == 0)).sum())
+
+    def only_negatives(output, expected, inputs):
+        y, before, after = (np.asarray(inputs[k]) for k in ("y_true", "y_pred_before", "y_pred_after"))
+        return output != CANNOT_TELL and sum(changed(inputs)) == 0 and bool((before != after).any())
+
+    return [
+        Misconception(lambda output, expected, inputs: output not in VERDICTS,
+                      f"Return one of {', '.join(map(repr, VERDICTS))}."),
+        Misconception(only_negatives, "Only patients without the condition changed decision: the FNR is the same "
+                                      "before and after. The FNR counts only the patients with the condition."),
+        Misconception(lambda output, expected, inputs: output != CANNOT_TELL and sum(changed(inputs)) == 1,
+                      "One patient changed decision. A change of one patient cannot be told from chance (an exact "
+                      "test on the changed patients gives p = 1), and a paired interval that ends exactly at 0 "
+                      "does not exclude 0."),
+        Misconception(lambda output, expected, inputs: expected == CANNOT_TELL and output != CANNOT_TELL,
+                      "This change could be chance: before calling it, test it on the patients whose decision "
+                      "changed, or with a paired interval."),
+        Misconception(lambda output, expected, inputs: output == CANNOT_TELL,
+                      "This change is beyond chance: many more patients changed one way than the other."),
+        Misconception(lambda output, expected, inputs: True,
+                      "Wrong direction: a higher FNR after means more patients missed -- that made it worse."),
+    ]
+
+
 QUESTIONS = [
     Question(
         id="audit-women-small-sites",
@@ -496,6 +563,19 @@ QUESTIONS = [
                "groupby sizes on it with fill_value=0; `.rename(\"n\").reset_index()` makes the table."],
     ),
     CodeQuestion(
+        id="audit-gap-decision-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="fnr_gap_verdict(y_true, y_pred, sensitive_features)",
+        cases=cases_for("audit-gap-decision-function"),
+        returns="text",
+        misconceptions=_gap_decision_rules(),
+        hints=["For each group count the patients with the condition who were missed and who were caught: a 2 x 2 "
+               "table. Is the difference in the share missed larger than chance makes at these sizes?",
+               "`scipy.stats.fisher_exact(table).pvalue` is exact at any size; below 0.05, name the group with the "
+               "higher FNR. A group without a patient with the condition has no FNR: \"cannot tell\"."],
+    ),
+    CodeQuestion(
         id="audit-weights-function",
         notebook=NOTEBOOK,
         points=2,
@@ -521,18 +601,19 @@ QUESTIONS = [
                "FNR of every resample at once: missed = (y[idx] == 1) & (pred[idx] == 0); missed.sum(axis=1) / "
                "(y[idx] == 1).sum(axis=1). The interval: np.nanquantile of the differences."],
     ),
-    Question(
-        id="audit-reweighting-verdict",
+    CodeQuestion(
+        id="audit-change-decision-function",
         notebook=NOTEBOOK,
-        points=2,
-        kind="choice",
-        choices=VERDICTS,
-        misconceptions=[
-            chose("helped", "Women's FNR did not go down, and the paired interval includes 0: the data cannot tell the "
-                            "change from no change."),
-            chose("made it worse", "The change is small and its paired interval includes 0: the data cannot tell it "
-                                   "from no change. 'Made it worse' needs an interval entirely above 0."),
-        ],
-        hints=["Look at the paired interval of the change in women's FNR: does it include 0?"],
+        points=3,
+        signature="change_verdict(y_true, y_pred_before, y_pred_after)",
+        cases=cases_for("audit-change-decision-function"),
+        returns="text",
+        misconceptions=_change_decision_rules(),
+        hints=["Only the patients with the condition whose decision changed carry information about a change in FNR: "
+               "count those newly caught and those newly missed. Without a change beyond chance, say \"cannot tell\".",
+               "An exact McNemar test is a binomial test on the changed patients: "
+               "`scipy.stats.binomtest(newly_missed, newly_caught + newly_missed, 0.5).pvalue`. Your paired_fnr_change "
+               "interval works too, when 'beyond chance' means an interval that stays clear of 0 -- an end at exactly 0 "
+               "does not."],
     ),
 ]
