@@ -214,3 +214,23 @@ def test_the_hidden_scenarios_are_not_the_learner_generators_default_draws():
         for case in hidden.cases[CHANGE]:
             after_given = np.asarray(case.build_inputs()["y_pred_after"]).astype(int).tobytes()
             assert after_given not in draws, case.name
+
+
+def test_what_the_notebook_says_about_the_scenarios_is_what_the_judge_uses():
+    import nbformat
+
+    from course_utils.instructor import release
+
+    hidden = load_hidden("01")
+    module = sys.modules["course_hidden_01"]
+    text = " ".join(" ".join(cell.source for cell in nbformat.read(
+        release.NOTEBOOKS_DIR / "01_representation_audit.ipynb", as_version=4).cells
+        if cell.cell_type == "markdown").split())
+    sizes = [n for _, positives, *_ in module.GAP_SCENARIOS
+             for n in (positives.values() if isinstance(positives, dict) else [positives]) if n > 0]
+    assert (f"decides **{len(hidden.cases[GAP])} simulated audits it has never seen** — gaps planted in some, none "
+            f"in others, groups of {min(sizes)} to {max(sizes)} patients with the condition") in text
+    positives = [n for _, _, n, _ in module.CHANGE_SCENARIOS]
+    assert (f"decides **{len(hidden.cases[CHANGE])} scenarios it has never seen**: changes planted in both directions "
+            f"and none, from {min(positives)} to {max(positives)} patients with the condition") in text
+    assert module.DECISION_ERRORS_FOR_ZERO == 8 and text.count("costs an eighth of the points") == 2

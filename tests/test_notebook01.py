@@ -634,3 +634,14 @@ def test_value_answers_are_a_minority_of_the_points():
     code = sum(q.points for q in own if q.answer_type == "code")
     value = sum(q.points for q in own if q.answer_type == "value")
     assert code / (code + value) >= 0.5 and value / (code + value) <= 0.4, (code, value)
+
+
+def test_the_grading_table_adds_up_to_the_questions_points(prose):
+    from course_utils.exercises.questions import QUESTIONS
+
+    own = [q for q in QUESTIONS.values() if q.notebook == "01"]
+    auto = sum(q.points for q in own)
+    code = sum(q.points for q in own if q.answer_type == "code")
+    assert f"{auto:g} points are auto-graded, {code:g} of them for code" in prose
+    decisions = [q for q in own if q.id.endswith("-decision-function")]
+    assert len(decisions) == 2 and prose.count("| code, decision | 3 |") == len(decisions)
