@@ -8,7 +8,6 @@ forged to look right earns nothing.  The references reproduce the numbers fixed 
 (the old hidden tests).  ``tests/test_judge_grading.py`` grades the solution through the real grader.
 """
 
-import itertools
 import json
 import math
 
@@ -29,11 +28,11 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from course_utils import exercises as checks
 from course_utils.data import heart_data_path
-from course_utils.exercises._harness import answer
 from course_utils.exercises._transfer import encode
 from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor.cases import load_hidden
 from course_utils.instructor.judge import Judge
+from judging import judged
 
 # Judges built in process and every case run: seconds per question; `make test` runs them, `make check` not.
 pytestmark = pytest.mark.slow
@@ -46,17 +45,6 @@ CODE_QUESTIONS = ("audit-imbalance-ratio-function", "audit-prevalence-function",
 @pytest.fixture(scope="module")
 def judge(tmp_path_factory):
     return Judge("01", tmp_path_factory.mktemp("judge01"))
-
-
-_folders = itertools.count()
-
-
-def judged(judge, tmp_path, question_id, function):
-    """The judge's verdict on ``function`` as the answer to ``question_id``, collected by the grading harness."""
-    answers = tmp_path / f"answers-{next(_folders)}"
-    answers.mkdir()
-    answer(question_id, lambda: function, judge.cases_dir, answers)
-    return judge.verdict(question_id, answers)
 
 
 # --- correct answers, written for these tests -----------------------------------------------------------------------

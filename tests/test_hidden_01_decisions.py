@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest, chi2_contingency, fisher_exact
 
+from course_utils.exercises._harness import CASES_FILE
 from course_utils.instructor.cases import load_hidden
 from course_utils.instructor.judge import Judge
 from course_utils.scenarios import fnr_gap_scenario, paired_change_scenario
-from test_hidden_01 import judged  # the harness a graded check cell runs, then the judge's verdict
+from judging import judged
 
 pytestmark = pytest.mark.slow
 
@@ -189,10 +190,8 @@ def test_the_truth_is_not_in_what_the_sandbox_sees(judge):
                      and path.suffix in {".json", ".txt", ""})
     for words in ("planted", CANNOT, "made it worse", "helped", "false alarm", "scenario"):
         assert words not in seen
-    manifest = json.loads((judge.cases_dir / "cases.json").read_text()) if (judge.cases_dir / "cases.json").exists() \
-        else None
-    if manifest is not None:
-        assert set(manifest) == {GAP, CHANGE}
+    manifest = json.loads((judge.cases_dir / CASES_FILE).read_text())
+    assert set(manifest) == {GAP, CHANGE}
 
 
 def test_the_hidden_scenarios_are_not_the_learner_generators_default_draws():

@@ -7,7 +7,6 @@ failed case.  The references reproduce the numbers fixed when the solutions were
 ``tests/test_judge_grading.py`` grades the solution through the real grader.
 """
 
-import itertools
 import math
 
 import numpy as np
@@ -16,9 +15,9 @@ import pytest
 from fairlearn.metrics import MetricFrame
 
 from course_utils.data import heart_data_path
-from course_utils.exercises._harness import answer
 from course_utils.exercises.questions.debiasing import NO_ROW
 from course_utils.instructor.judge import Judge
+from judging import judged
 
 # Judges built in process and every case run: seconds per question; `make test` runs them, `make check` not.
 pytestmark = pytest.mark.slow
@@ -33,17 +32,6 @@ CODE_QUESTIONS = ("debias-audit-function", "debias-gaps-function", "debias-ppv-f
 @pytest.fixture(scope="module")
 def judge(tmp_path_factory):
     return Judge("02", tmp_path_factory.mktemp("judge02"))
-
-
-_folders = itertools.count()
-
-
-def judged(judge, tmp_path, question_id, function):
-    """The judge's verdict on ``function`` as the answer to ``question_id``, collected by the grading harness."""
-    answers = tmp_path / f"answers-{next(_folders)}"
-    answers.mkdir()
-    answer(question_id, lambda: function, judge.cases_dir, answers)
-    return judge.verdict(question_id, answers)
 
 
 # --- correct answers, written for these tests -----------------------------------------------------------------------

@@ -23,10 +23,10 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
 from course_utils.exercises import evaluate
-from course_utils.exercises._harness import answer
 from course_utils.exercises.questions import QUESTIONS, ethics
 from course_utils.instructor.cases import load_hidden
 from course_utils.instructor.judge import CaseResult, Judge
+from judging import judged
 
 # Judges built in process and every case run: seconds per question; `make test` runs them, `make check` not.
 pytestmark = pytest.mark.slow
@@ -41,16 +41,6 @@ def judge(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Judge("03", tmp_path_factory.mktemp("judge03"))
-
-
-def verdict_of(judge, folder, question_id, function):
-    """Run ``function`` on every public and hidden case as the grading harness does, then judge it."""
-    answers = folder / f"answers-{question_id}-{getattr(function, '__name__', 'answer')}"
-    answers.mkdir()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        answer(question_id, lambda: function, judge.cases_dir, answers)
-    return judge.verdict(question_id, answers)
 
 
 def case(question_id, name):
@@ -510,7 +500,7 @@ def test_the_bootstrap_aucs_from_ranks_are_scikit_learns():
 
 @pytest.mark.parametrize("question_id", CODE)
 def test_a_correct_answer_written_here_earns_full_marks(judge, tmp_path, question_id):
-    verdict = verdict_of(judge, tmp_path, question_id, CORRECT[question_id])
+    verdict = judged(judge, tmp_path, question_id, CORRECT[question_id])
     assert verdict.points == verdict.max_points, verdict.message
     assert evaluate(question_id, CORRECT[question_id]).passed
 
@@ -522,7 +512,7 @@ WRONG_CASES = [(qid, function) for qid, functions in WRONG.items() for function 
                          ids=[f"{q}:{getattr(f, '__name__', 'f')}" for q, f in WRONG_CASES])
 def test_a_usual_mistake_or_a_constant_scores_nothing_and_the_feedback_names_a_case(judge, tmp_path, question_id,
                                                                                     function):
-    verdict = verdict_of(judge, tmp_path, question_id, function)
+    verdict = judged(judge, tmp_path, question_id, function)
     assert verdict.points == 0, verdict.message
     failed = [result for result in verdict.cases if not result.passed]
     assert any(not result.public for result in failed), verdict.message  # the hidden cases catch it too
@@ -542,14 +532,14 @@ def test_mistakes_the_public_cases_miss_are_caught_by_hidden_ones(judge, tmp_pat
                                   ("ethics-assessment-function", route_not_named),
                                   ("ethics-assessment-function", no_contestability)]:
         assert evaluate(question_id, function).passed, (question_id, function.__name__)
-        verdict = verdict_of(judge, tmp_path, question_id, function)
+        verdict = judged(judge, tmp_path, question_id, function)
         assert verdict.points == 0, verdict.message
 
 
 def test_the_assessment_feedback_says_which_criterion_fails(judge, tmp_path):
     for function, words in [(typed_in_numbers, "do not type it in"), (route_not_named, "does not name the route"),
                             (no_contestability, "validate_assessment finds")]:
-        verdict = verdict_of(judge, tmp_path, "ethics-assessment-function", function)
+        verdict = judged(judge, tmp_path, "ethics-assessment-function", function)
         assert words in verdict.message and "the notebook's own validation results" in verdict.message, verdict.message
 
 
@@ -588,10 +578,10 @@ def test_the_policy_criteria_judge_first_alerts_against_the_changes():
 
 
 def test_an_honest_policy_earns_full_marks_and_never_or_always_alerting_nothing(judge, tmp_path):
-    good = verdict_of(judge, tmp_path, "ethics-policy-function", escalation_policy)
+    good = judged(judge, tmp_path, "ethics-policy-function", escalation_policy)
     assert good.points == 5 and all(result.passed for result in good.cases), good.message
     for policy in (never_alerts, always_alerts):
-        verdict = verdict_of(judge, tmp_path, "ethics-policy-function", policy)
+        verdict = judged(judge, tmp_path, "ethics-policy-function", policy)
         assert verdict.points == 0, verdict.message
         hidden = [result for result in verdict.cases if not result.public]
         assert sum(not result.passed for result in hidden) >= 10, verdict.message

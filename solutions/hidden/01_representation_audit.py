@@ -490,9 +490,8 @@ def gap_p_values(y_true, y_pred, sensitive_features):
 def higher_fnr_group(y_true, y_pred, sensitive_features) -> str:
     y, pred = np.asarray(y_true), np.asarray(y_pred)
     groups = pd.Series(sensitive_features).astype(str).to_numpy()
-    rates = {g: _fnr_counts(y, pred, groups == g)[0] / max(1, sum(_fnr_counts(y, pred, groups == g)))
-             for g in sorted(set(groups))}
-    return max(rates, key=rates.get)
+    counts = {g: _fnr_counts(y, pred, groups == g) for g in sorted(set(groups))}
+    return max(counts, key=lambda g: counts[g][0] / max(1, sum(counts[g])))
 
 
 def change_p_values(y_true, y_pred_before, y_pred_after, n_boot=2000):

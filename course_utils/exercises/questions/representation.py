@@ -23,7 +23,7 @@ import pandas as pd
 
 from course_utils.exercises._cases import cases_for
 from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
-from course_utils.exercises.rules import chose, known
+from course_utils.exercises.rules import known
 
 NOTEBOOK = "01"
 NOTEBOOK_FILE = "01_representation_audit"
