@@ -83,6 +83,9 @@ _CHECKSUM_FILE = "SHA256SUMS"
 COURSE_TABLES = {
     "heart_baseline_audit_by_sex":
         "01 §5: the course's baseline (out of fold, all 920 patients) by sex, with AUC",
+    "heart_missing_indicators_by_site":
+        "01 §5: the baseline with and without missing-value indicators, per site and pooled: AUC, paired change, "
+        "missed patients",
     "heart_baseline_audit_by_sex_and_age":
         "01 §6: the same baseline by sex and age band (every combination, small groups flagged)",
     "heart_balanced_audit_by_sex":
@@ -95,7 +98,7 @@ COURSE_TABLES = {
         "02 §7: every setting of the sweep on the validation patients: AUC, accuracy, FNR per sex, FNR gap, "
         "with paired intervals",
     "heart_chosen_test_audit_by_sex":
-        "02 §9: the chosen setting (re-weighing 0.75) on the 230 test patients by sex",
+        "02 §9: the chosen setting (group thresholds, tolerance 0) on the 230 test patients by sex",
     "heart_audit_by_diabetes_status":
         "02 §10: the course's baseline (out of fold) by diabetes status, with AUC",
     "readmission_validation_audit_by_race":
@@ -331,22 +334,24 @@ def load_heart_predictions() -> pd.DataFrame:
 
     Notebook 01 asks you to build this baseline yourself; its later sections continue from the course's
     own predictions, so they work whether or not your version is finished (and you can compare yours).
-    The model: numeric features median-imputed with missing-value indicators and standardised,
+    The model: numeric features median-imputed (no missing-value indicators: notebook 01 shows that here they
+    encode the hospital) and standardised,
     categories most-frequent-imputed and one-hot encoded, logistic regression; every patient scored by a
     model fitted on the other four of five stratified folds (shuffled, ``random_state=0``).
 
     Returns
     -------
     pandas.DataFrame
-        In the order of :func:`load_heart`: ``patient_id``, ``baseline_score`` (probability of disease)
-        and ``balanced_score`` (the same folds, with each sex carrying equal total weight in training).
+        In the order of :func:`load_heart`: ``patient_id``, ``baseline_score`` (probability of disease),
+        ``balanced_score`` (the same folds, with each sex carrying equal total weight in training) and
+        ``indicator_score`` (the same folds, with a missing-value indicator per measurement).
 
     Examples
     --------
     >>> from course_utils.data import load_heart_predictions
     >>> predictions = load_heart_predictions()
     >>> predictions.shape, list(predictions.columns)
-    ((920, 3), ['patient_id', 'baseline_score', 'balanced_score'])
+    ((920, 4), ['patient_id', 'baseline_score', 'balanced_score', 'indicator_score'])
     """
     content, _ = _verified_content(HEART_PREDICTIONS_CSV)
     return pd.read_csv(io.BytesIO(content))
@@ -357,8 +362,8 @@ def load_heart_model_inputs() -> pd.DataFrame:
 
     A quarter of the 920 patients are held out as *test* patients, 230 of the others are *validation*
     patients and the remaining 460 *train* patients (each split stratified by disease x sex, ``random_state=0``).
-    The inputs are notebook 01's baseline inputs: measurements median-imputed, with a 0/1 column saying where a
-    value was missing, and standardised; categories most-frequent-imputed and one-hot encoded -- every median,
+    The inputs are notebook 01's baseline inputs: measurements median-imputed and standardised (no missing-value
+    indicators); categories most-frequent-imputed and one-hot encoded -- every median,
     mean, scale and category learned on the train patients only, so the validation and test patients are
     encoded as new patients would be.  Notebook 02 uses them so that it does not depend on your notebook-01
     pipeline.  Checksums verified first.
@@ -439,7 +444,10 @@ def load_course_table(name: str) -> pd.DataFrame:
         ``selection_rate``, ``accuracy``, ``tpr``, ``fpr``, ``fnr``, ``ppv`` and (where scores were given) ``auc``
         the value and a 95 % bootstrap interval ``<metric>_ci_low`` / ``<metric>_ci_high`` (the patients resampled
         1,000 times, 500 in notebook 03); ``small_group`` (fewer than 30 patients) and ``undefined`` (why a rate is
-        NaN, e.g. no patient with the condition).  ``heart_validation_sweep``: one row per setting (``method``,
+        NaN, e.g. no patient with the condition).  ``heart_missing_indicators_by_site``: one row per site and one for
+        all four, with ``n``, ``with_disease``, ``prevalence``, the AUC with and without missing-value indicators,
+        their paired change with its interval, and the patients with disease each model missed.
+        ``heart_validation_sweep``: one row per setting (``method``,
         ``value``, ``seed``) with ``auc``, ``accuracy``, ``fnr``, ``fnr_Female``, ``fnr_Male``, ``fnr_gap`` and
         intervals of the AUC and the gap.  ``readmission_deployment_by_month``: an audit table per month, indexed
         by (month, race), with each group's ``share`` of the month's patients (and its Wilson interval).
@@ -458,8 +466,8 @@ def load_course_table(name: str) -> pd.DataFrame:
     >>> table[["n", "fnr", "fnr_ci_low", "fnr_ci_high"]].round(3)  # doctest: +NORMALIZE_WHITESPACE
               n    fnr  fnr_ci_low  fnr_ci_high
     sex
-    Female  194  0.340       0.211        0.478
-    Male    726  0.148       0.115        0.181
+    Female  194  0.380       0.244        0.519
+    Male    726  0.142       0.110        0.172
     """
     check.check_choice(name, "name", tuple(COURSE_TABLES))
     content, _ = _verified_content(f"{name}.parquet")

@@ -77,9 +77,11 @@ def flag_zeros(data, columns):
     return cleaned
 
 
-def baseline(numeric_cols, categorical_cols, random_state=0, strategy="median", indicator=True, unknown="ignore",
-             encoder=None, model=None):
-    numbers = make_pipeline(SimpleImputer(strategy=strategy, add_indicator=indicator), StandardScaler())
+def baseline(numeric_cols, categorical_cols, random_state=0, add_indicator=False, strategy="median", indicator=None,
+             unknown="ignore", encoder=None, model=None):
+    """The exercise's pipeline; ``indicator`` (True or False) overrides ``add_indicator``, as a wrong answer would."""
+    numbers = make_pipeline(SimpleImputer(strategy=strategy, add_indicator=add_indicator if indicator is None
+                                          else indicator), StandardScaler())
     categories = make_pipeline(SimpleImputer(strategy="most_frequent"),
                                encoder or OneHotEncoder(handle_unknown=unknown))
     return make_pipeline(make_column_transformer((numbers, list(numeric_cols)), (categories, list(categorical_cols))),
@@ -260,8 +262,12 @@ WRONG = {
         lambda data, columns: data.copy(),  # constant: the table as it came
     ],
     "audit-pipeline-function": [
-        lambda numeric_cols, categorical_cols, random_state=0:
+        lambda numeric_cols, categorical_cols, random_state=0, add_indicator=False:  # never an indicator
             baseline(numeric_cols, categorical_cols, random_state, indicator=False),
+        lambda numeric_cols, categorical_cols, random_state=0, add_indicator=False:  # always one (the old default)
+            baseline(numeric_cols, categorical_cols, random_state, indicator=True),
+        lambda numeric_cols, categorical_cols, random_state=0:  # the old signature: no add_indicator at all
+            baseline(numeric_cols, categorical_cols, random_state),
         lambda numeric_cols, categorical_cols, random_state=0:
             baseline(numeric_cols, categorical_cols, random_state, strategy="mean"),  # the imputer's default
         lambda numeric_cols, categorical_cols, random_state=0:
@@ -382,13 +388,14 @@ def test_the_same_answer_for_every_case_earns_nothing(judge, tmp_path, question_
 def test_the_pipeline_harness_returns_data_and_decides_nothing():
     from course_utils.exercises.questions.representation import pipeline_record
 
-    case = QUESTIONS["audit-pipeline-function"].cases()[0]
+    case = QUESTIONS["audit-pipeline-function"].cases()[1]  # the public case with add_indicator=True
     record = pipeline_record(baseline, **case.fresh_inputs())
     assert set(record) == {"model", "fit_error", "predict_error", "features", "score 0", "score 1"}
     assert not any(isinstance(value, bool) for value in record.values()), record  # no True/False judgements
     assert record["fit_error"] is None and record["predict_error"] is None and "missingindicator_cholesterol" in \
         record["features"].split(", ")
-    failing = pipeline_record(lambda n, c, random_state=0: baseline(n, c, unknown="error"), **case.fresh_inputs())
+    failing = pipeline_record(lambda n, c, random_state=0, add_indicator=False: baseline(n, c, unknown="error"),
+                              **case.fresh_inputs())
     assert "unknown categories" in failing["predict_error"] and math.isnan(failing["score 1"])
 
 
@@ -409,13 +416,15 @@ def test_the_old_record_of_true_and_false_earns_nothing(judge, tmp_path):
 @pytest.mark.parametrize("mistake, words", [
     (dict(strategy="mean"), 'strategy="median"'),
     (dict(indicator=False), "add_indicator=True"),
+    (dict(indicator=True), "add_indicator is False"),
     (dict(unknown="error"), 'handle_unknown="ignore"'),
     (dict(encoder=OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), "one-hot encode"),
     (dict(model=DummyClassifier()), "last step of your pipeline"),
 ])
 def test_the_visible_check_names_the_pipeline_mistake_from_the_raw_record(mistake, words):
     result = checks.evaluate("audit-pipeline-function",
-                             lambda n, c, random_state=0: baseline(n, c, random_state, **mistake))
+                             lambda n, c, random_state=0, add_indicator=False: baseline(n, c, random_state,
+                                                                                        add_indicator, **mistake))
     assert result.status == "wrong" and words in result.message.split("Hint:")[0], result.message
     assert checks.evaluate("audit-pipeline-function", baseline).passed
 
@@ -511,10 +520,13 @@ def test_the_pipeline_reference_reproduces_the_courses_shipped_scores():
     scores = [key for key in shipped if key.startswith("score ")]
     assert len(scores) == 184 and all(near(fitted_here[key], shipped[key], 1e-9) for key in scores)
     other = hidden.cases["audit-pipeline-function"][0].build_inputs()
-    fitted = module.baseline_pipeline(other["numeric_cols"], other["categorical_cols"]).fit(
+    fitted = module.baseline_pipeline(other["numeric_cols"], other["categorical_cols"], add_indicator=True).fit(
         module.nan_for_missing(other["train"]), other["y"])
     names = fitted[:-1].get_feature_names_out()
     assert sum("missingindicator" in name for name in names) == 2  # resting_bp and cholesterol have missing values
+    plain = module.baseline_pipeline(other["numeric_cols"], other["categorical_cols"]).fit(
+        module.nan_for_missing(other["train"]), other["y"])
+    assert not any("missingindicator" in name for name in plain[:-1].get_feature_names_out())  # the default: none
 
 
 def test_the_out_of_fold_reference_reproduces_the_old_values():
@@ -558,9 +570,10 @@ def test_the_weight_references_reproduce_the_old_values():
 
 def test_the_paired_references_reproduce_the_old_values():
     women = reference("audit-paired-change-function", "the course's baseline and re-weighted decisions for the women")
-    assert np.allclose([women["change"], women["ci_low"], women["ci_high"]], [0.02, 0.0, 0.0655737705], atol=1e-6)
+    assert np.allclose([women["change"], women["ci_low"], women["ci_high"]], [0.0, 0.0, 0.0], atol=1e-6)  # no woman changed
     men = reference("audit-paired-change-function", "the same for the men")
-    assert np.allclose([men["change"], men["ci_low"], men["ci_high"]], [0.0087145969, 0.0, 0.018738677], atol=1e-6)
+    assert np.allclose([men["change"], men["ci_low"], men["ci_high"]], [0.0065359477, -0.0064526602, 0.0190677966],
+                       atol=1e-6)
     few = load_hidden("01").cases["audit-paired-change-function"][4].build_inputs()
     y = np.asarray(few["y_true"])
     idx = np.random.default_rng(few["random_state"]).integers(0, len(y), size=(few["n_boot"], len(y)))

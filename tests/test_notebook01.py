@@ -49,8 +49,9 @@ def pct(value):
     return f"{100 * value:.0f} %"
 
 
-def _independent_scores(raw, balanced=False):
-    """Out-of-fold scores with an explicit fold loop: 5 stratified shuffled folds (seed 0), the exercise's recipe."""
+def _independent_scores(raw, balanced=False, indicators=False):
+    """Out-of-fold scores with an explicit fold loop: 5 stratified shuffled folds (seed 0), the exercise's recipe
+    (missing-value indicators only with ``indicators``)."""
     features = raw[NUMERIC + CATEGORICAL].copy()
     for name in ("exercise_angina", "fasting_blood_sugar_high"):
         features[name] = features[name].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
@@ -63,7 +64,8 @@ def _independent_scores(raw, balanced=False):
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(features, y):
         model = make_pipeline(
             ColumnTransformer([
-                ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), NUMERIC),
+                ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=indicators), StandardScaler()),
+                 NUMERIC),
                 ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),
                                               OneHotEncoder(handle_unknown="ignore")), CATEGORICAL),
             ]),
@@ -76,7 +78,8 @@ def _independent_scores(raw, balanced=False):
 
 @pytest.fixture(scope="module")
 def scores(raw):
-    return {"baseline": _independent_scores(raw), "balanced": _independent_scores(raw, balanced=True)}
+    return {"baseline": _independent_scores(raw), "balanced": _independent_scores(raw, balanced=True),
+            "indicators": _independent_scores(raw, indicators=True)}
 
 
 def _aif360_rates(raw, predictions):
@@ -111,6 +114,7 @@ def test_the_shipped_predictions_are_the_exercises_recipe_rebuilt_independently(
     assert shipped["patient_id"].tolist() == raw["patient_id"].tolist()
     assert np.allclose(shipped["baseline_score"], scores["baseline"], atol=1e-9)
     assert np.allclose(shipped["balanced_score"], scores["balanced"], atol=1e-9)
+    assert np.allclose(shipped["indicator_score"], scores["indicators"], atol=1e-9)
 
 
 def test_the_solutions_own_pipeline_reproduces_the_shipped_scores(notebook):
@@ -261,6 +265,78 @@ def test_fnr_intervals_by_an_independent_bootstrap(raw, scores, prose):
     assert abs(int(stated.group(2)) / 100 - bounds["Female"][1]) <= 0.03
 
 
+def test_the_indicator_comparison_by_site(raw, scores, prose, outputs):
+    """The with/without-indicator figures, from independently refitted scores and a plain paired bootstrap loop."""
+    from sklearn.metrics import roc_auc_score
+
+    y, site = raw["disease"].to_numpy(), raw["site"].astype(str).to_numpy()
+    without, with_ = scores["baseline"], scores["indicators"]
+    changes = {}
+    for name in SITES:
+        rows = site == name
+        changes[name] = roc_auc_score(y[rows], without[rows]) - roc_auc_score(y[rows], with_[rows])
+        idx = np.flatnonzero(rows)
+        rng, paired = np.random.default_rng(5), []
+        for _ in range(1000):
+            sample = rng.choice(idx, len(idx))
+            if 0 < y[sample].sum() < len(sample):
+                paired.append(roc_auc_score(y[sample], without[sample]) - roc_auc_score(y[sample], with_[sample]))
+        low, high = np.percentile(paired, [2.5, 97.5])
+        assert changes[name] >= 0 and low < 0 < high, f"{name}: at least as good within the site, interval around 0"
+    assert f"+{changes['Cleveland']:.3f} at Cleveland to +{changes['VA Long Beach']:.3f} at VA Long Beach" in prose
+    assert min(changes.values()) == changes["Cleveland"] and max(changes.values()) == changes["VA Long Beach"]
+    pooled_with, pooled_without = roc_auc_score(y, with_), roc_auc_score(y, without)
+    assert f"the indicators add {pooled_with - pooled_without:.3f} ({pooled_with:.3f} against {pooled_without:.3f}" in prose
+    datasheet = " ".join((heart_data_path().parent / "DATASHEET_heart_disease.md").read_text(encoding="utf-8").split())
+    assert f"gains pooled AUC ({pooled_with:.3f} against {pooled_without:.3f}, out of fold)" in datasheet
+    rng, paired = np.random.default_rng(5), []
+    for _ in range(1000):
+        sample = rng.integers(0, len(y), len(y))
+        paired.append(roc_auc_score(y[sample], without[sample]) - roc_auc_score(y[sample], with_[sample]))
+    low, high = np.percentile(paired, [2.5, 97.5])
+    stated = re.search(r"dropping them, −(0\.\d+) to −(0\.\d+), excludes 0", prose)
+    assert stated and high < 0
+    assert abs(float(stated.group(1)) + low) <= 0.003 and abs(float(stated.group(2)) + high) <= 0.003
+    prevalence = raw.groupby("site", observed=True)["disease"].mean()
+    assert (f"where {prevalence['Switzerland']:.1%} and {prevalence['VA Long Beach']:.1%} had disease").replace(
+        "%", " %") in prose
+    missing = raw["cholesterol"].isna()
+    assert missing[raw["site"].isin(["Switzerland", "VA Long Beach"])].sum() / missing.sum() > 0.85
+    sick = y == 1
+    missed = {name: {label: int((sick & (site == name) & (s < 0.5)).sum())
+                     for label, s in (("with", with_), ("without", without))} for name in SITES}
+    assert (f"misses {missed['Switzerland']['with']} Swiss patients with disease and {missed['Cleveland']['with']} at "
+            f"Cleveland; without them, {missed['Switzerland']['without']} and {missed['Cleveland']['without']}") in prose
+    women = (raw["sex"] == "Female").to_numpy()
+    only_with = sick & women & (with_ >= 0.5) & (without < 0.5)
+    assert only_with.sum() == 3 and (site[only_with] == "Switzerland").all()
+    assert "Three of the Swiss patients caught only with the indicators are women" in prose
+    fnr = {label: (s[sick & women] < 0.5).mean() for label, s in (("with", with_), ("without", without))}
+    assert f"women's FNR is {fnr['with']:.2f} with them and {fnr['without']:.2f} without" in prose
+    assert "two more women missed" in prose and round(50 * (fnr["without"] - fnr["with"])) == 2
+    # the coefficient for being female, in fits on all patients, with and without the indicators
+    features = raw[NUMERIC + CATEGORICAL].copy()
+    for name in ("exercise_angina", "fasting_blood_sugar_high"):
+        features[name] = features[name].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
+    for name in ("sex", "chest_pain", "resting_ecg"):
+        features[name] = features[name].astype(object)
+    female = {}
+    for indicators in (True, False):
+        model = make_pipeline(
+            ColumnTransformer([
+                ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=indicators), StandardScaler()),
+                 NUMERIC),
+                ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                              OneHotEncoder(handle_unknown="ignore")), CATEGORICAL)]),
+            LogisticRegression(max_iter=1000, random_state=0)).fit(features, y)
+        names = list(model[0].get_feature_names_out())
+        female[indicators] = model[-1].coef_[0][names.index("categorical__sex_Female")]
+    assert female[False] < female[True] < 0, "the coefficient for being female moves further below zero"
+    assert "moves further below zero without the indicators" in prose
+    for name in SITES:
+        assert re.search(rf"{re.escape(name)}\s+\d+\s+\d+", outputs), f"the comparison table lists {name}"
+
+
 # --- section 6: intersections ----------------------------------------------------------------------------------
 
 
@@ -276,15 +352,15 @@ def test_small_intersections(raw, scores, outputs, prose):
     predictions = (scores["baseline"] >= 0.5).astype(int)
     young = ((raw["sex"] == "Female") & (raw["age"] < 40) & (raw["disease"] == 1)).to_numpy()
     old = ((raw["sex"] == "Female") & (raw["age"] >= 70) & (raw["disease"] == 1)).to_numpy()
-    assert (young.sum(), int((predictions[young] == 0).sum())) == (3, 2)
+    assert (young.sum(), int((predictions[young] == 0).sum())) == (3, 3)
     assert (old.sum(), int((predictions[old] == 0).sum())) == (1, 1)
-    assert "missed two of the three women under 40 who had disease" in prose
+    assert "missed all three women under 40 who had disease and the one woman aged 70+ who had disease" in prose
     # Clopper-Pearson from the beta distribution (independent of scipy's binomtest)
-    low_2, high_2 = beta.ppf(0.025, 2, 2), beta.ppf(0.975, 3, 1)
+    low_3 = beta.ppf(0.025, 3, 1)
     low_1 = beta.ppf(0.025, 1, 1)
-    assert f"2 of 3 missed: FNR 0.67, exact 95 % CI {low_2:.2f} to {high_2:.2f}" in outputs
+    assert f"3 of 3 missed: FNR 1.00, exact 95 % CI {low_3:.2f} to 1.00" in outputs
     assert f"1 of 1 missed: FNR 1.00, exact 95 % CI {low_1:.2f} to 1.00" in outputs
-    assert f"From {pct(low_2)} to {pct(high_2)}, and from {100 * low_1:.1f} % to 100 %" in prose
+    assert f"From {pct(low_3)} to 100 %, and from {100 * low_1:.1f} % to 100 %" in prose
 
 
 # --- section 7: the corrective action ---------------------------------------------------------------------------
@@ -292,11 +368,12 @@ def test_small_intersections(raw, scores, outputs, prose):
 
 def test_reweighting_result_is_stated_honestly(raw, rates, scores, prose, outputs):
     before, after = rates["baseline"], rates["balanced"]
-    assert (f"FNR {before['Female']['fnr']:.3f} → {after['Female']['fnr']:.3f}, {after['Female']['fn']} of "
-            f"{after['Female']['positives']}") in prose
-    assert after["Female"]["fn"] - before["Female"]["fn"] == 1 and "one more woman with disease is missed" in prose
-    assert (f"women's FNR {after['Female']['fnr']:.3f} ({before['Female']['fnr']:.3f} before) and FPR "
-            f"{after['Female']['fpr']:.3f}; men's FNR {after['Male']['fnr']:.3f} ({before['Male']['fnr']:.3f} before)") in prose
+    assert after["Female"]["fn"] == before["Female"]["fn"] and after["Female"]["fnr"] == before["Female"]["fnr"]
+    assert (f"the same {after['Female']['fn']} of {after['Female']['positives']} are missed (FNR "
+            f"{after['Female']['fnr']:.3f} both times)") in prose
+    assert (f"women's FNR {after['Female']['fnr']:.3f} and FPR {after['Female']['fpr']:.3f}, both unchanged; men's FNR "
+            f"{after['Male']['fnr']:.3f} ({before['Male']['fnr']:.3f} before)") in prose
+    assert after["Female"]["fpr"] == before["Female"]["fpr"]
     # the paired interval, recomputed with a plain loop over the prescribed resamples
     women = (raw["sex"] == "Female").to_numpy()
     y = raw["disease"].to_numpy()[women]
@@ -310,14 +387,18 @@ def test_reweighting_result_is_stated_honestly(raw, rates, scores, prose, output
             changes.append((a[row][sick] == 0).mean() - (b[row][sick] == 0).mean())
     low, high = np.quantile(changes, [0.025, 0.975])
     assert f"women: FNR change {after['Female']['fnr'] - before['Female']['fnr']:+.3f} (paired 95 % CI {low:+.3f} to {high:+.3f})" in outputs
-    assert low <= 0 <= high, "the notebook's verdict, cannot tell, needs an interval that includes 0"
-    assert f"The paired interval, {low:.0f} to {high:+.3f}" in prose
-    # one discordant woman, and the exact McNemar test on the discordant patients gives p = 1
+    assert low == high == 0 and "the paired interval is 0 to 0" in prose
+    # no woman with disease changed decision; the men's discordant patients and their exact McNemar test
     sick = y == 1
-    caught, missed = int((sick & (b == 0) & (a == 1)).sum()), int((sick & (b == 1) & (a == 0)).sum())
-    assert (caught, missed) == (0, 1) and "she is the only woman with disease whose decision changed" in prose
-    assert binomtest(missed, caught + missed).pvalue == 1 and "gives p = 1" in prose
-    assert low == 0, "one discordant patient can only move one way: the interval's end at 0 is by construction"
+    assert not (sick & (b != a)).any() and "not one woman with disease got another decision" in prose
+    men = ~women
+    ym, bm, am = raw["disease"].to_numpy()[men], scores["baseline"][men] >= 0.5, scores["balanced"][men] >= 0.5
+    newly_missed, newly_caught = int(((ym == 1) & bm & ~am).sum()), int(((ym == 1) & ~bm & am).sum())
+    p_men = binomtest(newly_missed, newly_missed + newly_caught).pvalue
+    assert (f"For men, {newly_missed} more are missed and {newly_caught} more caught (FNR {before['Male']['fnr']:.3f} → "
+            f"{after['Male']['fnr']:.3f}): {newly_missed + newly_caught} changed patients, an exact McNemar p of "
+            f"{p_men:.2f}") in prose
+    assert p_men > 0.05
     for sex, rows in (("women", women), ("men", ~women)):
         yy, bb, aa = raw["disease"].to_numpy()[rows], (scores["baseline"][rows] >= 0.5), (scores["balanced"][rows] >= 0.5)
         c, m = int(((yy == 1) & ~bb & aa).sum()), int(((yy == 1) & bb & ~aa).sum())
@@ -466,7 +547,8 @@ def test_zero_cleaning_mistakes_are_named():
     assert "changed its argument 'data' in place" in message("audit-flag-zeros-function", in_place)
 
 
-def pipeline(numeric_cols, categorical_cols, random_state=0, indicators=True, unseen="ignore"):
+def pipeline(numeric_cols, categorical_cols, random_state=0, add_indicator=False, indicators=None, unseen="ignore"):
+    indicators = add_indicator if indicators is None else indicators  # a wrong answer fixes it either way
     return make_pipeline(
         ColumnTransformer([
             ("n", make_pipeline(SimpleImputer(strategy="median", add_indicator=indicators), StandardScaler()),
@@ -480,7 +562,11 @@ def pipeline(numeric_cols, categorical_cols, random_state=0, indicators=True, un
 def test_pipeline_mistakes_are_named():
     assert checks.evaluate("audit-pipeline-function", pipeline).passed
     assert "add_indicator=True" in message("audit-pipeline-function",
-                                           lambda n, c, random_state=0: pipeline(n, c, random_state, indicators=False))
+                                           lambda n, c, random_state=0, add_indicator=False:
+                                           pipeline(n, c, random_state, indicators=False))
+    assert "add_indicator is False" in message("audit-pipeline-function",
+                                               lambda n, c, random_state=0, add_indicator=False:
+                                               pipeline(n, c, random_state, indicators=True))
     assert "handle_unknown" in message("audit-pipeline-function",
                                        lambda n, c, random_state=0: pipeline(n, c, random_state, unseen="error"))
     no_imputer = lambda n, c, random_state=0: make_pipeline(  # noqa: E731

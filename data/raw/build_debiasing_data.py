@@ -10,9 +10,10 @@ learners: ``data/raw/`` is not part of the learner edition.
     Every patient's ``split`` and the baseline's model inputs.  The split: a quarter of the 920 patients held out
     as **test** patients (stratified by disease x sex, ``random_state=0``), then 230 of the other 690 as
     **validation** patients (same stratification and seed); the remaining 460 are the **train** patients.  The
-    inputs: the measurements of ``course_utils.models.HEART_NUMERIC_FEATURES`` median-imputed with missing-value
-    indicators and standardised, the categories of ``HEART_CATEGORICAL_FEATURES`` most-frequent-imputed and
-    one-hot encoded -- every statistic (medians, means, scales, categories) learned on the train patients only.
+    inputs: the measurements of ``course_utils.models.HEART_NUMERIC_FEATURES`` median-imputed and standardised
+    (no missing-value indicators: notebook 01 shows they encode the hospital), the categories of
+    ``HEART_CATEGORICAL_FEATURES`` most-frequent-imputed and one-hot encoded -- every statistic (medians, means,
+    scales, categories) learned on the train patients only.
 
 ``data/heart_debiasing_predictions.csv``
     One row per (setting, seed, patient) for the validation and test patients: ``score`` (probability of
@@ -90,10 +91,8 @@ def split_patients(heart: pd.DataFrame) -> pd.Series:
 
 
 def _readable(name: str) -> str:
-    """sklearn's output names without the transformer prefix: 'num__missingindicator_age' -> 'age_missing'."""
+    """sklearn's output names without the transformer prefix: 'cat__exercise_angina_1.0' -> 'exercise_angina_yes'."""
     name = name.split("__", 1)[1]
-    if name.startswith("missingindicator_"):
-        return name.removeprefix("missingindicator_") + "_missing"
     for flag in ("exercise_angina", "fasting_blood_sugar_high"):  # yes/no findings as 0/1 floats
         name = name.replace(f"{flag}_0.0", f"{flag}_no").replace(f"{flag}_1.0", f"{flag}_yes")
     return name
@@ -103,7 +102,7 @@ def encoded_inputs(heart: pd.DataFrame, split: pd.Series) -> pd.DataFrame:
     """patient_id, split and the encoded features; the encoder is fitted on the train patients only."""
     numeric, categorical = list(HEART_NUMERIC_FEATURES), list(HEART_CATEGORICAL_FEATURES)
     encoder = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric),
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
                               OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical),
     ])

@@ -5,15 +5,18 @@ corrective action (group-balancing weights by sex, Exercise 10).  The later sect
 need the course's own predictions -- also when a learner has not answered those exercises yet -- so
 the course ships them as data, computed here once:
 
-* the pipeline: numeric columns median-imputed with missing-value indicators and standardised;
+* the pipeline: numeric columns median-imputed and standardised, *without* missing-value indicators (notebook 01's
+  comparison by site shows that here they say which hospital recorded the patient, not how ill the patient is);
   categorical columns most-frequent-imputed and one-hot encoded (unseen categories ignored);
   logistic regression (``max_iter=1000``, ``random_state=0``);
 * the features: ``course_utils.models.HEART_NUMERIC_FEATURES`` and ``HEART_CATEGORICAL_FEATURES``,
   through ``course_utils.models.model_inputs``;
 * the validation: ``cross_val_predict`` with ``StratifiedKFold(5, shuffle=True, random_state=0)``;
-* ``balanced_score``: the same folds, each patient weighted n / (2 x patients of their sex).
+* ``balanced_score``: the same folds, each patient weighted n / (2 x patients of their sex);
+* ``indicator_score``: the same folds, the pipeline *with* a missing-value indicator per measurement
+  (``SimpleImputer(add_indicator=True)``), the variant notebook 01 compares the baseline with.
 
-Columns: ``patient_id``, ``baseline_score``, ``balanced_score`` (probabilities of disease).
+Columns: ``patient_id``, ``baseline_score``, ``balanced_score``, ``indicator_score`` (probabilities of disease).
 
 Usage:
   python data/raw/build_heart_predictions.py           rebuild and update SHA256SUMS
@@ -44,11 +47,12 @@ from course_utils import data as heart_data  # noqa: E402
 from course_utils.models import HEART_CATEGORICAL_FEATURES, HEART_NUMERIC_FEATURES, model_inputs  # noqa: E402
 
 
-def baseline_pipeline():
+def baseline_pipeline(add_indicator=False):
     numeric, categorical = list(HEART_NUMERIC_FEATURES), list(HEART_CATEGORICAL_FEATURES)
     return make_pipeline(
         ColumnTransformer([
-            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric),
+            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=add_indicator), StandardScaler()),
+             numeric),
             ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),
                                           OneHotEncoder(handle_unknown="ignore")), categorical),
         ]),
@@ -66,8 +70,10 @@ def predictions() -> pd.DataFrame:
     weights = (len(sex) / (sex.nunique() * sex.map(sex.value_counts()))).to_numpy()
     balanced = cross_val_predict(baseline_pipeline(), X, y, cv=folds, method="predict_proba",
                                  params={"logisticregression__sample_weight": weights})[:, 1]
+    with_indicators = cross_val_predict(baseline_pipeline(add_indicator=True), X, y, cv=folds,
+                                        method="predict_proba")[:, 1]
     return pd.DataFrame({"patient_id": heart["patient_id"].to_numpy(), "baseline_score": np.round(baseline, 12),
-                         "balanced_score": np.round(balanced, 12)})
+                         "balanced_score": np.round(balanced, 12), "indicator_score": np.round(with_indicators, 12)})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -203,7 +203,7 @@ def nan_for_missing(frame):
     return frame
 
 
-def baseline_pipeline(numeric_cols, categorical_cols, random_state=0):
+def baseline_pipeline(numeric_cols, categorical_cols, random_state=0, add_indicator=False):
     """The exercise's pipeline, built from scikit-learn as the exercise states it."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -211,7 +211,8 @@ def baseline_pipeline(numeric_cols, categorical_cols, random_state=0):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numbers = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)), ("scale", StandardScaler())])
+    numbers = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=add_indicator)),
+                        ("scale", StandardScaler())])
     categories = Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
                            ("encode", OneHotEncoder(handle_unknown="ignore"))])
     return Pipeline([("encode", ColumnTransformer([("numbers", numbers, list(numeric_cols)),
@@ -219,12 +220,13 @@ def baseline_pipeline(numeric_cols, categorical_cols, random_state=0):
                      ("model", LogisticRegression(max_iter=1000, random_state=random_state))])
 
 
-def pipeline_scores(numeric_cols, categorical_cols, train, y, new):
+def pipeline_scores(numeric_cols, categorical_cols, train, y, new, add_indicator=False):
     """The record the pipeline harness gives back for a right pipeline: no error, and each new patient's score."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        model = baseline_pipeline(numeric_cols, categorical_cols).fit(nan_for_missing(train), y)
+        model = baseline_pipeline(numeric_cols, categorical_cols, add_indicator=bool(add_indicator)).fit(
+            nan_for_missing(train), y)
         scores = model.predict_proba(nan_for_missing(new))[:, 1]
     return {"fit_error": None, "predict_error": None,
             **{f"score {label}": float(score) for label, score in zip(new.index, scores)}}
@@ -255,7 +257,7 @@ def course_scores(numeric_cols, categorical_cols, train, y, new):
             **{f"score {label}": float(scores[label]) for label in new.index}}
 
 
-def _clinic():
+def _clinic(add_indicator=True):
     """Simulated patients with other column names: gaps everywhere, new patients with categories never seen."""
     rng = np.random.default_rng(606)
     n = 150
@@ -274,7 +276,7 @@ def _clinic():
     new = frame(30, smokers=("never", "current", "vapes"), wards=("north", "west"))
     new.index = np.arange(500, 530)
     return {"numeric_cols": ["glucose", "bmi"], "categorical_cols": ["ward", "smoker"], "train": train, "y": y,
-            "new": new}
+            "new": new, "add_indicator": add_indicator}
 
 
 # --- Exercise 7: out_of_fold_scores ---------------------------------------------------------------------------------
@@ -781,10 +783,14 @@ CASES = {
         HiddenCase("the course's ten features, trained on four of the course's five folds: the course's own scores "
                    "for the fifth", inputs=_course_fold, reference=course_scores,
                    explain="the exercise's pipeline reproduces the course's baseline scores"),
-        HiddenCase("simulated patients with other column names, gaps in every column, categories never seen",
+        HiddenCase("simulated patients with other column names, gaps in every column, categories never seen, "
+                   "add_indicator=True",
                    inputs=_clinic, reference=pipeline_scores,
                    explain="median and most-frequent imputation learned on the training patients, missing-value "
                            "indicators, scaling, one-hot encoding that ignores new categories"),
+        HiddenCase("the same simulated patients, add_indicator=False passed by name",
+                   inputs=lambda: _clinic(add_indicator=False), reference=pipeline_scores,
+                   explain="add_indicator=False: no indicator columns, the measurements imputed and scaled"),
     ],
     "audit-out-of-fold-function": [
         HiddenCase("the course's patients read with plain pandas: three features, 3 folds, seed 7",

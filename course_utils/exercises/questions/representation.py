@@ -36,8 +36,10 @@ VERDICTS = ("helped", "made it worse", CANNOT_TELL)
 # --- harnesses: how the check runs an answer --------------------------------------------------------
 
 
-def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new):
+def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new, add_indicator=None):
     """What the learner's pipeline does on the case's patients, as data: built, fitted on ``train``, scoring ``new``.
+
+    ``add_indicator`` is passed on only when the case sets it, so a case without it tests the default.
 
     Raw data only, for the grader to judge: the name of the last step, what fitting or predicting raised
     (``None`` when it worked), the fitted pipeline's feature names (as ``get_feature_names_out`` gives them,
@@ -45,7 +47,8 @@ def pipeline_record(make_pipeline, numeric_cols, categorical_cols, train, y, new
     """
     from sklearn.pipeline import Pipeline
 
-    model = make_pipeline(numeric_cols, categorical_cols, random_state=0)
+    settings = {} if add_indicator is None else {"add_indicator": bool(add_indicator)}
+    model = make_pipeline(numeric_cols, categorical_cols, random_state=0, **settings)
     if model is None:
         return None
     if not isinstance(model, Pipeline):
@@ -238,9 +241,15 @@ def _pipeline_rules():
     def fits_and_predicts(output):
         return output.get("fit_error") is None and output.get("predict_error") is None
 
+    def has_indicator(output):
+        return any(name.startswith("missingindicator") for name in features(output))
+
     def no_indicator(output, expected, inputs):
-        return fits_and_predicts(output) and bool(features(output)) and not any(
-            name.startswith("missingindicator") for name in features(output))
+        return (fits_and_predicts(output) and bool(features(output)) and bool(inputs.get("add_indicator"))
+                and not has_indicator(output))
+
+    def unasked_indicator(output, expected, inputs):
+        return fits_and_predicts(output) and not inputs.get("add_indicator") and has_indicator(output)
 
     def no_one_hot(output, expected, inputs):
         return fits_and_predicts(output) and bool(features(output)) and not any(
@@ -259,8 +268,11 @@ def _pipeline_rules():
         Misconception(lambda output, expected, inputs: fits_and_predicts(output) and output.get("features") is None,
                       "Your pipeline's steps do not name their output columns (get_feature_names_out): build it from "
                       "scikit-learn's SimpleImputer, StandardScaler and OneHotEncoder."),
-        Misconception(no_indicator, "Your pipeline does not keep the fact that a value was missing: "
-                                    "SimpleImputer(..., add_indicator=True) adds an indicator column."),
+        Misconception(no_indicator, "With add_indicator=True your pipeline should keep the fact that a value was "
+                                    "missing: pass add_indicator on to the SimpleImputer of the measurements."),
+        Misconception(unasked_indicator, "Your pipeline adds missing-value indicators although add_indicator is "
+                                         "False (the default): the baseline leaves them out, because here they say "
+                                         "which hospital recorded the patient."),
         Misconception(no_one_hot, "Your pipeline does not one-hot encode the categorical columns (OneHotEncoder)."),
         Misconception(lambda output, expected, inputs: fits_and_predicts(output)
                       and features(output) == features(expected),
@@ -508,13 +520,13 @@ QUESTIONS = [
         id="audit-pipeline-function",
         notebook=NOTEBOOK,
         points=2,
-        signature="make_baseline_pipeline(numeric_cols, categorical_cols, random_state=0)",
+        signature="make_baseline_pipeline(numeric_cols, categorical_cols, random_state=0, add_indicator=False)",
         cases=cases_for("audit-pipeline-function"),
         returns="record",
         run=pipeline_record,
         misconceptions=_pipeline_rules(),
-        hints=["A ColumnTransformer with two parts -- numeric: SimpleImputer(strategy=\"median\", add_indicator=True) then "
-               "StandardScaler; "
+        hints=["A ColumnTransformer with two parts -- numeric: SimpleImputer(strategy=\"median\", "
+               "add_indicator=add_indicator) then StandardScaler; "
                "categorical: SimpleImputer(strategy=\"most_frequent\") then OneHotEncoder(handle_unknown=\"ignore\") -- "
                "followed by LogisticRegression(max_iter=1000, random_state=random_state).",
                "`sklearn.pipeline.make_pipeline(step, step, ...)` chains steps; a Pipeline can be a step of a "
