@@ -94,13 +94,21 @@ COURSE_TABLES = {
         "02 §2: notebook 02's baseline on the 230 validation patients by sex, with AUC",
     "heart_validation_audit_by_age":
         "02 §2: the same, by age band",
+    "heart_validation_audit_by_age_and_sex":
+        "02 §2: the same, by age band x sex (every combination, small groups flagged)",
+    "heart_validation_age_thresholds":
+        "02 §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients: "
+        "missed and false alarms before and after, with exact McNemar p-values",
+    "heart_validation_calibration_by_sex":
+        "02 §7: calibration intercept and slope by sex on the validation patients, baseline and re-weighing",
     "heart_validation_sweep":
         "02 §7: every setting of the sweep on the validation patients: AUC, accuracy, FNR per sex, FNR gap, "
         "with paired intervals",
     "heart_chosen_test_audit_by_sex":
         "02 §9: the chosen setting (group thresholds, tolerance 0) on the 230 test patients by sex",
-    "heart_audit_by_diabetes_status":
-        "02 §10: the course's baseline (out of fold) by diabetes status, with AUC",
+    "heart_audit_by_fasting_sugar":
+        "02 §10: the course's baseline (out of fold) by fasting blood sugar (> 120 mg/dl, <= 120, not recorded), "
+        "with AUC",
     "readmission_validation_audit_by_race":
         "03 §3: the readmission model under review on its validation half by race, with AUC",
     "readmission_deployment_by_month":

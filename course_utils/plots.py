@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
@@ -681,7 +682,7 @@ def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc
     ['baseline', 'threshold', 'Pareto front']
     """
     _check_frame(df, ["method", maximise, minimise], argument="df")
-    ax = _axes(ax, figsize=(7, 4.5))
+    ax = _axes(ax, figsize=(8.5, 4.8))
     unknown = sorted(set(df["method"]) - set(METHOD_COLOURS), key=str)
     spare = iter(_SPARE_METHOD_COLOURS)
     colours = {**METHOD_COLOURS, **{m: next(spare, NEUTRALS["grey"]) for m in unknown}}
@@ -697,11 +698,54 @@ def plot_tradeoff(df: pd.DataFrame, front: pd.DataFrame, *, maximise: str = "auc
     if len(front):
         handles.extend(ax.plot(front[minimise], front[maximise], drawstyle="steps-post", color=NEUTRALS["dark grey"],
                                linestyle="--", linewidth=1.2, label="Pareto front", zorder=0))
+        # a ring around each point on the front: the line alone vanishes when the front's points lie close together
+        ax.scatter(front[minimise], front[maximise], s=170, facecolors="none", edgecolors=NEUTRALS["dark grey"],
+                   linewidths=1.2, zorder=3)
+    _keep_outliers_off_the_chart(ax, df, maximise, minimise)
     ax.set_xlabel(xlabel or _label(minimise))
     ax.set_ylabel(ylabel or _label(maximise))
-    ax.set_title(title or f"{maximise.upper()} against {minimise.replace('_', ' ')}: up and left is better")
-    ax.legend(handles=handles, title="method", frameon=False)
+    ax.set_title(textwrap.fill(title or f"{maximise.upper()} against {minimise.replace('_', ' ')}: up and left is "
+                               "better", 70))  # wrapped, so a long title is never cut at the figure's edge
+    # outside the axes, on the right: inside, the legend would hide points or the note on far-off points
+    ax.legend(handles=handles, title="method", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
+
+
+def _outliers(values: np.ndarray) -> np.ndarray:
+    """Points far below the others (a collapsed model): under Q1 - 3 x IQR, the IQR at least 0.01."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 4:
+        return np.zeros(values.shape, dtype=bool)
+    q1, q3 = np.quantile(finite, [0.25, 0.75])
+    return np.isfinite(values) & (values < q1 - 3 * max(q3 - q1, 0.01))
+
+
+def _keep_outliers_off_the_chart(ax, df, maximise, minimise):
+    """Zoom on the cloud of settings and name each far-off point at the bottom edge (a broken axis, in effect).
+
+    A collapsed setting (AUC near 0.6 when the others are near 0.85) would otherwise squash every other point into
+    one band; its values stay readable in the note.
+    """
+    values = df[maximise].to_numpy(float)
+    far = _outliers(values)
+    if not far.any() or far.all():
+        return
+    kept = df[~far]
+    y_low = np.nanmin([kept[maximise].min(), kept.get(f"{maximise}_ci_low", kept[maximise]).min()])
+    y_high = np.nanmax([kept[maximise].max(), kept.get(f"{maximise}_ci_high", kept[maximise]).max()])
+    x_low = np.nanmin([kept[minimise].min(), kept.get(f"{minimise}_ci_low", kept[minimise]).min()])
+    x_high = np.nanmax([kept[minimise].max(), kept.get(f"{minimise}_ci_high", kept[minimise]).max()])
+    y_pad, x_pad = 0.08 * max(y_high - y_low, 0.01), 0.05 * max(x_high - x_low, 0.01)
+    ax.set_ylim(y_low - 3 * y_pad, y_high + y_pad)  # room at the bottom for the notes
+    ax.set_xlim(x_low - x_pad, x_high + x_pad)
+    notes = []
+    for _, row in df[far].iterrows():
+        value = row.get("value", np.nan)
+        name = str(row["method"]) if pd.isna(value) else f"{row['method']} {value:g}"
+        notes.append(f"{name} ({maximise.upper()} {row[maximise]:.3f}, {minimise.replace('_', ' ')} "
+                     f"{row[minimise]:.3f})")
+    ax.text(0.01, 0.02, textwrap.fill("↓ off the chart, below: " + "; ".join(dict.fromkeys(notes)), 75),
+            transform=ax.transAxes, fontsize=8, color=NEUTRALS["dark grey"], va="bottom", ha="left")
 
 
 def plot_roc_by_group(y_true: ArrayLike, scores: ArrayLike, *, sensitive_features: ArrayLike, ax: Axes | None = None,

@@ -287,3 +287,27 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
         scroll_to(page, explorer_cell)
         screenshot(page, "02_whatif")
         assert float(after) != pytest.approx(float(before), abs=5e-4), (before, after)  # scores shown to 3 decimals
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["01_representation_audit.ipynb", "02_debiasing_pipeline.ipynb"])
+def test_the_comparison_with_a_reflect_answer_stays_folded_until_opened(open_notebook, name):
+    """A Reflect item's "Compare with your answer" is on the page folded: its text shows only once it is opened."""
+    released = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    folded = [i for i, cell in enumerate(released.cells)
+              if cell.cell_type == "markdown" and cell.source.startswith("<details><summary><b>Compare with your answer")]
+    reflects = [i for i, cell in enumerate(released.cells) if "-reflect-" in cell.metadata.get("nbgrader", {}).get(
+        "grade_id", "")]
+    assert folded and all(any(r < i for r in reflects) for i in folded), "each comparison comes after a Reflect answer"
+    notebook = open_notebook(name, f"folded-{name[:2]}")
+    page = notebook.page
+    with evidence(notebook, f"{name[:2]}_folded"):
+        for index in folded:
+            scroll_to(page, index)
+            details = page_cell(page, index).locator("details")
+            details.wait_for(state="attached", timeout=30_000)
+            body = details.locator("p, li").first
+            assert not body.is_visible(), f"cell {index}: the comparison is readable before it is opened"
+            details.locator("summary").click()
+            body.wait_for(state="visible", timeout=10_000)
+        screenshot(page, f"{name[:2]}_folded_opened")

@@ -322,3 +322,52 @@ def test_a_wrongly_shaped_output_is_described(returns, raw, expected, phrase):
 
     normalised, problem = normalise_output(raw, returns, expected)
     assert normalised is None and phrase in problem
+
+
+# --- feedback: where a result differs, and the three ways of writing "undefined" --------------------------------
+
+
+def test_a_wrong_table_names_the_first_cell_that_differs_with_both_values():
+    from course_utils.exercises._question import first_difference
+
+    expected = {"fnr_parity": {"F": True, "M": True}, "fpr_parity": {"F": False, "M": True}}
+    output = {"fnr_parity": {"F": True, "M": True}, "fpr_parity": {"F": False, "M": False}}
+    assert first_difference(output, expected, "table", 1e-9) == "column 'fpr_parity', row 'M': yours False, expected True"
+    assert first_difference({"a": 1.0, "b": 2.5}, {"a": 1.0, "b": 2.0}, "record", 1e-9) == "'b': yours 2.5, expected 2.0"
+    assert first_difference([0.1, 0.3], [0.1, 0.2], "array", 1e-9) == "position 1: yours 0.3, expected 0.2"
+    assert first_difference(output, output, "table", 1e-9) is None
+
+
+@pytest.mark.parametrize("undefined", [float("nan"), None, "pd.NA"])
+def test_undefined_may_be_written_as_nan_none_or_pandas_na(undefined):
+    import math
+
+    import pandas as pd
+
+    from course_utils.exercises._question import as_mapping, normalise_output, numbers_match, values_match
+
+    value = pd.NA if undefined == "pd.NA" else undefined
+    assert values_match(value, math.nan, 1e-9) and values_match(math.nan, value, 1e-9)
+    assert not values_match(value, 0.0, 1e-9) and not values_match(0.0, value, 1e-9)
+    assert not values_match(value, False, 1e-9)  # undefined is not False
+    assert numbers_match(value, math.nan, 1e-9) and not numbers_match(value, 1.0, 1e-9)
+    mapping, problem = as_mapping({"a": value, "b": 1.0}, ["a", "b"], allow_nan=True)
+    assert problem is None and math.isnan(mapping["a"])
+    array, problem = normalise_output([value, 1.0], "array", [math.nan, 1.0])
+    assert problem is None and math.isnan(array[0]) and array[1] == 1.0
+
+
+def test_a_table_with_pandas_na_for_undefined_passes_a_check_that_expects_nan():
+    import numpy as np
+    import pandas as pd
+
+    def parity_verdicts(by_group, reference_group, metrics=("fnr", "fpr"), low=0.8, high=1.25):
+        table = pd.DataFrame(index=by_group.index)
+        for rate in metrics:
+            ratio = (by_group[rate] / by_group.loc[reference_group, rate]).replace(np.inf, 10.0)
+            table[f"{rate}_disparity"] = pd.array([pd.NA if np.isnan(r) else r for r in ratio], dtype="Float64")
+            table[f"{rate}_parity"] = pd.array([pd.NA if np.isnan(r) else low <= r <= high for r in ratio],
+                                               dtype="boolean")
+        return table
+
+    assert checks.evaluate("debias-parity-verdicts-function", parity_verdicts).passed

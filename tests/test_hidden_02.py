@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import MetricFrame
 
+from course_utils import exercises as checks
 from course_utils.data import heart_data_path
 from course_utils.exercises.questions.debiasing import NO_ROW
 from course_utils.instructor.judge import Judge
@@ -563,10 +564,17 @@ def test_a_typical_mistake_or_a_constant_answer_earns_nothing_and_is_named(judge
         verdict.message
 
 
+def test_a_hard_coded_step_name_is_caught_by_a_public_case_and_by_the_judge(judge, tmp_path):
+    """The last step of the public pipeline is called "model": a hard-coded scikit-learn name fails in the notebook."""
+    result = checks.evaluate("debias-reweighed-fit-function", fit_with_the_default_step_name)
+    assert result.status == "wrong" and "KeyError: 'logisticregression'" in result.message, result.message
+    verdict = judged(judge, tmp_path, "debias-reweighed-fit-function", fit_with_the_default_step_name)
+    assert verdict.points == 0 and any(not case.passed for case in verdict.cases if case.public)
+
+
 def test_mistakes_only_the_hidden_cases_catch_are_named_with_what_they_mean(judge, tmp_path):
     # Correct on every public case, wrong on hidden ones: the message names the hidden case and explains it.
     for question_id, function, words in (
-            ("debias-reweighed-fit-function", fit_with_the_default_step_name, "last step"),
             ("debias-select-function", select_never_none, "no row within both limits"),
             ("debias-ppv-function", lambda tpr, fpr, prevalence: ppv_from_rates(tpr, fpr, prevalence)
              if prevalence > 0 else math.nan, "nobody has the condition"),
@@ -712,3 +720,17 @@ def test_the_adversarial_reference_is_aif360s_model_with_the_auc_fixed_before(ju
     scores = np.array(expected(judge, "debias-adversarial-function", "200 simulated"))
     assert scores.shape == (60,) and ((scores > 0) & (scores < 1)).all()
     assert abs(roc_auc_score(y[140:], scores) - 0.6688888889) < 0.03
+
+
+@pytest.mark.parametrize("undefined", [None, "pd.NA"])
+def test_the_judge_accepts_none_and_pandas_na_for_undefined(judge, tmp_path, undefined):
+    """The text says "undefined": NaN, None and pd.NA are all that, in the notebook's check and in the judge."""
+    missing = pd.NA if undefined == "pd.NA" else None
+
+    def verdicts(*args, **kwargs):
+        table = parity_verdicts(*args, **kwargs).astype(object)
+        return table.map(lambda value: missing if isinstance(value, float) and math.isnan(value) else value)
+
+    assert checks.evaluate("debias-parity-verdicts-function", verdicts).passed
+    verdict = judged(judge, tmp_path, "debias-parity-verdicts-function", verdicts)
+    assert verdict.points == verdict.max_points, verdict.message

@@ -21,6 +21,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import fisher_exact
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -51,12 +52,15 @@ def notebook():
     return nbformat.read(SOLUTION, as_version=4)
 
 
+HIGH, LOW = "FBS > 120", "FBS <= 120"  # fasting blood sugar above 120 mg/dl or not: not a diagnosis of diabetes
+
+
 @pytest.fixture(scope="module")
 def raw():
     frame = pd.read_csv(heart_data_path())
     frame["disease"] = (frame["diagnosis"] > 0).astype(int)
     frame["status"] = frame["fasting_blood_sugar_high"].map(
-        {True: "diabetic", False: "non-diabetic", "True": "diabetic", "False": "non-diabetic"}).fillna("not recorded")
+        {True: HIGH, False: LOW, "True": HIGH, "False": LOW}).fillna("not recorded")
     return frame
 
 
@@ -265,6 +269,99 @@ def test_interval_and_age_band_statements(split, validation_baseline, prose):
     assert f"out of fold: {100 * fnr['Female']:.0f} % against {100 * fnr['Male']:.0f} %" in prose
 
 
+def test_age_by_sex_and_the_age_thresholds(split, encoded, models, validation_baseline, prose):
+    """The age x sex counts, the age gap's exact test and the cross-fitted age thresholds, recomputed here."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+    from scipy.stats import binomtest
+
+    validation = split["validation"]
+    y, sex, pred = validation["disease"].to_numpy(), validation["sex"].to_numpy(), validation_baseline[1]
+    bands = pd.cut(validation["age"], [0, 40, 50, 60, 70, 200], right=False,
+                   labels=["<40", "40-49", "50-59", "60-69", "70+"]).astype(str).to_numpy()
+    sizes = pd.crosstab(bands, sex)
+    assert int((sizes < 30).to_numpy().sum()) == 7 and (sizes["Female"] < 30).all()
+    sick_women = {b: int(((bands == b) & (sex == "Female") & (y == 1)).sum()) for b in ("<40", "40-49", "50-59", "60-69", "70+")}
+    assert (f"the women with disease number {sick_women['<40']} under 40, {sick_women['40-49']} at 40–49, "
+            f"{sick_women['50-59']} at 50–59, {sick_women['60-69']} at 60–69 and none at 70+") in prose
+    assert sick_women["70+"] == 0 and "Seven of the ten combinations hold fewer than 30 validation patients" in prose
+    age = np.where(np.isin(bands, ["<40", "40-49"]), "under 50", "50 and over")
+    missed = {g: int(((age == g) & (y == 1) & (pred == 0)).sum()) for g in ("under 50", "50 and over")}
+    sick = {g: int(((age == g) & (y == 1)).sum()) for g in ("under 50", "50 and over")}
+    p_gap = fisher_exact([[missed["under 50"], sick["under 50"] - missed["under 50"]],
+                          [missed["50 and over"], sick["50 and over"] - missed["50 and over"]]]).pvalue
+    assert (f"The baseline misses {missed['under 50']} of the {sick['under 50']} under-50 patients with disease against\n"
+            f"{missed['50 and over']} of the {sick['50 and over']} aged 50 and over").replace("\n", " ") in prose
+    assert f"(Fisher's exact test p = {p_gap:.3f})" in prose and p_gap < 0.05
+    # the age thresholds, cross-fitted on the validation patients as the sweep's thresholds by sex are
+    X = encoded.loc[validation.index].to_numpy()
+    after = np.zeros(len(y), dtype=int)
+    strata = np.char.add(y.astype(str), age.astype(str))
+    for fit_rows, decide_rows in StratifiedKFold(5, shuffle=True, random_state=0).split(X, strata):
+        thresholds = ThresholdOptimizer(estimator=models["baseline"], prefit=True, predict_method="predict_proba",
+                                        constraints="true_positive_rate_parity", objective="balanced_accuracy_score")
+        thresholds.fit(X[fit_rows], y[fit_rows], sensitive_features=age[fit_rows])
+        after[decide_rows] = thresholds.predict(X[decide_rows], sensitive_features=age[decide_rows], random_state=0)
+    young_sick, young_healthy = (age == "under 50") & (y == 1), (age == "under 50") & (y == 0)
+    found, lost = int((young_sick & (pred == 0) & (after == 1)).sum()), int((young_sick & (pred == 1) & (after == 0)).sum())
+    alarms_before, alarms_after = int((young_healthy & (pred == 1)).sum()), int((young_healthy & (after == 1)).sum())
+    missed_after = int((young_sick & (after == 0)).sum())
+    assert (found, lost) == (missed["under 50"] - missed_after, 0)
+    assert (f"find {found} more patients with disease ({missed_after} missed instead of {missed['under 50']}) and raise "
+            f"{alarms_after - alarms_before} more false\nalarms among the {int(young_healthy.sum())} healthy ones "
+            f"({alarms_after} instead of {alarms_before})").replace("\n", " ") in prose
+    p_gain = binomtest(lost, found + lost).pvalue
+    new_alarms = int((young_healthy & (pred == 0) & (after == 1)).sum())
+    gone_alarms = int((young_healthy & (pred == 1) & (after == 0)).sum())
+    p_cost = binomtest(gone_alarms, new_alarms + gone_alarms).pvalue
+    assert f"cannot yet tell from chance (p = {p_gain:.3f})" in prose and p_gain > 0.05
+    assert f"the cost, {new_alarms + gone_alarms}\nchanged patients, it can (p < 0.001)".replace("\n", " ") in prose
+    assert p_cost < 0.001
+
+
+def _calibration(y, p):
+    """Intercept with the log-odds as offset, and slope, by Newton-Raphson written out here; Wald intervals."""
+    from scipy.special import expit, logit
+
+    x, y = logit(np.asarray(p, float)), np.asarray(y, float)
+    a = 0.0
+    for _ in range(200):
+        q = expit(a + x)
+        a += np.sum(y - q) / np.sum(q * (1 - q))
+    q = expit(a + x)
+    a_se = 1 / np.sqrt(np.sum(q * (1 - q)))
+    beta = np.zeros(2)
+    design = np.column_stack([np.ones_like(x), x])
+    for _ in range(200):
+        q = expit(design @ beta)
+        information = design.T @ (design * (q * (1 - q))[:, None])
+        beta = beta + np.linalg.solve(information, design.T @ (y - q))
+    q = expit(design @ beta)
+    b_se = np.sqrt(np.linalg.inv(design.T @ (design * (q * (1 - q))[:, None]))[1, 1])
+    z = 1.959963984540054
+    return {"a": a, "a_low": a - z * a_se, "a_high": a + z * a_se, "b": beta[1], "b_low": beta[1] - z * b_se,
+            "b_high": beta[1] + z * b_se}
+
+
+def test_calibration_after_mitigation(split, encoded, models, validation_baseline, prose):
+    validation = split["validation"]
+    y, women = validation["disease"].to_numpy(), (validation["sex"] == "Female").to_numpy()
+    base = validation_baseline[0]
+    reweighed = models["reweighed"][0.75].predict_proba(encoded.loc[validation.index])[:, 1]
+    before, after = _calibration(y[women], base[women]), _calibration(y[women], reweighed[women])
+    minus = lambda x: f"{x:.2f}".replace("-", "−")  # noqa: E731
+    assert (f"the baseline's intercept is {minus(before['a'])} ({minus(before['a_low'])} to {minus(before['a_high'])})"
+            ) in prose and before["a_low"] < 0 < before["a_high"]
+    assert (f"moves\nit to {minus(after['a'])} ({minus(after['a_low'])} to {minus(after['a_high'])})").replace("\n", " ") \
+        in prose and after["a_high"] < 0
+    assert (f"averages {reweighed[women].mean():.2f} against an\nobserved {y[women].mean():.2f}").replace("\n", " ") in prose
+    men = ~women
+    for scores in (base, reweighed):
+        assert abs(_calibration(y[men], scores[men])["a"]) < 0.3, "the men's intercepts stay near 0"
+    slopes = [_calibration(y[women], base[women]), after, _calibration(y[men], base[men])]
+    assert f"({slopes[0]['b']:.2f} and {after['b']:.2f} for women, {slopes[2]['b']:.2f} for men" in prose
+    assert all(s["b_low"] < 1 < s["b_high"] for s in slopes)
+
+
 def test_gaps_criteria_and_calibration(split, validation_baseline, outputs, prose):
     from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
@@ -304,6 +401,25 @@ def test_impossibility_numbers(validation_baseline, outputs, prose):
     assert f"{100 * f['base_rate']:.0f} % of these women have disease against {100 * m['base_rate']:.0f} % of the men" in prose
     assert f"the women's PPV would be {ppv_women:.2f} against {m['ppv']:.2f}" in prose
     assert m["ppv"] - ppv_women > 0.3
+
+
+def test_the_impossibility_statement_names_its_source_and_its_exception(answers, prose):
+    """Equal TPR and FPR give unequal PPV when prevalences differ -- except at FPR = 0, where PPV is 1 everywhere."""
+    ppv = answers["ppv_from_rates"]
+    assert ppv(0.8, 0.1, 0.27) != pytest.approx(ppv(0.8, 0.1, 0.63))
+    assert ppv(0.6, 0.0, 0.27) == pytest.approx(1.0) and ppv(0.6, 0.0, 0.63) == pytest.approx(1.0)
+    assert "(Chouldechova 2017) — with one degenerate exception" in prose
+    assert "(FPR = 0 in both groups) has PPV = 1 in both" in prose
+    assert "Kleinberg, Mullainathan & Raghavan 2016" in prose and "unless prediction is perfect or the base rates" in prose
+
+
+def test_the_explorers_equalized_odds_is_not_exercise_9s_constraint(prose):
+    import inspect
+
+    from course_utils import whatif
+
+    assert 'constraints="equalized_odds"' in inspect.getsource(whatif)
+    assert "Exercise 9 asked for equal TPR only" in prose and "as in Exercise 9" not in prose
 
 
 # --- sections 4-6: the mitigations on the course data --------------------------------------------------
@@ -573,47 +689,57 @@ def test_the_aequitas_report_and_its_reconciliation(test_report, outputs, prose)
         in prose
 
 
-# --- section 10: diabetes -------------------------------------------------------------------------------
+# --- section 10: fasting blood sugar above 120 mg/dl -----------------------------------------------------
 
 
-def test_diabetes_root_cause_figures(raw, prose):
+def test_fasting_sugar_root_cause_figures(raw, prose):
     status = raw["status"]
     counts = status.value_counts()
-    assert f"{counts['diabetic']} diabetic patients against {counts['non-diabetic']} non-diabetic" in prose
+    assert "the American Diabetes Association's threshold is 126 mg/dl, confirmed by a repeat test" in prose
+    assert "diabetic patients" not in prose.replace('"performs worse for diabetic patients"', "")
+    assert f"{counts[HIGH]} FBS > 120 patients against {counts[LOW]} FBS ≤ 120" in prose
     va = raw["site"] == "VA Long Beach"
-    assert (f"**{100 * va[status == 'diabetic'].mean():.0f} % of the diabetic patients come from VA Long Beach** "
-            f"({(va & (status == 'diabetic')).sum()} of {counts['diabetic']}) against "
-            f"{100 * va[status == 'non-diabetic'].mean():.0f} % of the non-diabetic ones") in prose
+    assert (f"**{100 * va[status == HIGH].mean():.0f} % of the FBS > 120 patients come from VA Long Beach** "
+            f"({(va & (status == HIGH)).sum()} of {counts[HIGH]}) against "
+            f"{100 * va[status == LOW].mean():.0f} % of the FBS ≤ 120 ones") in prose
     assert f"{((raw['site'] == 'Switzerland') & (status == 'not recorded')).sum()} of the {counts['not recorded']}" in prose
     prevalence = raw.groupby("status")["disease"].mean()
-    assert (f"{100 * prevalence['diabetic']:.0f} % of diabetic patients have disease against "
-            f"{100 * prevalence['non-diabetic']:.0f} % of non-diabetic ones") in prose
+    assert (f"{100 * prevalence[HIGH]:.0f} % of the FBS > 120 patients have disease against "
+            f"{100 * prevalence[LOW]:.0f} % of the FBS ≤ 120 ones") in prose
     within = raw.groupby(["site", "status"])["disease"].mean()
-    assert (f"at Cleveland the prevalence is {100 * within['Cleveland', 'diabetic']:.0f} % against "
-            f"{100 * within['Cleveland', 'non-diabetic']:.0f} %") in prose
-    assert (f"at VA Long Beach {100 * within['VA Long Beach', 'diabetic']:.0f} % against "
-            f"{100 * within['VA Long Beach', 'non-diabetic']:.0f} %") in prose
+    assert (f"at Cleveland the prevalence is {100 * within['Cleveland', HIGH]:.0f} % against "
+            f"{100 * within['Cleveland', LOW]:.0f} %") in prose
+    assert (f"at VA Long Beach {100 * within['VA Long Beach', HIGH]:.0f} % against "
+            f"{100 * within['VA Long Beach', LOW]:.0f} %") in prose
+    # Hungary: the one site where the gap is large, and an exact test says it is unlikely to be chance
+    hungary = raw[raw["site"] == "Hungary"]
+    cases = {g: (int(hungary.loc[hungary["status"] == g, "disease"].sum()), int((hungary["status"] == g).sum()))
+             for g in (HIGH, LOW)}
+    table = [[cases[g][0], cases[g][1] - cases[g][0]] for g in (HIGH, LOW)]
+    p_value = fisher_exact(table).pvalue
+    assert (f"at Hungary it is {100 * cases[HIGH][0] / cases[HIGH][1]:.0f} % against "
+            f"{100 * cases[LOW][0] / cases[LOW][1]:.0f} % ({cases[HIGH][0]} of {cases[HIGH][1]} against {cases[LOW][0]} of "
+            f"{cases[LOW][1]}; Fisher's exact test p = {p_value:.3f})") in prose and p_value < 0.05
     missing = raw[["max_heart_rate", "resting_bp"]].isna().groupby(status).mean()
-    assert (f"maximum heart rate is missing for {100 * missing.loc['diabetic', 'max_heart_rate']:.0f} % of them against "
-            f"{100 * missing.loc['non-diabetic', 'max_heart_rate']:.0f} %") in prose
-    assert (f"resting blood pressure for {100 * missing.loc['diabetic', 'resting_bp']:.0f} % against "
-            f"{100 * missing.loc['non-diabetic', 'resting_bp']:.0f} %") in prose
+    assert (f"maximum heart rate is missing for {100 * missing.loc[HIGH, 'max_heart_rate']:.0f} % of them against "
+            f"{100 * missing.loc[LOW, 'max_heart_rate']:.0f} %") in prose
+    assert (f"resting blood pressure for {100 * missing.loc[HIGH, 'resting_bp']:.0f} % against "
+            f"{100 * missing.loc[LOW, 'resting_bp']:.0f} %") in prose
     means = raw.groupby("status")[["age", "resting_bp"]].mean()
-    assert f"older ({means.loc['diabetic', 'age']:.1f} against {means.loc['non-diabetic', 'age']:.1f} years)" in prose
-    assert f"({means.loc['diabetic', 'resting_bp']:.1f} against {means.loc['non-diabetic', 'resting_bp']:.1f} mmHg)" in prose
+    assert f"older ({means.loc[HIGH, 'age']:.1f} against {means.loc[LOW, 'age']:.1f} years)" in prose
+    assert f"({means.loc[HIGH, 'resting_bp']:.1f} against {means.loc[LOW, 'resting_bp']:.1f} mmHg)" in prose
 
 
-def test_diabetes_model_differences_out_of_fold(raw, prose):
+def test_fasting_sugar_model_differences_out_of_fold(raw, prose):
     oof = pd.read_csv(DATA / "heart_baseline_predictions.csv")["baseline_score"].to_numpy()
     y, pred = raw["disease"].to_numpy(), (oof >= 0.5).astype(int)
-    per = {s: rates(y[m], pred[m], oof[m]) for s in ("diabetic", "non-diabetic")
-           for m in [(raw["status"] == s).to_numpy()]}
-    d, n = per["diabetic"], per["non-diabetic"]
+    per = {s: rates(y[m], pred[m], oof[m]) for s in (HIGH, LOW) for m in [(raw["status"] == s).to_numpy()]}
+    d, n = per[HIGH], per[LOW]
     assert f"the AUC is lower ({d['auc']:.3f} against {n['auc']:.3f})" in prose
     assert f"(FPR {d['fpr']:.3f} against {n['fpr']:.3f})" in prose
     assert f"(FNR {d['fnr']:.3f} against {n['fnr']:.3f})" in prose
     # the profile's interval: each group's own patients resampled, as Exercise 17 asks
-    mine = (raw["status"] == "diabetic").to_numpy()
+    mine = (raw["status"] == HIGH).to_numpy()
     yy, ss = y[mine], oof[mine]
     rows = np.random.default_rng(0).integers(0, len(yy), size=(1000, len(yy)))
     aucs = [roc_auc_score(yy[r], ss[r]) for r in rows]
@@ -638,7 +764,7 @@ def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_fir
     graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     values = [i for i, qid in enumerate(graded) if questions()[qid].answer_type == "value"]
-    assert values == [0, 1, 15], "value questions open the notebook and the diabetes section"
+    assert values == [0, 1, 15], "value questions open the notebook and the fasting-sugar section"
 
 
 def visible_before(notebook, grade_id):
@@ -655,7 +781,7 @@ def visible_before(notebook, grade_id):
 
 
 @pytest.mark.parametrize("grade_id", ["debias-validation-women-with-disease", "debias-baseline-validation-auc",
-                                      "debias-diabetic-va-share"])
+                                      "debias-high-sugar-va-share"])
 def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, grade_id):
     expected = load_hidden("02").values[grade_id].expected()  # the instructor's material computes value answers
     shown = visible_before(notebook, grade_id)
@@ -689,7 +815,7 @@ def test_every_solution_answer_passes(answers):
 def _value_name(grade_id):
     return {"debias-validation-women-with-disease": "women_with_disease_validation",
             "debias-baseline-validation-auc": "baseline_validation_auc",
-            "debias-diabetic-va-share": "va_share_of_diabetic"}[grade_id]
+            "debias-high-sugar-va-share": "va_share_high_sugar"}[grade_id]
 
 
 def feedback(question_id, answer):

@@ -162,3 +162,20 @@ def test_aequitas_fairness_gives_aequitas_verdicts_and_leaves_the_root_logger_al
     logging.root.handlers[:] = before
     with pytest.raises(TypeError, match="an aequitas Audit after audit.audit"):
         aequitas_fairness(frame)
+
+
+def test_a_collapsed_setting_is_named_below_the_chart_not_drawn_over_the_cloud():
+    points = pd.DataFrame({"method": ["baseline", "reweighing", "reweighing", "adversarial", "threshold", "adversarial"],
+                           "value": [np.nan, 0.5, 1.0, 0.1, 0.0, 0.5],
+                           "auc": [0.858, 0.851, 0.837, 0.852, 0.858, 0.606],
+                           "fnr_gap": [0.339, 0.227, 0.038, 0.339, 0.047, 0.846]})
+    ax = plot_pareto(points, points.iloc[[2, 4]], title="a title long enough to need two lines " * 3)
+    low, high = ax.get_ylim()
+    assert 0.606 < low < 0.837 and high > 0.858, "the chart zooms on the cloud"
+    notes = [text.get_text() for text in ax.texts]
+    assert len(notes) == 1 and "adversarial 0.5 (AUC 0.606, fnr gap 0.846)" in notes[0].replace("\n", " ")
+    assert "\n" in ax.get_title(), "a long title is wrapped, not cut"
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1, "the legend is beside the axes"
+    plain = plot_pareto(points.iloc[:5], points.iloc[[2, 4]])
+    assert not plain.texts and plain.get_ylim()[0] < 0.837
+    matplotlib.pyplot.close("all")

@@ -4,7 +4,7 @@ Each code question has a file ``questions/cases/<question-id>.yaml``: a list of 
 ``name``, its ``inputs`` (the learner's function is called with them as keyword arguments) and
 the ``expected`` result.  Four tags build the pandas and NumPy objects learners work with:
 
-``!frame {column: [values]}``     a pandas DataFrame
+``!frame {column: [values]}``     a pandas DataFrame (an ``_index: [labels]`` entry labels its rows)
 ``!series [values]``              a pandas Series (``!series {label: value}`` keeps the labels)
 ``!array [values]``               a NumPy array
 ``!category {values: [...], categories: [...]}``
@@ -41,7 +41,9 @@ class _CaseLoader(yaml.SafeLoader):
 def _frame(loader, node):
     import pandas as pd
 
-    return pd.DataFrame(loader.construct_mapping(node, deep=True))
+    columns = loader.construct_mapping(node, deep=True)
+    index = columns.pop("_index", None)  # rows labelled by name, so a position and a label differ
+    return pd.DataFrame(columns, index=index)
 
 
 def _series(loader, node):

@@ -331,6 +331,9 @@ class CodeQuestion:
         shown = f"{where}, `{self.name}` returned {short_repr(output)}."
         if feedback is None:
             feedback = f"The stored result for this case is {short_repr(case.expected)}."
+        difference = first_difference(output, case.expected, self.returns, self.tolerance)
+        if difference:  # long results are cut in the lines above; this names where they part
+            feedback = f"{feedback} The first difference: {difference}."
         return self._result(WRONG, f"not yet. {shown} {feedback}" + hint_suffix(self.hints))
 
     def _raised(self, where: str, error: Exception) -> CheckResult:
@@ -356,6 +359,8 @@ def normalise_output(raw: Any, returns: str, expected: Any) -> tuple[Any, str | 
         return _as_rows(raw, expected)
     if returns == "number":
         value = as_python_scalar(raw)
+        if is_undefined(value):  # pandas' NA (None never gets here: it means "not answered yet")
+            return math.nan, None
         if isinstance(value, bool) or not isinstance(value, Real):
             return None, "a single number was expected (use NaN, `float('nan')`, for an undefined result)."
         return float(value), None
@@ -388,7 +393,8 @@ def _as_array(raw: Any, expected: Sequence) -> tuple[list | None, str | None]:
     import numpy as np
 
     try:
-        values = np.asarray(raw, dtype=float).ravel()
+        values = np.asarray([math.nan if is_undefined(v) else v for v in np.asarray(raw, dtype=object).ravel()],
+                            dtype=float)
     except (TypeError, ValueError):
         return None, "an array of numbers was expected."
     if len(values) != len(expected):
@@ -442,6 +448,38 @@ def outputs_match(output: Any, expected: Any, returns: str, tolerance: float) ->
     return values_match(output, expected, tolerance)
 
 
+def first_difference(output: Any, expected: Any, returns: str, tolerance: float) -> str | None:
+    """Where a normalised output first differs from the stored result, with both values, in a learner's words.
+
+    Examples
+    --------
+    >>> first_difference({"a": {"x": 1.0, "y": 2.0}}, {"a": {"x": 1.0, "y": 3.0}}, "table", 1e-6)
+    "column 'a', row 'y': yours 2.0, expected 3.0"
+    >>> first_difference([0.1, 0.2], [0.1, 0.2], "array", 1e-6) is None
+    True
+    """
+    if returns == "auto":
+        returns = "mapping" if isinstance(expected, Mapping) else "number"
+    try:
+        if returns == "table":
+            for column, rows in dict(expected).items():
+                for row, value in dict(rows).items():
+                    if not values_match(output[column][row], value, tolerance):
+                        return (f"column {column!r}, row {row!r}: yours {short_repr(output[column][row], 60)}, "
+                                f"expected {short_repr(value, 60)}")
+        elif returns in ("record", "mapping"):
+            for key, value in dict(expected).items():
+                if not values_match(output[key], value, tolerance):
+                    return f"{key!r}: yours {short_repr(output[key], 60)}, expected {short_repr(value, 60)}"
+        elif returns == "array":
+            for position, (mine, value) in enumerate(zip(output, expected)):
+                if not numbers_match(mine, value, tolerance):
+                    return f"position {position}: yours {short_repr(mine, 60)}, expected {short_repr(value, 60)}"
+    except (KeyError, TypeError, IndexError):
+        return None
+    return None
+
+
 def _same_rows(rows: list, expected: Sequence, tolerance: float) -> bool:
     """The same rows in any order: each expected row matches one output row, none left over."""
     left = list(rows)
@@ -454,16 +492,23 @@ def _same_rows(rows: list, expected: Sequence, tolerance: float) -> bool:
     return not left
 
 
+def is_undefined(value: Any) -> bool:
+    """True for the three ways learners write "undefined": NaN, None and pandas' NA."""
+    if value is None or isinstance(value, float) and math.isnan(value):
+        return True
+    return type(value).__name__ == "NAType"  # pandas.NA, without importing pandas here
+
+
 def values_match(a: Any, b: Any, tolerance: float) -> bool:
     a, b = as_python_scalar(a), as_python_scalar(b)
+    if is_undefined(b) or is_undefined(a):  # undefined matches undefined, whichever way it is written
+        return is_undefined(a) and is_undefined(b)
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b or a == b
     if isinstance(a, Real) and isinstance(b, Real):
         return numbers_match(a, b, tolerance)
     if isinstance(b, str):
         return isinstance(a, str) and normalise(a) == normalise(b)
-    if b is None:
-        return a is None or (isinstance(a, float) and math.isnan(a))
     try:
         return bool(a == b)
     except (TypeError, ValueError):
@@ -471,6 +516,8 @@ def values_match(a: Any, b: Any, tolerance: float) -> bool:
 
 
 def numbers_match(a: Any, b: Any, tolerance: float) -> bool:
+    if is_undefined(a) or is_undefined(b):
+        return is_undefined(a) and is_undefined(b)
     a, b = float(a), float(b)
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
@@ -535,7 +582,7 @@ def as_mapping(answer: Any, expected_keys: list[str], allow_nan: bool = False) -
             return None, (f"{expects}; {key!r} is not one of the groups. "
                           f"The groups are: {', '.join(map(repr, expected_keys))}.")
         value = as_python_scalar(value)
-        if value is None and allow_nan:
+        if is_undefined(value) and allow_nan:
             value = math.nan
         if isinstance(value, bool) or not isinstance(value, Real):
             return None, f"{expects}; the value for {name!r} is {describe(value)}, not a number."

@@ -66,20 +66,20 @@ def baseline_accuracy(split: str) -> float:
 
 
 def with_sugar_status() -> pd.DataFrame:
-    """Patients with fasting blood sugar > 120 mg/dl (the notebook's 'diabetic' group), read as text."""
+    """Each patient's fasting blood sugar group (> 120 mg/dl or not, as the notebook names them), read as text."""
     raw = raw_heart()
     return raw.assign(status=raw["fasting_blood_sugar_high"].astype(str).map(
-        {"True": "diabetic", "False": "non-diabetic"}).fillna("not recorded"))
+        {"True": "FBS > 120", "False": "FBS <= 120"}).fillna("not recorded"))
 
 
-def va_share(status="diabetic") -> float:
+def va_share(status="FBS > 120") -> float:
     data = with_sugar_status()
     return float((data.loc[data["status"] == status, "site"] == "VA Long Beach").mean())
 
 
-def diabetic_share_at_va() -> float:
+def high_sugar_share_at_va() -> float:
     data = with_sugar_status()
-    return float((data.loc[data["site"] == "VA Long Beach", "status"] == "diabetic").mean())
+    return float((data.loc[data["site"] == "VA Long Beach", "status"] == "FBS > 120").mean())
 
 
 VALUES = {
@@ -94,10 +94,10 @@ VALUES = {
         wrong={"accuracy": lambda: baseline_accuracy("validation"), "test": lambda: pair_auc("test"),
                "decisions": lambda: pair_auc("validation", "decision")},
     ),
-    "debias-diabetic-va-share": Value(
-        expected=lambda: va_share("diabetic"),
-        wrong={"diabetic share at VA": diabetic_share_at_va, "non-diabetic": lambda: va_share("non-diabetic"),
-               "count": lambda: int(((with_sugar_status()["status"] == "diabetic")
+    "debias-high-sugar-va-share": Value(
+        expected=lambda: va_share("FBS > 120"),
+        wrong={"high-sugar share at VA": high_sugar_share_at_va, "FBS <= 120": lambda: va_share("FBS <= 120"),
+               "count": lambda: int(((with_sugar_status()["status"] == "FBS > 120")
                                      & (with_sugar_status()["site"] == "VA Long Beach")).sum())},
     ),
 }
@@ -784,7 +784,7 @@ def _profile_one_class():
 
 def _profile_sugar():
     heart = _heart()
-    status = heart["fasting_blood_sugar_high"].astype(str).map({"True": "diabetic", "False": "non-diabetic"})
+    status = heart["fasting_blood_sugar_high"].astype(str).map({"True": "FBS > 120", "False": "FBS <= 120"})
     return {"data": heart.assign(status=status.fillna("not recorded")), "group_col": "status", "outcome_col": "sick",
             "score_col": "balanced_score", "feature_cols": ["resting_bp", "cholesterol", "max_heart_rate"],
             "n_boot": 300, "random_state": 11}
@@ -983,7 +983,8 @@ CASES = {
         HiddenCase("the AUC of a group with one class only is undefined", inputs=_profile_one_class,
                    expected={"auc": {"a": math.nan}, "auc_ci_low": {"a": math.nan}, "auc_ci_high": {"a": math.nan}},
                    reveal=True, explain="with nobody without the condition there is no pair to rank: NaN"),
-        HiddenCase("diabetic, non-diabetic and not recorded, another model's scores, 300 resamples, seed 11",
+        HiddenCase("fasting sugar above and below 120 mg/dl and not recorded, another model's scores, 300 resamples, "
+                   "seed 11",
                    inputs=_profile_sugar, reference=profile_reference),
     ],
 }

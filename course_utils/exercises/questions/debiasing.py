@@ -4,7 +4,7 @@ Most answers are functions the learner writes with fairlearn and aif360: the aud
 gaps between groups, PPV from error rates (the impossibility result), aif360 re-weighing weights and a model
 refitted with them, aif360 adversarial de-biasing, fairlearn group thresholds, each group's threshold for a target
 false-negative rate, the Pareto front, the selection rule, missed diagnoses per 1,000, a paired bootstrap of the
-change against the baseline, the Aequitas parity verdicts from a rate table, and the diabetic / non-diabetic
+change against the baseline, the Aequitas parity verdicts from a rate table, and the FBS > 120 / FBS <= 120
 root-cause profile.  Their public cases are toy inputs in ``cases/``; the hidden cases
 (``solutions/hidden/02_debiasing_pipeline.py``) run them on other data.  Three value questions are first steps,
 their answer keys computed by the instructor's material from the shipped data.
@@ -43,12 +43,6 @@ MAX_AUC_LOSS = 0.02
 _TOL = 0.005
 #: The AUC is printed to three decimals: an answer read off the screen and rounded is right.
 _AUC_TOL = 0.001
-
-
-def diabetes_status(data):
-    """fasting_blood_sugar_high as readable groups: diabetic / non-diabetic / not recorded."""
-    labels = data["fasting_blood_sugar_high"].map({True: "diabetic", False: "non-diabetic"})
-    return labels.astype(object).where(labels.notna(), "not recorded")
 
 
 # --- harnesses: how the check runs an answer ---------------------------------------------------------
@@ -368,6 +362,11 @@ def _front_rules():
 
 
 def _select_rules():
+    def position_not_label(output, expected, inputs):
+        points = inputs["points"]
+        return (isinstance(output, int) and not isinstance(output, bool) and 0 <= output < len(points)
+                and output != expected and points.index[output] == expected)
+
     def smallest_gap(output, expected, inputs):
         points = inputs["points"]
         eligible = points[(points["fnr_gap"] <= inputs["max_gap"]) & (points["auc"] >= inputs["min_auc"])]
@@ -379,6 +378,9 @@ def _select_rules():
         return output == eligible["auc"].idxmax() and output != expected
 
     return [
+        Misconception(position_not_label, "You returned the chosen row's position; return its index label "
+                                          "(`points.index[...]`, or `.index[0]` of the sorted rows): positions and "
+                                          "labels differ as soon as the table was filtered or sorted."),
         Misconception(smallest_gap, "You chose the smallest gap. The rule keeps the settings within both limits and "
                                     "then chooses the highest AUC (the gap only breaks ties)."),
         Misconception(ignores_auc_floor, "Your choice is below min_auc: the rule also drops settings that lose more "
@@ -679,25 +681,27 @@ QUESTIONS = [
         tolerance=1e-9,
         run=with_group_index,
         misconceptions=_parity_rules(),
-        hints=["<metric>_disparity = by_group[metric] / by_group.loc[reference_group, metric]; a division by zero "
-               "gives inf in pandas: replace it with 10.0, as Aequitas does.",
-               "<metric>_parity: True when low <= disparity <= high, False otherwise, NaN where the disparity is NaN."],
+        hints=["<metric>_disparity = by_group[metric] / by_group.loc[reference_group, metric]; <metric>_parity is "
+               "True when low <= disparity <= high, False otherwise, and undefined (NaN, None or pd.NA) where the "
+               "disparity is.",
+               "A positive rate divided by a reference rate of 0 gives inf in pandas: replace it with 10.0, as "
+               "Aequitas does; 0 / 0 gives NaN and stays undefined."],
     ),
     Question(
-        id="debias-diabetic-va-share",
+        id="debias-high-sugar-va-share",
         notebook=NOTEBOOK,
         points=1,
         kind="number",
         tolerance=_TOL,
         misconceptions=[
-            known("diabetic share at VA", "That is the share of VA Long Beach patients who are diabetic. The question "
-                                          "asks the other way round: of the diabetic patients, what share come from "
-                                          "VA."),
-            known("non-diabetic", "That is the share among NON-diabetic patients."),
+            known("high-sugar share at VA", "That is the share of VA Long Beach patients with FBS > 120. The "
+                                            "question asks the other way round: of the FBS > 120 patients, what "
+                                            "share come from VA."),
+            known("FBS <= 120", "That is the share among the FBS <= 120 patients."),
             percentage_not_proportion(),
-            known("count", "You gave a count of patients. Divide by the number of diabetic patients."),
+            known("count", "You gave a count of patients. Divide by the number of FBS > 120 patients."),
         ],
-        hints=["Keep the diabetic patients (`fasting_blood_sugar_high == True`); what share have `site == "
+        hints=["Keep the FBS > 120 patients (`fasting_blood_sugar_high == True`); what share have `site == "
                "'VA Long Beach'`?"],
     ),
     CodeQuestion(
