@@ -879,25 +879,21 @@ def heart_balanced_audit_by_sex() -> pd.DataFrame:
     return group_audit_table(heart["disease"], balanced_pred, sensitive_features=heart["sex"], random_state=0)
 
 
-def _auc_by_row(outcomes: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """AUC of each row (one resample per row), as the Mann-Whitney count with tied scores counted half; NaN for a
-    row without both outcomes."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(scores, axis=1)  # ties get their average rank: a tied (positive, negative) pair counts 1/2
-    positives = outcomes.sum(axis=1)
-    negatives = outcomes.shape[1] - positives
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((ranks * outcomes).sum(axis=1) - positives * (positives + 1) / 2) / (positives * negatives)
-
-
 def _paired_auc_change(y_true: np.ndarray, before: np.ndarray, after: np.ndarray, *, n_boot: int,
                        random_state) -> tuple[float, float, float]:
-    """AUC(after) - AUC(before) on the same patients, with a paired percentile interval (patients resampled together)."""
+    """AUC(after) - AUC(before) on the same patients, with a paired percentile interval.
+
+    Both models are measured by :func:`rates_on_resamples` with the same ``random_state``, hence on the same
+    resamples of the patients: the interval is that of the paired difference.
+    """
+    everyone = np.zeros(len(y_true), dtype=int)
+
+    def resampled_auc(scores):
+        return rates_on_resamples(y_true, (scores >= 0.5).astype(int), everyone, 1, y_score=scores, n_boot=n_boot,
+                                  random_state=random_state)["auc"][:, 0]
+
     change = roc_auc_score(y_true, after) - roc_auc_score(y_true, before)
-    changes = np.concatenate([_auc_by_row(y_true[rows], after[rows]) - _auc_by_row(y_true[rows], before[rows])
-                              for rows in resample_rows(len(y_true), n_boot, random_state)])
-    low, high = percentile_intervals(changes[:, None], np.array([change]), 0.95)
+    low, high = percentile_intervals((resampled_auc(after) - resampled_auc(before))[:, None], np.array([change]), 0.95)
     return float(change), float(low[0]), float(high[0])
 
 
@@ -965,6 +961,13 @@ def _age_group(age_band: pd.Series) -> np.ndarray:
     return np.where(age_band.astype(str).isin(["<40", "40-49"]), "under 50", "50 and over")
 
 
+def _exact_mcnemar(patients: np.ndarray, worse: np.ndarray, better: np.ndarray) -> float:
+    """The exact McNemar p-value of a change among ``patients``: the changed ones, split by direction (NaN if none)."""
+    changed_worse, changed_better = int((patients & worse).sum()), int((patients & better).sum())
+    total = changed_worse + changed_better
+    return float(binomtest(changed_worse, total).pvalue) if total else float("nan")
+
+
 def heart_validation_age_thresholds() -> pd.DataFrame:
     """02 §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients.
 
@@ -999,19 +1002,13 @@ def heart_validation_age_thresholds() -> pd.DataFrame:
     rows = {}
     for group in ("under 50", "50 and over"):
         sick, healthy = (age == group) & (y == 1), (age == group) & (y == 0)
-
-        def exact_mcnemar(rows_, worse, better):
-            changed_worse, changed_better = int((rows_ & worse).sum()), int((rows_ & better).sum())
-            total = changed_worse + changed_better
-            return float(binomtest(changed_worse, total).pvalue) if total else float("nan")
-
         rows[group] = {"n": int((age == group).sum()), "with_disease": int(sick.sum()),
                        "missed_before": int((sick & (before == 0)).sum()), "missed_after": int((sick & (after == 0)).sum()),
-                       "missed_p": exact_mcnemar(sick, (before == 1) & (after == 0), (before == 0) & (after == 1)),
+                       "missed_p": _exact_mcnemar(sick, (before == 1) & (after == 0), (before == 0) & (after == 1)),
                        "without_disease": int(healthy.sum()),
                        "alarms_before": int((healthy & (before == 1)).sum()),
                        "alarms_after": int((healthy & (after == 1)).sum()),
-                       "alarms_p": exact_mcnemar(healthy, (before == 0) & (after == 1), (before == 1) & (after == 0))}
+                       "alarms_p": _exact_mcnemar(healthy, (before == 0) & (after == 1), (before == 1) & (after == 0))}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "age_group"
     return table
