@@ -1,10 +1,12 @@
-"""Simulated audit scenarios with a planted truth, for testing a decision before you hand it in.
+"""Simulated audits with a planted truth, for testing a decision before you hand it in.
 
-Notebook 01 asks for two decisions written as functions: is a gap in false-negative rate (FNR)
-between two groups beyond chance, and did a corrective action help, make things worse, or change
-nothing the data can tell apart from noise.  A decision rule has error rates of its own: how often it
-raises a false alarm where nothing is wrong, how often it misses a real difference.  The generators
-below make data sets where you choose what is true -- each group's FNR, the FNR before and after --
+Notebooks 01 and 02 ask for decisions written as functions: is a gap in false-negative rate (FNR)
+between two groups beyond chance; did a corrective action help, make things worse, or change nothing
+the data can tell apart from noise; which setting of a de-biasing sweep the stated rule picks, or
+"cannot tell"; and why one group is missed more often -- its data, its label, a measurement, or chance.
+A decision rule has error rates of its own: how often it raises a false alarm where nothing is wrong,
+how often it misses a real difference.  The generators below make data sets where you choose what is
+true -- each group's FNR, the FNR before and after, each setting's FNR by group, the cause of a gap --
 so you can measure both on as many scenarios as you like.
 
 They return data only: labels and decisions, as a model would give them.  They do not say what the
@@ -22,15 +24,28 @@ True
 >>> change = paired_change_scenario(fnr_before=0.3, fnr_after=0.3, n_with_condition=50, random_state=2)
 >>> sorted(change)
 ['y_pred_after', 'y_pred_before', 'y_true']
+>>> sweep = sweep_scenario({"baseline": {"F": 0.4, "M": 0.15}, "threshold": {"F": 0.2, "M": 0.18}},
+...                        auc={"baseline": 0.86, "threshold": 0.86}, min_auc=0.84, n_boot=200)
+>>> sorted(sweep)
+['min_auc', 'points', 'resamples']
+>>> audit = root_cause_scenario("measurement", random_state=3)
+>>> list(audit.columns)  # doctest: +NORMALIZE_WHITESPACE
+['group', 'site', 'age', 'symptoms', 'marker', 'disease', 'prediction', 'disease_confirmed',
+ 'marker_reference']
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["fnr_gap_scenario", "paired_change_scenario"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["fnr_gap_scenario", "paired_change_scenario", "sweep_scenario", "root_cause_scenario",
+           "ROOT_CAUSES"]
 
 
 def _rate(name: str, value: float) -> float:
@@ -152,3 +167,202 @@ def paired_change_scenario(fnr_before: float, fnr_after: float, n_with_condition
     before = np.r_[(~missed_before).astype(int), flagged_before.astype(int)]
     after = np.r_[(~missed_after).astype(int), flagged_after.astype(int)]
     return {"y_true": truth[order], "y_pred_before": before[order], "y_pred_after": after[order]}
+
+
+def sweep_scenario(fnr: Mapping[str, Mapping[str, float]], auc: Mapping[str, float], min_auc: float = 0.8,
+                   n_with_condition: int | Mapping[str, int] = 60, n_boot: int = 1000, agreement: float = 0.9,
+                   random_state: int = 0) -> dict:
+    """A sweep of settings measured on the same patients and the same resamples, as notebook 02's is.
+
+    Every setting decides the same patients with the condition; each misses them at the rate you plant
+    for their group.  The settings are refits or re-thresholdings of one model, so they agree on most
+    patients (``agreement``), and their FNR gaps move together from one resample to the next -- which
+    is why two settings are compared by the resamples of their *difference*.
+
+    Parameters
+    ----------
+    fnr : mapping
+        ``{setting: {group: planted FNR}}``, the same two groups for every setting.
+    auc : mapping
+        ``{setting: AUC}``: each setting's AUC on all patients, returned as it is in ``points``.
+    min_auc : float, default 0.8
+        The stated rule's AUC floor, returned as it is (the third argument of ``choose_setting``).
+    n_with_condition : int or mapping, default 60
+        Patients with the condition per group (one number for both, or one per group).
+    n_boot : int, default 1000
+        Resamples: each draws as many patients as there are, with replacement, the same draw for every
+        setting.
+    agreement : float, default 0.9
+        The chance that a patient's draw is shared by all settings rather than drawn afresh for each
+        (1: the settings differ only where their rates force them to).
+    random_state : int, default 0
+        Seed of the draw.
+
+    Returns
+    -------
+    dict
+        ``points``: a DataFrame indexed by setting, with ``auc`` and ``fnr_gap`` (the absolute
+        difference between the two groups' FNR on all patients); ``resamples``: a long DataFrame with
+        ``setting``, ``resample`` (0 .. n_boot - 1, the same resamples for every setting) and
+        ``fnr_gap`` (NaN where a resample holds no patient of a group); ``min_auc``.
+
+    Examples
+    --------
+    >>> s = sweep_scenario({"a": {"F": 0.3, "M": 0.3}, "b": {"F": 0.3, "M": 0.3}}, auc={"a": 0.8, "b": 0.8},
+    ...                    n_boot=50, agreement=1.0)
+    >>> bool((s["points"].loc["a"] == s["points"].loc["b"]).all())  # one draw, one rate: the same decisions
+    True
+    >>> len(s["resamples"]), sorted(s["resamples"]["setting"].unique())
+    (100, ['a', 'b'])
+    """
+    import pandas as pd
+
+    if not isinstance(fnr, Mapping) or not fnr:
+        raise ValueError("fnr should be a dict of {setting: {group: planted FNR}}, e.g. {'baseline': {'F': 0.4, "
+                         "'M': 0.15}, 'threshold 0': {'F': 0.2, 'M': 0.18}}.")
+    groups = list(next(iter(fnr.values())))
+    if len(groups) != 2 or any(list(rates) != groups for rates in fnr.values()):
+        raise ValueError(f"every setting should plant an FNR for the same two groups; the first names {groups}.")
+    if set(auc) != set(fnr):
+        raise ValueError("auc should give one AUC for every setting of fnr, and no other.")
+    agreement = _rate("agreement", agreement)
+    boot = _count("n_boot", n_boot)
+    if boot == 0:
+        raise ValueError("n_boot should be at least 1.")
+    sizes = [_count(f"n_with_condition for {g!r}", n_with_condition[g] if isinstance(n_with_condition, Mapping)
+                    else n_with_condition) for g in groups]
+    rng = np.random.default_rng(random_state)
+    codes = np.repeat([0, 1], sizes)
+    shared = rng.random(len(codes))
+    missed = {}
+    for setting, rates in fnr.items():
+        draw = np.where(rng.random(len(codes)) < agreement, shared, rng.random(len(codes)))
+        ceiling = np.array([_rate(f"fnr[{setting!r}][{g!r}]", rates[g]) for g in groups])[codes]
+        missed[setting] = draw < ceiling
+
+    def gaps(rows):
+        in_group = [codes[rows] == k for k in (0, 1)]
+        with np.errstate(all="ignore"):  # a group absent from a resample has no FNR there: NaN
+            return {setting: np.abs(np.subtract(*[(m[rows] & g).sum(axis=-1) / g.sum(axis=-1) for g in in_group]))
+                    for setting, m in missed.items()}
+
+    on_all = gaps(np.arange(len(codes)))
+    on_resamples = gaps(rng.integers(0, len(codes), size=(boot, len(codes))))
+    points = pd.DataFrame({"auc": [float(auc[s]) for s in fnr], "fnr_gap": [float(on_all[s]) for s in fnr]},
+                          index=pd.Index(list(fnr), name="setting"))
+    resamples = pd.DataFrame({"setting": np.repeat(list(fnr), boot), "resample": np.tile(np.arange(boot), len(fnr)),
+                              "fnr_gap": np.concatenate([on_resamples[s] for s in fnr])})
+    return {"points": points, "resamples": resamples, "min_auc": float(min_auc)}
+
+
+#: The causes ``root_cause_scenario`` can plant, in the words ``gap_root_cause`` answers with.
+ROOT_CAUSES = ("representation", "label", "measurement", "chance")
+
+
+def root_cause_scenario(cause: str, groups: tuple[str, str] = ("FBS > 120", "FBS <= 120"), n_patients: int = 1200,
+                        group_share: float = 0.3, strength: float = 1.0, audit_share: float = 0.25,
+                        random_state: int = 0) -> pd.DataFrame:
+    """Patients of two groups, a model's decisions, and an audit sample -- with one cause of a gap planted.
+
+    The first group in ``groups`` is the one the cause acts on.  The model is a logistic regression on
+    ``age``, ``symptoms`` and ``marker``, fitted on the *recorded* outcome with 5-fold cross-fitting; it
+    never sees the group or the site.  A random ``audit_share`` of the patients was reviewed: their
+    outcome confirmed by an expert panel, their marker measured again with a reference method.
+
+    The causes (the mechanisms of notebook 02, section 10):
+
+    ``"representation"``
+        The group's data differ: most of its patients come from site B, whose patients are referred
+        earlier, with a milder marker for the same disease.  Within each site, both groups are
+        missed alike.
+    ``"label"``
+        The group's outcome is recorded on a looser criterion: some of its patients *without* the
+        disease are recorded as having it.  The audit's confirmed outcome disagrees with the record
+        more often in this group.
+    ``"measurement"``
+        The group's marker is measured differently (a device that reads low for them): the recorded
+        marker sits below the reference measurement in this group only.
+    ``"chance"``
+        Nothing: both groups' patients are drawn alike.
+
+    Every record has some noise in every group: a few outcomes recorded wrongly either way, markers a
+    little off the reference.
+
+    Parameters
+    ----------
+    cause : {"representation", "label", "measurement", "chance"}
+    groups : (str, str), default ("FBS > 120", "FBS <= 120")
+        The group the cause acts on, then the other.
+    n_patients : int, default 1200
+    group_share : float, default 0.3
+        The share of patients in the first group.
+    strength : float, default 1.0
+        How strongly the cause acts (0: not at all).  Ignored for ``"chance"``.
+    audit_share : float, default 0.25
+        The share of patients in the audit sample.
+    random_state : int, default 0
+        Seed of the draw and of the model's folds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient: ``group``, ``site`` ("A" or "B"), ``age``, ``symptoms``, ``marker`` (as
+        recorded), ``disease`` (as recorded, 0/1), ``prediction`` (the model's 0/1 decision),
+        ``disease_confirmed`` and ``marker_reference`` (the audit's values; NaN outside the audit).
+
+    Examples
+    --------
+    >>> data = root_cause_scenario("label", groups=("women", "men"), random_state=1)
+    >>> sorted(data["group"].unique())
+    ['men', 'women']
+    >>> audited = data["disease_confirmed"].notna()
+    >>> 0.2 < float(audited.mean()) < 0.3  # about a quarter of the patients were reviewed
+    True
+    """
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    if cause not in ROOT_CAUSES:
+        raise ValueError(f"cause should be one of {', '.join(map(repr, ROOT_CAUSES))}; it is {cause!r}.")
+    if len(groups) != 2 or groups[0] == groups[1]:
+        raise ValueError(f"groups should name two different groups, the one the cause acts on first; it is {groups!r}.")
+    n = _count("n_patients", n_patients)
+    if n < 50:
+        raise ValueError(f"n_patients should be at least 50 for the model to be fitted; it is {n}.")
+    share, audit_share = _rate("group_share", group_share), _rate("audit_share", audit_share)
+    strength = float(strength) if cause != "chance" else 0.0
+    if strength < 0:
+        raise ValueError(f"strength should be 0 or more; it is {strength}.")
+    rng = np.random.default_rng(random_state)
+    focal = rng.random(n) < share
+    # Site B's patients are referred earlier, with milder disease; under "representation" the group is mostly there.
+    site_b = rng.random(n) < (np.where(focal, 0.85, 0.25) if cause == "representation" else 0.4)
+    disease = rng.random(n) < 0.4
+    milder = 1.0 - np.where(site_b, min(0.7, 0.55 * strength) if cause == "representation" else 0.0, 0.0)
+    true_marker = rng.normal(0, 1, n) + 1.6 * milder * disease
+    symptoms = np.round(rng.normal(0, 1, n) + 0.7 * disease, 2)
+    age = np.round(rng.normal(56, 9, n) + 3 * disease).astype(int)
+    marker = true_marker + rng.normal(0, 0.3, n)
+    reference = true_marker + rng.normal(0, 0.3, n)
+    if cause == "measurement":
+        marker = marker - 0.9 * strength * focal  # the group's device reads low
+    recorded = disease ^ (rng.random(n) < 0.03)  # a few records wrong either way, in every group
+    if cause == "label":
+        recorded = recorded | (focal & ~disease & (rng.random(n) < min(0.9, 0.3 * strength)))
+    features = np.column_stack([(age - 56) / 9, symptoms, marker])
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    risk = cross_val_predict(LogisticRegression(), features, recorded.astype(int), cv=folds,
+                             method="predict_proba")[:, 1]
+    audited = rng.random(n) < audit_share
+    return pd.DataFrame({
+        "group": np.where(focal, groups[0], groups[1]),
+        "site": np.where(site_b, "B", "A"),
+        "age": age,
+        "symptoms": symptoms,
+        "marker": np.round(marker, 2),
+        "disease": recorded.astype(int),
+        "prediction": (risk >= 0.5).astype(int),
+        "disease_confirmed": np.where(audited, disease.astype(float), np.nan),
+        "marker_reference": np.where(audited, np.round(reference, 2), np.nan),
+    })

@@ -24,3 +24,20 @@ def judged(judge, folder, question_id, function):
         warnings.simplefilter("ignore")
         answer(question_id, lambda: function, judge.cases_dir, answers)
     return judge.verdict(question_id, answers)
+
+
+def assert_each_wrong_scenario_costs_an_eighth(verdict, lost):
+    """A decision judged on scenarios: some decided wrongly, each costing 1/8 of the points (rounded to halves), and
+    at least one of them named as ``lost`` ("false alarm", "the wrong setting") in the feedback."""
+    from course_utils.instructor.cases import DECISION_ERRORS_FOR_ZERO
+
+    wrong = [result for result in verdict.cases if not result.passed]
+    share = max(0, 1 - len(wrong) / DECISION_ERRORS_FOR_ZERO)
+    assert wrong and verdict.points == round(verdict.max_points * share * 2) / 2 < verdict.max_points
+    assert any(lost in result.finding for result in wrong), verdict.message
+
+
+def sandbox_text(judge) -> str:
+    """Everything a grading sandbox can read of the hidden cases: the truth of a scenario must not be in it."""
+    return "\n".join(path.read_text(errors="ignore") for path in judge.cases_dir.rglob("*") if path.is_file()
+                     and path.suffix in {".json", ".txt", ""})

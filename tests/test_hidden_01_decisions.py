@@ -16,10 +16,10 @@ import pytest
 from scipy.stats import binomtest, chi2_contingency, fisher_exact
 
 from course_utils.exercises._harness import CASES_FILE
-from course_utils.instructor.cases import load_hidden
+from course_utils.instructor.cases import DECISION_ERRORS_FOR_ZERO, load_hidden
 from course_utils.instructor.judge import Judge
 from course_utils.scenarios import fnr_gap_scenario, paired_change_scenario
-from judging import judged
+from judging import assert_each_wrong_scenario_costs_an_eighth, judged, sandbox_text
 
 pytestmark = pytest.mark.slow
 
@@ -158,10 +158,7 @@ def test_a_decision_without_the_skill_earns_at_most_30_percent(judge, tmp_path, 
     pytest.param(CHANGE, change_on_every_error, "false alarm", id="change-every-error-counted"),
 ])
 def test_partial_skill_loses_points_for_each_scenario_it_gets_wrong(judge, tmp_path, question_id, decide, lost):
-    verdict = judged(judge, tmp_path, question_id, decide)
-    wrong = [result for result in verdict.cases if not result.passed]
-    assert wrong and verdict.points == round(3 * max(0, 1 - len(wrong) / 8) * 2) / 2 < 3
-    assert any(lost in result.finding for result in wrong), verdict.message
+    assert_each_wrong_scenario_costs_an_eighth(judged(judge, tmp_path, question_id, decide), lost)
 
 
 def test_the_hidden_scenarios_are_many_clear_cut_and_mixed():
@@ -186,8 +183,7 @@ def test_the_hidden_scenarios_are_many_clear_cut_and_mixed():
 
 
 def test_the_truth_is_not_in_what_the_sandbox_sees(judge):
-    seen = "\n".join(path.read_text(errors="ignore") for path in judge.cases_dir.rglob("*") if path.is_file()
-                     and path.suffix in {".json", ".txt", ""})
+    seen = sandbox_text(judge)
     for words in ("planted", CANNOT, "made it worse", "helped", "false alarm", "scenario"):
         assert words not in seen
     manifest = json.loads((judge.cases_dir / CASES_FILE).read_text())
@@ -232,4 +228,4 @@ def test_what_the_notebook_says_about_the_scenarios_is_what_the_judge_uses():
     positives = [n for _, _, n, _ in module.CHANGE_SCENARIOS]
     assert (f"decides **{len(hidden.cases[CHANGE])} scenarios it has never seen**: changes planted in both directions "
             f"and none, from {min(positives)} to {max(positives)} patients with the condition") in text
-    assert module.DECISION_ERRORS_FOR_ZERO == 8 and text.count("costs an eighth of the points") == 2
+    assert DECISION_ERRORS_FOR_ZERO == 8 and text.count("costs an eighth of the points") == 2

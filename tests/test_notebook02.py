@@ -758,13 +758,14 @@ def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_fir
     points = {qid: q.points for qid, q in questions().items()}
     code = sum(q.points for q in questions().values() if q.answer_type == "code")
     assert code / sum(points.values()) >= 0.7
-    assert "Code answers carry 36 of the 39 auto-graded points (92 %)" in " ".join(
+    total = sum(points.values())
+    assert f"Code answers carry {code} of the {total} auto-graded points ({code / total:.0%})".replace("%", " %") in " ".join(
         cell.source for cell in notebook.cells if cell.cell_type == "markdown").replace("\n", " ")
-    assert code == 36 and sum(points.values()) == 39
+    assert code == 42 and total == 45
     graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     values = [i for i, qid in enumerate(graded) if questions()[qid].answer_type == "value"]
-    assert values == [0, 1, 15], "value questions open the notebook and the fasting-sugar section"
+    assert values == [0, 1, 16], "value questions open the notebook and the fasting-sugar section"
 
 
 def visible_before(notebook, grade_id):
@@ -1079,3 +1080,37 @@ def test_the_learner_notebook_continues_from_the_course_and_says_what_is_unwritt
     text = "\n".join(cell.source for cell in learner.cells)
     assert text.count("is not written yet") >= 10
     assert 'chosen_setting = "threshold 0"' in text
+
+
+def test_decision_mistakes_are_named_on_the_public_cases(answers):
+    """The two decisions' public cases tell each usual mistake apart, in the learner's words."""
+    def on_point_estimate(points, resamples, min_auc):
+        return points[points["auc"] >= min_auc]["fnr_gap"].idxmin()
+
+    def by_separate_intervals(points, resamples, min_auc):
+        qualifying = points[points["auc"] >= min_auc]
+        best = qualifying["fnr_gap"].idxmin()
+        wide = resamples.pivot(index="resample", columns="setting", values="fnr_gap")
+        for other in qualifying.index.drop(best):
+            if np.nanquantile(wide[best], 0.975) >= np.nanquantile(wide[other], 0.025):
+                return "cannot tell"
+        return best
+
+    def without_the_floor(points, resamples, min_auc):
+        return answers["choose_setting"](points, resamples, -np.inf)
+
+    def never_chance(data):
+        said = answers["gap_root_cause"](data)
+        return "representation" if said == "chance" else said
+
+    def always_representation(data):
+        return "representation"
+
+    assert "could be chance" in feedback("debias-choose-decision-function", on_point_estimate)
+    assert "separate intervals that overlap" in feedback("debias-choose-decision-function", by_separate_intervals)
+    assert "below min_auc" in feedback("debias-choose-decision-function", without_the_floor)
+    assert "test the gap before looking for its cause" in feedback("debias-root-cause-decision-function", never_chance)
+    assert "confirmed one" in feedback("debias-root-cause-decision-function", always_representation)
+    for question_id, name in (("debias-choose-decision-function", "choose_setting"),
+                              ("debias-root-cause-decision-function", "gap_root_cause")):
+        assert checks.evaluate(question_id, answers[name]).passed

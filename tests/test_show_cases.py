@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from course_utils import exercises as checks
+from course_utils.exercises._cases import SCENARIO_CALL
 from course_utils.exercises.questions import QUESTIONS
 
 CODE = sorted(qid for qid, q in QUESTIONS.items() if q.answer_type == "code")
@@ -24,7 +25,10 @@ def test_full_shows_every_input_value_whole(capsys, question_id):
                 # every number of an array, in order
                 numbers = " ".join(str(int(v)) for v in value.ravel())
                 assert numbers in " ".join(re.sub(r"[^\d-]", " ", shown).split()), question_id
-            if isinstance(value, pd.DataFrame):
+            if isinstance(value, pd.DataFrame) and SCENARIO_CALL in value.attrs:
+                # a simulated audit of a thousand rows: its first rows, and the one call that rebuilds it whole
+                assert value.attrs[SCENARIO_CALL] in shown and value.head(8).to_string().splitlines()[1] in shown
+            elif isinstance(value, pd.DataFrame):
                 assert f"(a DataFrame, {len(value)} rows)" in shown
 
 

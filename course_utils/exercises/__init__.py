@@ -181,6 +181,9 @@ def show_cases(question_id: str, full: bool = False) -> None:
     cut = False
     for number, case in enumerate(question.cases(), start=1):
         shown = [f"{name}={_show_input(value)}" for name, value in case.inputs.items()]
+        one_call = _one_scenario_call(case.inputs)
+        if one_call:  # every argument comes from one generator call: show the call, once
+            shown = [f"**{one_call}"]
         expected = short_repr(case.expected)
         cut = cut or any(text.endswith("...") or "...," in text or "...)" in text for text in [*shown, expected])
         print(f"  {number}. {case.name}\n     {question.name}({', '.join(shown)})\n     -> {expected}")
@@ -188,7 +191,24 @@ def show_cases(question_id: str, full: bool = False) -> None:
         print(f"  (values cut short with ...: show_cases({question.id!r}, full=True) shows every case whole)")
 
 
+def _one_scenario_call(inputs: dict) -> str | None:
+    """The generator call every table of ``inputs`` came from (``sweep_scenario(...)``), if there is one and it
+    returned exactly these arguments."""
+    from course_utils.exercises._cases import SCENARIO_CALL
+
+    calls = {getattr(value, "attrs", {}).get(SCENARIO_CALL, "").rsplit("[", 1)[0] for value in inputs.values()
+             if hasattr(value, "attrs")}
+    tables = [value for value in inputs.values() if hasattr(value, "attrs")]
+    if len(calls) != 1 or "" in calls or len(tables) < 2:
+        return None
+    return calls.pop()
+
+
 def _show_input(value: Any) -> str:
+    from course_utils.exercises._cases import SCENARIO_CALL
+
+    if SCENARIO_CALL in getattr(value, "attrs", {}):  # a simulated audit: the call that rebuilds it
+        return f"{value.attrs[SCENARIO_CALL]} (a DataFrame of {len(value):,} rows)"
     if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame: its columns as lists
         return "DataFrame(" + short_repr({c: value[c].tolist() for c in value.columns}, limit=400) + ")"
     if hasattr(value, "tolist"):
@@ -207,6 +227,13 @@ def _whole(value: Any) -> str:
     import numpy as np
     import pandas as pd
 
+    from course_utils.exercises._cases import SCENARIO_CALL
+
+    if SCENARIO_CALL in getattr(value, "attrs", {}):  # a simulated audit: its first rows, and the call that rebuilds it
+        with pd.option_context("display.max_columns", None, "display.width", 120):
+            text = value.head(8).to_string()
+        return (f"{text}\n(the first 8 of {len(value):,} rows: rebuild the whole DataFrame with\n "
+                f"from course_utils.scenarios import *; {value.attrs[SCENARIO_CALL]})")
     if isinstance(value, (pd.DataFrame, pd.Series)):
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 120):
             text = value.to_string()

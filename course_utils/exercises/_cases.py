@@ -2,7 +2,7 @@
 
 Each code question has a file ``questions/cases/<question-id>.yaml``: a list of cases, each with a
 ``name``, its ``inputs`` (the learner's function is called with them as keyword arguments) and
-the ``expected`` result.  Four tags build the pandas and NumPy objects learners work with:
+the ``expected`` result.  Five tags build the pandas and NumPy objects learners work with:
 
 ``!frame {column: [values]}``     a pandas DataFrame (an ``_index: [labels]`` entry labels its rows)
 ``!series [values]``              a pandas Series (``!series {label: value}`` keeps the labels)
@@ -10,6 +10,10 @@ the ``expected`` result.  Four tags build the pandas and NumPy objects learners 
 ``!category {values: [...], categories: [...]}``
                                   a categorical pandas Series whose categories may include one nobody
                                   is in (a column of a ``!frame`` too)
+``!scenario {generator: name, ...}``
+                                  what a generator of :mod:`course_utils.scenarios` returns for the
+                                  other keys as its arguments -- simulated audits too large to write out,
+                                  which learners can rebuild with the same call
 
 ``.nan`` is YAML's NaN (an undefined result) and ``null`` is a missing value.
 
@@ -34,8 +38,12 @@ import yaml
 from course_utils.exercises._question import PublicCase
 
 
+#: The key of ``DataFrame.attrs`` under which a ``!scenario`` table keeps the generator call that built it.
+SCENARIO_CALL = "course_scenario_call"
+
+
 class _CaseLoader(yaml.SafeLoader):
-    """YAML's safe loader plus the four tags above: no other Python object can be built."""
+    """YAML's safe loader plus the tags above: no other Python object can be built."""
 
 
 def _frame(loader, node):
@@ -69,7 +77,24 @@ def _category(loader, node):
     return pd.Series(pd.Categorical(spec["values"], categories=spec["categories"]))
 
 
+def _scenario(loader, node):
+    from course_utils import scenarios
+
+    spec = loader.construct_mapping(node, deep=True)
+    name = spec.pop("generator", None)
+    if name not in scenarios.__all__ or not callable(getattr(scenarios, name)):
+        raise ValueError(f"!scenario needs generator: one of the generators of course_utils.scenarios, not {name!r}")
+    built = getattr(scenarios, name)(**spec)
+    call = f"{name}({', '.join(f'{key}={value!r}' for key, value in spec.items())})"
+    # Each table remembers the call that built it, so show_cases can show the call instead of 1,000 rows.
+    for key, value in (built.items() if isinstance(built, dict) else [(None, built)]):
+        if hasattr(value, "attrs"):
+            value.attrs[SCENARIO_CALL] = call if key is None else f"{call}[{key!r}]"
+    return built
+
+
 _CaseLoader.add_constructor("!frame", _frame)
+_CaseLoader.add_constructor("!scenario", _scenario)
 _CaseLoader.add_constructor("!category", _category)
 _CaseLoader.add_constructor("!series", _series)
 _CaseLoader.add_constructor("!array", _array)

@@ -88,6 +88,50 @@ class HiddenCase:
         return dict(self.inputs() if callable(self.inputs) else self.inputs)
 
 
+# --- decisions judged on many simulated scenarios ---------------------------------------------------------------
+
+#: A decision exercise is judged on many scenarios with a planted truth: each one decided wrongly costs this
+#: fraction of its points (1/8), so a function that always gives the same answer scores 0.
+DECISION_ERRORS_FOR_ZERO = 8
+
+
+def decision_score(results) -> float:
+    """The share of the points: each scenario decided wrongly (a miss or a false alarm) costs 1/8 of them."""
+    wrong = sum(not result.passed for result in results)
+    return max(0.0, 1.0 - wrong / DECISION_ERRORS_FOR_ZERO)
+
+
+def decision_check(truth, *, nothing: str, false_alarm: str, missed: str, wrong: str):
+    """The property of one scenario: ``None`` when the output is its truth, else a miss or a false alarm in words.
+
+    ``nothing`` is the answer that names no finding ("cannot tell", "chance"); the truth stays here, in the grader.
+    """
+    def check(output, given):
+        if output == truth:
+            return None
+        if truth == nothing:
+            return f"a false alarm: {output!r}, {false_alarm}"
+        return missed if output == nothing else f"{wrong} ({output!r})"
+    return check
+
+
+def first_clear(make, truth, clear, seed: int, attempts: int = 500):
+    """The scenario of the first seed from ``seed`` on that is clear-cut: ``clear(truth, inputs)`` says every valid
+    test agrees with ``truth``.  Grading only on clear-cut scenarios means a valid method never loses a point."""
+    for attempt in range(seed, seed + attempts):
+        inputs = make(attempt)
+        if clear(truth, inputs):
+            return inputs
+    raise RuntimeError(f"no clear-cut scenario near seed {seed}: change the settings")
+
+
+def in_no_telling_order(cases: list, seed: int) -> list:
+    """The cases in a fixed shuffled order: a case's position (its id in a sandbox) says nothing of its truth."""
+    import numpy as np
+
+    return [cases[i] for i in np.random.default_rng(seed).permutation(len(cases))]
+
+
 @dataclass(frozen=True)
 class Value:
     """How the instructor's material computes a value answer, and its named wrong values."""

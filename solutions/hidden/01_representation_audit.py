@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from course_utils.data import heart_data_path
-from course_utils.instructor.cases import HiddenCase, Value
+from course_utils.instructor.cases import (HiddenCase, Value, decision_check, decision_score, first_clear,
+                                          in_no_telling_order)
 from course_utils.exercises.questions.representation import CANNOT_TELL
 from course_utils.scenarios import fnr_gap_scenario, paired_change_scenario
 
@@ -464,7 +465,6 @@ def _simulated_pair(n, positives, seed, **settings):
 # patients leave a planted difference invisible).  A decision rule at any usual level (1 %, 5 %, 10 %), exact
 # or approximate, then decides every scenario the same way; the points follow its misses and false alarms.
 
-DECISION_ERRORS_FOR_ZERO = 8  # each scenario decided wrongly costs 1/8 of the points
 
 
 def _fnr_counts(y, pred, rows):
@@ -530,24 +530,8 @@ def _clear_change(truth, inputs) -> bool:
     return exact < 0.01 and side == {"helped": -1, "made it worse": 1}[truth]
 
 
-def _first_clear(make, truth, clear, seed):
-    """The first seed from ``seed`` on whose scenario is clear-cut (every valid test agrees with ``truth``)."""
-    for attempt in range(seed, seed + 500):
-        inputs = make(attempt)
-        if clear(truth, inputs):
-            return inputs
-    raise RuntimeError(f"no clear-cut scenario near seed {seed}: change the settings")
 
 
-def decision_check(truth, false_alarm, missed, wrong):
-    """The property of one scenario: its truth stays here, in the grader; a finding names a miss or a false alarm."""
-    def check(output, given):
-        if output == truth:
-            return None
-        if truth == CANNOT_TELL:
-            return f"a false alarm: {output!r}, {false_alarm}"
-        return missed if output == CANNOT_TELL else f"{wrong} ({output!r})"
-    return check
 
 
 def _as_given(inputs, form):
@@ -605,11 +589,11 @@ def _gap_name(number, fnr, positives, truth):
 
 def _gap_case(number, fnr, positives, truth, form, without=None):
     def inputs():
-        return _as_given(_first_clear(lambda seed: fnr_gap_scenario(fnr, positives, without, random_state=seed),
+        return _as_given(first_clear(lambda seed: fnr_gap_scenario(fnr, positives, without, random_state=seed),
                                       truth, _clear_gap, 7100 + 37 * number), form)
 
-    check = decision_check(truth, "named, where nothing the data can show was planted", "a gap missed",
-                           "the wrong group named")
+    check = decision_check(truth, nothing=CANNOT_TELL, false_alarm="named, where nothing the data can show was planted",
+                           missed="a gap missed", wrong="the wrong group named")
     return HiddenCase(_gap_name(number, fnr, positives, truth), inputs=inputs, check=check,
                       explain="name the group whose FNR is higher only when the gap is beyond chance (5 % level); "
                               "otherwise, or when a group has no patient with the condition, 'cannot tell'")
@@ -660,8 +644,8 @@ def _edge_changes():
 
 
 def _change_case(number, name, make, truth):
-    check = decision_check(truth, "where the data cannot tell the change from none", "a change missed",
-                           "the wrong direction")
+    check = decision_check(truth, nothing=CANNOT_TELL, false_alarm="where the data cannot tell the change from none",
+                           missed="a change missed", wrong="the wrong direction")
     return HiddenCase(f"change scenario {number} of {len(CHANGE_SCENARIOS) + 6}: {name}", inputs=make, check=check,
                       explain="'helped' or 'made it worse' only when the change in FNR on the same patients is beyond "
                               "chance (5 % level); otherwise 'cannot tell'")
@@ -671,7 +655,7 @@ def _change_cases():
     cases = []
     for number, (before, after, positives, truth) in enumerate(CHANGE_SCENARIOS, start=1):
         planted = "no change planted" if before == after else f"FNR planted from {before:.2f} to {after:.2f}"
-        make = functools.partial(_first_clear, functools.partial(
+        make = functools.partial(first_clear, functools.partial(
             lambda b, a, n, seed: paired_change_scenario(b, a, n_with_condition=n, random_state=seed),
             before, after, positives), truth, _clear_change, 7400 + 41 * number)
         cases.append(_change_case(number, f"{positives} patients with the condition, {planted}", make, truth))
@@ -680,15 +664,8 @@ def _change_cases():
     return cases
 
 
-def _in_no_telling_order(cases):
-    """The scenarios in a fixed shuffled order: a case's position (its id in a sandbox) says nothing of its truth."""
-    return [cases[i] for i in np.random.default_rng(7500).permutation(len(cases))]
 
 
-def decision_score(results) -> float:
-    """The share of the points: each scenario decided wrongly (a miss or a false alarm) costs 1/8 of them."""
-    wrong = sum(not result.passed for result in results)
-    return max(0.0, 1.0 - wrong / DECISION_ERRORS_FOR_ZERO)
 
 CASES = {
     "audit-imbalance-ratio-function": [
@@ -889,9 +866,9 @@ CASES = {
                    reference=paired_change,
                    explain="a resample without patients with the condition has no FNR: leave it out (np.nanquantile)"),
     ],
-    "audit-gap-decision-function": _in_no_telling_order(
-        [_gap_case(number, *scenario) for number, scenario in enumerate(GAP_SCENARIOS, start=1)]),
-    "audit-change-decision-function": _in_no_telling_order(_change_cases()),
+    "audit-gap-decision-function": in_no_telling_order(
+        [_gap_case(number, *scenario) for number, scenario in enumerate(GAP_SCENARIOS, start=1)], 7500),
+    "audit-change-decision-function": in_no_telling_order(_change_cases(), 7500),
 }
 
 SCORING = {"audit-gap-decision-function": decision_score, "audit-change-decision-function": decision_score}

@@ -9,6 +9,10 @@ NaN.  Their references are computed here, independently of the solution: counted
 brute force (the Pareto front, the FNR ceiling), in exact fractions (PPV), or by the libraries themselves --
 fairlearn's ThresholdOptimizer, aif360's AdversarialDebiasing in a TensorFlow session of its own (once per
 process), Aequitas's audit.
+
+The two decisions (choose a setting or "cannot tell"; the root cause of a gap) are judged on simulated audits with
+a planted truth, drawn by the learner's generators at seeds and settings of their own; only scenarios on which
+every valid test agrees with the planted truth are kept, and each one decided wrongly costs an eighth of the points.
 """
 
 import functools
@@ -21,8 +25,10 @@ import numpy as np
 import pandas as pd
 
 from course_utils.data import heart_data_path
-from course_utils.exercises.questions.debiasing import NO_ROW
-from course_utils.instructor.cases import HiddenCase, Value
+from course_utils.exercises.questions.debiasing import CANNOT_TELL, NO_ROW
+from course_utils.instructor.cases import (HiddenCase, Value, decision_check, decision_score, first_clear,
+                                          in_no_telling_order)
+from course_utils.scenarios import root_cause_scenario, sweep_scenario
 
 
 def raw_heart() -> pd.DataFrame:
@@ -793,6 +799,212 @@ def _profile_sugar():
 UNDEFINED = "a rate whose denominator is empty in a group is undefined: NaN, not 0"
 
 
+
+# --- the two decisions: simulated audits with a planted truth -------------------------------------------------------
+
+
+def paired_choice(points, resamples, min_auc, level=0.95):
+    """The stated rule under uncertainty, with paired percentile intervals at ``level``: the qualifying setting with
+    the smallest gap when every paired difference to another qualifying setting lies below 0, else "cannot tell"."""
+    eligible = points[points["auc"] >= min_auc]
+    if eligible.empty:
+        return CANNOT_TELL
+    best = eligible["fnr_gap"].idxmin()
+    wide = resamples.pivot(index="resample", columns="setting", values="fnr_gap")
+    for other in eligible.index.drop(best):
+        difference = (wide[best] - wide[other]).dropna().to_numpy()
+        if not np.quantile(difference, (1 + level) / 2) < 0:
+            return CANNOT_TELL
+    return best
+
+
+def _clear_choice(truth, inputs) -> bool:
+    return all(paired_choice(**inputs, level=level) == truth for level in (0.8, 0.9, 0.95, 0.99))
+
+
+#: (planted FNR per setting and group, AUC per setting, AUC floor, patients with the condition, agreement, truth).
+_COURSE = ("baseline", "reweighing 0.5", "threshold 0", "adversarial 0.1")
+SWEEP_SCENARIOS = [
+    ({"baseline": {"F": .45, "M": .12}, "reweighing 0.5": {"F": .30, "M": .14}, "threshold 0": {"F": .15, "M": .14}},
+     {"baseline": .86, "reweighing 0.5": .85, "threshold 0": .86}, .84, {"F": 150, "M": 300}, .95, "threshold 0"),
+    ({"threshold 0.2": {"F": .40, "M": .12}, "threshold 0.1": {"F": .30, "M": .13}, "threshold 0": {"F": .16, "M": .14}},
+     {"threshold 0.2": .86, "threshold 0.1": .86, "threshold 0": .86}, .85, {"F": 80, "M": 250}, 1.0, "threshold 0"),
+    ({"baseline": {"women": .40, "men": .10}, "reweighing 1": {"women": .12, "men": .11},
+      "adversarial 0.1": {"women": .28, "men": .12}},
+     {"baseline": .87, "reweighing 1": .86, "adversarial 0.1": .86}, .85, {"women": 150, "men": 300}, .9,
+     "reweighing 1"),
+    ({"baseline": {"F": .42, "M": .12}, "threshold 0": {"F": .16, "M": .13}, "adversarial 0.5": {"F": .20, "M": .20}},
+     {"baseline": .86, "threshold 0": .86, "adversarial 0.5": .70}, .84, {"F": 150, "M": 300}, .9, "threshold 0"),
+    ({"baseline": {"over 65": .10, "under 65": .35}, "group thresholds": {"over 65": .14, "under 65": .16},
+      "re-weighting": {"over 65": .12, "under 65": .26}},
+     {"baseline": .82, "group thresholds": .82, "re-weighting": .81}, .80, {"over 65": 250, "under 65": 200}, .9,
+     "group thresholds"),
+    ({"a": {"g1": .50, "g2": .20}, "b": {"g1": .38, "g2": .21}, "c": {"g1": .22, "g2": .21}, "d": {"g1": .30, "g2": .22}},
+     {"a": .80, "b": .80, "c": .79, "d": .80}, .78, 250, .9, "c"),
+    ({"baseline": {"F": .40, "M": .10}, "adversarial 0.2": {"F": .25, "M": .25}, "adversarial 0.5": {"F": .5, "M": .5}},
+     {"baseline": .86, "adversarial 0.2": .79, "adversarial 0.5": .60}, .84, {"F": 60, "M": 200}, .9, "baseline"),
+    ({"baseline": {"Black": .15, "White": .38}, "thresholds by race": {"Black": .20, "White": .21},
+      "reweighing 0.75": {"Black": .16, "White": .31}},
+     {"baseline": .78, "thresholds by race": .78, "reweighing 0.75": .77}, .76, {"Black": 200, "White": 300}, .95,
+     "thresholds by race"),
+    ({"tolerance 0.1": {"F": .36, "M": .10}, "tolerance 0.05": {"F": .24, "M": .11}, "tolerance 0": {"F": .12, "M": .11}},
+     {"tolerance 0.1": .85, "tolerance 0.05": .85, "tolerance 0": .85}, .84, {"F": 90, "M": 300}, 1.0, "tolerance 0"),
+    ({"baseline": {"F": .45, "M": .12}, "adversarial 0.05": {"F": .13, "M": .12}, "threshold 0": {"F": .30, "M": .14}},
+     {"baseline": .86, "adversarial 0.05": .839, "threshold 0": .86}, .84, {"F": 150, "M": 300}, .9, "threshold 0"),
+    ({"baseline": {"F": .40, "M": .12}, "reweighing 0.5": {"F": .25, "M": .13}, "reweighing 1": {"F": .14, "M": .13}},
+     {"baseline": .86, "reweighing 0.5": .86, "reweighing 1": .85}, .84, {"F": 120, "M": 400}, .97, "reweighing 1"),
+    ({"site model": {"Hungary": .12, "VA": .40}, "pooled model": {"Hungary": .18, "VA": .20}},
+     {"site model": .80, "pooled model": .79}, .75, {"Hungary": 150, "VA": 250}, .85, "pooled model"),
+    ({"baseline": {"F": .40, "M": .15}, "b": {"F": .22, "M": .15}, "c": {"F": .22, "M": .15}},
+     {"baseline": .86, "b": .85, "c": .85}, .84, {"F": 80, "M": 250}, .9, CANNOT_TELL),
+    ({"threshold 0.1": {"F": .20, "M": .14}, "threshold 0": {"F": .20, "M": .14}},
+     {"threshold 0.1": .86, "threshold 0": .86}, .84, {"F": 40, "M": 150}, .97, CANNOT_TELL),
+    ({"baseline": {"F": .40, "M": .12}, "threshold 0": {"F": .15, "M": .14}, "reweighing 1": {"F": .30, "M": .13}},
+     {"baseline": .86, "threshold 0": .86, "reweighing 1": .85}, .84, {"F": 12, "M": 150}, .9, CANNOT_TELL),
+    ({_COURSE[0]: {"F": .3, "M": .3}, _COURSE[1]: {"F": .3, "M": .3}, _COURSE[2]: {"F": .3, "M": .3},
+      _COURSE[3]: {"F": .3, "M": .3}}, dict.fromkeys(_COURSE, .85), .84, 100, .8, CANNOT_TELL),
+    ({"a": {"x": .45, "y": .20}, "b": {"x": .30, "y": .21}, "c": {"x": .24, "y": .22}, "d": {"x": .24, "y": .22}},
+     {"a": .80, "b": .80, "c": .80, "d": .79}, .78, 120, .9, CANNOT_TELL),
+    ({"baseline": {"over 65": .30, "under 65": .12}, "group thresholds": {"over 65": .18, "under 65": .14}},
+     {"baseline": .82, "group thresholds": .82}, .80, {"over 65": 15, "under 65": 100}, .9, CANNOT_TELL),
+    ({"baseline": {"Black": .35, "White": .15}, "reweighing 1": {"Black": .19, "White": .16},
+      "thresholds by race": {"Black": .19, "White": .16}},
+     {"baseline": .78, "reweighing 1": .78, "thresholds by race": .78}, .76, {"Black": 100, "White": 300}, .95,
+     CANNOT_TELL),
+    ({"baseline": {"F": .42, "M": .12}, "adversarial 0.05": {"F": .14, "M": .13}, "adversarial 0.1": {"F": .14, "M": .13}},
+     {"baseline": .86, "adversarial 0.05": .85, "adversarial 0.1": .85}, .84, {"F": 60, "M": 250}, .6, CANNOT_TELL),
+    ({"baseline": {"F": .40, "M": .14}, "tolerance 0": {"F": .20, "M": .15}, "tolerance 0.05": {"F": .23, "M": .15}},
+     {"baseline": .86, "tolerance 0": .86, "tolerance 0.05": .86}, .84, {"F": 25, "M": 200}, .95, CANNOT_TELL),
+    ({"site model": {"Hungary": .20, "VA": .20}, "pooled model": {"Hungary": .20, "VA": .20}},
+     {"site model": .80, "pooled model": .80}, .75, 80, .7, CANNOT_TELL),
+    ({"baseline": {"F": .35, "M": .12}, "adversarial 0.5": {"F": .12, "M": .12}, "reweighing 0.5": {"F": .16, "M": .12},
+      "reweighing 0.25": {"F": .16, "M": .12}},
+     {"baseline": .86, "adversarial 0.5": .70, "reweighing 0.5": .85, "reweighing 0.25": .86}, .84,
+     {"F": 70, "M": 250}, .9, CANNOT_TELL),
+    ({"rule A": {"g": .25, "h": .10}, "rule B": {"g": .11, "h": .10}},
+     {"rule A": .81, "rule B": .81}, .80, {"g": 10, "h": 60}, .9, CANNOT_TELL),
+]
+
+
+def _choice_name(number, fnr, n, truth):
+    settings = ", ".join(map(repr, fnr))
+    groups = " and ".join(map(repr, next(iter(fnr.values()))))
+    sizes = (", ".join(f"{v} with the condition in {k!r}" for k, v in n.items()) if isinstance(n, dict)
+             else f"{n} with the condition in each group")
+    return f"sweep scenario {number} of {len(SWEEP_SCENARIOS)}: settings {settings}; groups {groups}, {sizes}"
+
+
+def _choice_case(number, fnr, auc, min_auc, n, agreement, truth):
+    def inputs():
+        return first_clear(lambda seed: sweep_scenario(fnr, auc, min_auc=min_auc, n_with_condition=n,
+                                                        agreement=agreement, random_state=seed),
+                            truth, _clear_choice, 8100 + 53 * number)
+
+    check = decision_check(truth, nothing=CANNOT_TELL,
+                           false_alarm="chosen where the resamples cannot separate the best settings",
+                           missed="a choice missed: the resamples separate one setting", wrong="the wrong setting")
+    return HiddenCase(_choice_name(number, fnr, n, truth), inputs=inputs, check=check,
+                      explain="the qualifying setting (auc >= min_auc) with the smallest gap, when the paired resamples "
+                              "separate it from every other qualifying setting; otherwise 'cannot tell'")
+
+
+def root_cause_p_values(data) -> dict:
+    """Two-sided p-values between the two groups: the FNR gap (Fisher), label disagreement in the audit (Fisher),
+    marker minus reference in the audit (Welch), and the FNR gap within each site (Fisher)."""
+    from scipy.stats import fisher_exact, ttest_ind
+
+    groups = data["group"].astype(str).to_numpy()
+    names = sorted(set(groups))
+    sick, caught = data["disease"].to_numpy() == 1, data["prediction"].to_numpy() == 1
+
+    def gap(rows):
+        return fisher_exact([[int((rows & sick & (groups == g) & ~caught).sum()),
+                              int((rows & sick & (groups == g) & caught).sum())] for g in names]).pvalue
+
+    audited = data["disease_confirmed"].notna().to_numpy()
+    wrong = audited & (data["disease"].to_numpy() != data["disease_confirmed"].to_numpy())
+    label = fisher_exact([[int((wrong & (groups == g)).sum()), int((audited & ~wrong & (groups == g)).sum())]
+                          for g in names]).pvalue
+    off = (data["marker"] - data["marker_reference"]).to_numpy()
+    measurement = ttest_ind(off[audited & (groups == names[0])], off[audited & (groups == names[1])],
+                            equal_var=False).pvalue
+    sites = data["site"].to_numpy()
+    return {"gap": gap(np.ones(len(data), bool)), "label": label, "measurement": measurement,
+            "within_site": min(gap(sites == site) for site in sorted(set(sites)))}
+
+
+def _clear_cause(truth, data) -> bool:
+    p = root_cause_p_values(data)
+    if truth == "chance":
+        return min(p.values()) > 0.2
+    found = {"label": p["label"] < 0.01, "measurement": p["measurement"] < 0.01}
+    quiet = {"label": p["label"] > 0.2, "measurement": p["measurement"] > 0.2}
+    if p["gap"] >= 0.01:
+        return False
+    if truth == "representation":
+        return quiet["label"] and quiet["measurement"] and p["within_site"] > 0.2
+    other = "measurement" if truth == "label" else "label"
+    return found[truth] and quiet[other]
+
+
+#: (planted cause, the two groups -- the one it acts on first --, patients, the first group's share, strength,
+#: audit share).
+ROOT_SCENARIOS = [
+    ("representation", ("FBS > 120", "FBS <= 120"), 1500, .30, 1.0, .25),
+    ("representation", ("women", "men"), 1200, .35, 1.2, .2),
+    ("representation", ("over 65", "65 and under"), 2000, .25, 1.0, .3),
+    ("representation", ("diabetic", "not diabetic"), 1000, .40, 1.3, .25),
+    ("representation", ("Black", "White"), 2500, .20, 1.0, .15),
+    ("representation", ("rural", "urban"), 900, .45, 1.3, .3),
+    ("label", ("FBS > 120", "FBS <= 120"), 1200, .30, 1.0, .25),
+    ("label", ("women", "men"), 1500, .25, .8, .3),
+    ("label", ("Medicaid", "private"), 1000, .40, 1.2, .2),
+    ("label", ("over 65", "65 and under"), 2000, .20, .7, .25),
+    ("label", ("Black", "White"), 900, .45, 1.0, .3),
+    ("label", ("site-referred", "self-referred"), 1600, .35, 1.5, .15),
+    ("measurement", ("Black", "White"), 1500, .30, 1.0, .25),
+    ("measurement", ("women", "men"), 1200, .35, .8, .3),
+    ("measurement", ("FBS > 120", "FBS <= 120"), 1000, .40, 1.2, .2),
+    ("measurement", ("over 65", "65 and under"), 2000, .20, 1.0, .25),
+    ("measurement", ("dark skin", "light skin"), 900, .45, 1.3, .3),
+    ("measurement", ("rural", "urban"), 1800, .25, .9, .2),
+    ("chance", ("FBS > 120", "FBS <= 120"), 1200, .30, 1.0, .25),
+    ("chance", ("women", "men"), 800, .15, 1.0, .25),
+    ("chance", ("diabetic", "not diabetic"), 1500, .40, 1.0, .3),
+    ("chance", ("Black", "White"), 600, .20, 1.0, .2),
+    ("chance", ("over 65", "65 and under"), 2000, .10, 1.0, .25),
+    ("chance", ("rural", "urban"), 1000, .50, 1.0, .3),
+]
+
+
+def _cause_case(number, cause, groups, n, share, strength, audit):
+    def inputs():
+        data = first_clear(lambda seed: root_cause_scenario(cause, groups=groups, n_patients=n, group_share=share,
+                                                             strength=strength, audit_share=audit,
+                                                             random_state=seed),
+                            cause, _clear_cause, 8700 + 59 * number)
+        return {"data": data}
+
+    check = decision_check(cause, nothing="chance", false_alarm="named where the gap is within chance",
+                           missed="a cause missed: the gap is beyond chance", wrong="the wrong cause")
+    return HiddenCase(f"root-cause scenario {number} of {len(ROOT_SCENARIOS)}: groups {groups[0]!r} and "
+                      f"{groups[1]!r}, {n} patients, {share:.0%} in the first, {audit:.0%} audited",
+                      inputs=inputs, check=check,
+                      explain="'chance' when the FNR gap is within chance; otherwise 'label' when the records disagree "
+                              "with the audit's confirmed outcome more in one group, 'measurement' when the marker "
+                              "departs from the reference more in one group, and 'representation' when neither")
+
+
+def _choice_cases():
+    return in_no_telling_order([_choice_case(number, *scenario)
+                                 for number, scenario in enumerate(SWEEP_SCENARIOS, start=1)], 8500)
+
+
+def _cause_cases():
+    return in_no_telling_order([_cause_case(number, *scenario)
+                                 for number, scenario in enumerate(ROOT_SCENARIOS, start=1)], 8600)
+
+
 CASES = {
     "debias-audit-function": [
         HiddenCase("the course's 920 patients read with plain pandas, the four sites as groups, a flag from the maximum "
@@ -987,4 +1199,8 @@ CASES = {
                    "seed 11",
                    inputs=_profile_sugar, reference=profile_reference),
     ],
+    "debias-choose-decision-function": _choice_cases(),
+    "debias-root-cause-decision-function": _cause_cases(),
 }
+
+SCORING = {"debias-choose-decision-function": decision_score, "debias-root-cause-decision-function": decision_score}

@@ -25,6 +25,10 @@ import pandas as pd
 from course_utils.exercises._cases import cases_for
 from course_utils.exercises._question import AnswerProblem, CodeQuestion, Misconception, Question, numbers_match
 from course_utils.exercises.rules import complement, known, output_zero_for_undefined, percentage_not_proportion
+from course_utils.scenarios import ROOT_CAUSES
+
+#: The answer of a decision the data cannot settle (the same words as notebook 01's decisions).
+CANNOT_TELL = "cannot tell"
 
 NOTEBOOK = "02"
 NOTEBOOK_FILE = "02_debiasing_pipeline"
@@ -463,6 +467,59 @@ def _parity_rules():
 # --- the questions ---------------------------------------------------------------------------------------
 
 
+def _choose_rules():
+    def qualifying(inputs):
+        points = inputs["points"]
+        return points[points["auc"] >= inputs["min_auc"]]
+
+    def not_a_verdict(output, expected, inputs):
+        return output != CANNOT_TELL and output not in list(inputs["points"].index)
+
+    def below_floor(output, expected, inputs):
+        return output in list(inputs["points"].index) and output not in list(qualifying(inputs).index)
+
+    def point_estimate(output, expected, inputs):
+        eligible = qualifying(inputs)
+        return expected == CANNOT_TELL and not eligible.empty and output == eligible["fnr_gap"].idxmin()
+
+    return [
+        Misconception(not_a_verdict, f"Return a setting's name, exactly as the index of points spells it, or "
+                                     f"{CANNOT_TELL!r}."),
+        Misconception(below_floor, "That setting's AUC is below min_auc: the stated rule does not allow it, however "
+                                   "small its gap."),
+        Misconception(point_estimate, "That setting has the smallest gap on all patients, but its resamples do not "
+                                      "separate it from another qualifying setting: the order could be chance. "
+                                      "Compare the two settings' gaps resample by resample."),
+        Misconception(lambda output, expected, inputs: expected != CANNOT_TELL and output == CANNOT_TELL,
+                      "The resamples do separate this setting from every other qualifying one. Two settings "
+                      "measured on the same resamples are compared by the resamples of their difference: two "
+                      "separate intervals that overlap do not mean the data cannot tell."),
+        Misconception(lambda output, expected, inputs: True,
+                      "That is not the qualifying setting with the smallest FNR gap."),
+    ]
+
+
+def _root_cause_rules():
+    return [
+        Misconception(lambda output, expected, inputs: output not in ROOT_CAUSES,
+                      f"Return one of {', '.join(map(repr, ROOT_CAUSES))}."),
+        Misconception(lambda output, expected, inputs: expected == "chance",
+                      "The FNR gap between these two groups could be chance at these group sizes: test the gap "
+                      "before looking for its cause."),
+        Misconception(lambda output, expected, inputs: output == "chance",
+                      "This gap is beyond chance at these group sizes: something causes it."),
+        Misconception(lambda output, expected, inputs: expected == "label",
+                      "Look at the audit sample: does the recorded outcome agree with the confirmed one as often "
+                      "in one group as in the other?"),
+        Misconception(lambda output, expected, inputs: expected == "measurement",
+                      "Look at the audit sample: does the recorded marker agree with the reference measurement as "
+                      "closely in one group as in the other?"),
+        Misconception(lambda output, expected, inputs: True,
+                      "Labels and measurements check out in both groups here: look at where each group's patients "
+                      "come from, and at the gap within each site."),
+    ]
+
+
 QUESTIONS = [
     Question(
         id="debias-validation-women-with-disease",
@@ -643,6 +700,21 @@ QUESTIONS = [
                "fnr_gap (smallest first) with kind=\"stable\"; return the first row's index label (None if none)."],
     ),
     CodeQuestion(
+        id="debias-choose-decision-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="choose_setting(points, resamples, min_auc)",
+        cases=cases_for("debias-choose-decision-function"),
+        returns="text",
+        misconceptions=_choose_rules(),
+        hints=["The candidate is the qualifying setting (auc >= min_auc) with the smallest fnr_gap in points. Is "
+               "its gap smaller than each other qualifying setting's beyond chance? The resamples of both were "
+               "drawn from the same patients: look at the difference, resample by resample.",
+               "`wide = resamples.pivot(index=\"resample\", columns=\"setting\", values=\"fnr_gap\")`; for each other "
+               "qualifying setting, `(wide[candidate] - wide[other]).dropna()`, and its 2.5th and 97.5th percentiles: "
+               "the interval must lie below 0 for every one of them."],
+    ),
+    CodeQuestion(
         id="debias-per-1000-function",
         notebook=NOTEBOOK,
         points=2,
@@ -719,5 +791,20 @@ QUESTIONS = [
                "The AUC interval: for each group, rows = np.random.default_rng(random_state).integers(0, n, "
                "size=(n_boot, n)) over that group's patients; the 2.5th and 97.5th percentiles (np.nanquantile) of "
                "the resamples' AUCs, a resample with one class only left out."],
+    ),
+    CodeQuestion(
+        id="debias-root-cause-decision-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="gap_root_cause(data)",
+        cases=cases_for("debias-root-cause-decision-function"),
+        returns="text",
+        misconceptions=_root_cause_rules(),
+        hints=["Three questions, each a test between the two groups: is the FNR gap beyond chance (missed and caught "
+               "patients with the recorded condition)? In the audit sample, do records and confirmed outcomes "
+               "disagree more often in one group? Do recorded markers sit further from the reference in one group?",
+               "`scipy.stats.fisher_exact` for two counts per group; `scipy.stats.ttest_ind(a, b, equal_var=False)` "
+               "for marker - marker_reference. Where no test finds a difference in the records, the gap comes from "
+               "the group's data: compare the gap within each site."],
     ),
 ]
