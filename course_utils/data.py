@@ -99,13 +99,14 @@ COURSE_TABLES = {
     "heart_validation_age_thresholds":
         "02 §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients: "
         "missed and false alarms before and after, with exact McNemar p-values",
-    "heart_validation_calibration_by_sex":
-        "02 §7: calibration intercept and slope by sex on the validation patients, baseline and re-weighing",
-    "heart_validation_sweep":
-        "02 §7: every setting of the sweep on the validation patients: AUC, accuracy, FNR per sex, FNR gap, "
-        "with paired intervals",
+    "heart_crossfit_calibration_by_sex":
+        "02 §7: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, baseline and "
+        "re-weighing",
+    "heart_crossfit_sweep":
+        "02 §7: every setting of the sweep, cross-fitted over the 690 non-test patients: AUC, accuracy, FNR per "
+        "sex, FNR gap, with paired intervals",
     "heart_chosen_test_audit_by_sex":
-        "02 §9: the chosen setting (group thresholds, tolerance 0) on the 230 test patients by sex",
+        "02 §9: the setting the stated rule chose, fitted on the train patients, on the 230 test patients by sex",
     "heart_audit_by_fasting_sugar":
         "02 §10: the course's baseline (out of fold) by fasting blood sugar (> 120 mg/dl, <= 120, not recorded), "
         "with AUC",
@@ -403,18 +404,20 @@ def load_heart_model_inputs() -> pd.DataFrame:
 
 
 def load_debiasing_predictions() -> pd.DataFrame:
-    """The course's run of notebook 02's sweep: every setting's predictions for the validation and test patients.
+    """The course's run of notebook 02's sweep: every setting's predictions for the validation and test patients,
+    and cross-fitted for every non-test patient.
 
     Built by ``data/raw/build_debiasing_data.py`` with aif360 and fairlearn on :func:`load_heart_model_inputs`:
     the baseline (logistic regression on the train patients), re-weighing at several strengths, adversarial
     de-biasing at several adversary weights and seeds, and group thresholds at several tolerances (fitted on
-    validation patients; their validation decisions are cross-fitted).  No step used a test patient's label.
-    Checksums verified first.
+    validation patients; their validation decisions are cross-fitted).  The rows with ``split == "crossfit"``
+    are what notebook 02 chooses with: every setting fitted on four of five folds of the 690 non-test patients
+    and predicting the fifth.  No step used a test patient's label.  Checksums verified first.
 
     Returns
     -------
     pandas.DataFrame
-        One row per setting, seed and patient: ``patient_id``, ``split`` (validation or test), ``method``,
+        One row per setting, seed and patient: ``patient_id``, ``split`` (validation, test or crossfit), ``method``,
         ``value`` (the setting's strength, weight or tolerance; NaN for the baseline), ``seed``, ``score``
         (probability of disease) and ``decision`` (0/1).
 
@@ -455,7 +458,7 @@ def load_course_table(name: str) -> pd.DataFrame:
         NaN, e.g. no patient with the condition).  ``heart_missing_indicators_by_site``: one row per site and one for
         all four, with ``n``, ``with_disease``, ``prevalence``, the AUC with and without missing-value indicators,
         their paired change with its interval, and the patients with disease each model missed.
-        ``heart_validation_sweep``: one row per setting (``method``,
+        ``heart_crossfit_sweep``: one row per setting (``method``,
         ``value``, ``seed``) with ``auc``, ``accuracy``, ``fnr``, ``fnr_Female``, ``fnr_Male``, ``fnr_gap`` and
         intervals of the AUC and the gap.  ``readmission_deployment_by_month``: an audit table per month, indexed
         by (month, race), with each group's ``share`` of the month's patients (and its Wilson interval).

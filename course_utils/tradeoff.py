@@ -5,8 +5,8 @@ aequitas_fairness     Aequitas's parity verdicts for an ``aequitas.Audit``, with
 
 In notebook 02 you write the pieces yourself -- the Pareto front, the selection rule, the clinical terms, the
 paired comparison -- and these functions draw and report around them.  The sweep's measurements (every setting's
-AUC, accuracy, FNR per group and FNR gap on the validation patients, with bootstrap intervals) are the course's,
-computed once and shipped as data: ``course_utils.data.load_course_table("heart_validation_sweep")``.
+AUC, accuracy, FNR per group and FNR gap, cross-fitted over the non-test patients, with bootstrap intervals) are the
+course's, computed once and shipped as data: ``course_utils.data.load_course_table("heart_crossfit_sweep")``.
 
 The FNR (false-negative rate) is the share of patients *with* the condition whom the model calls healthy: a
 missed diagnosis.  The FNR gap is ``|FNR_group1 - FNR_group2|`` for the two groups of ``group_col``.
@@ -16,10 +16,10 @@ Examples
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> from course_utils.data import load_course_table
->>> sweep = load_course_table("heart_validation_sweep")
+>>> sweep = load_course_table("heart_crossfit_sweep")
 >>> ax = plot_pareto(sweep.drop_duplicates("method"))
 >>> ax.get_ylabel()
-'overall AUC on validation patients (0.5 = chance, 1 = perfect)'
+'overall AUC (0.5 = chance, 1 = perfect)'
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["aequitas_fairness", "plot_pareto"]
 
 _AXIS_LABELS = {
-    "auc": "overall AUC on validation patients (0.5 = chance, 1 = perfect)",
-    "accuracy": "overall accuracy on validation patients (proportion)",
+    "auc": "overall AUC (0.5 = chance, 1 = perfect)",
+    "accuracy": "overall accuracy (proportion)",
     "fnr_gap": "FNR gap between groups, |FNR difference| (proportion of patients with disease)",
 }
 
@@ -59,7 +59,7 @@ def plot_pareto(df: pd.DataFrame, front: pd.DataFrame | None = None, *, maximise
     Parameters
     ----------
     df : pandas.DataFrame
-        E.g. the course's sweep table (``load_course_table("heart_validation_sweep")``): ``method``, the two
+        E.g. the course's sweep table (``load_course_table("heart_crossfit_sweep")``): ``method``, the two
         objective columns and, for error bars, their ``_ci_low`` / ``_ci_high`` columns.
     front : pandas.DataFrame, optional
         The rows on the Pareto front; None draws the points only.

@@ -62,8 +62,10 @@ def test_notebook_02s_validation_tables_do_not_depend_on_the_test_labels(monkeyp
     monkeypatch.setattr(course_tables, "load_heart_model_inputs", lambda: shuffled.copy())
     course_tables._notebook_02.cache_clear()
     try:
-        for name in ("heart_validation_sweep", "heart_validation_audit_by_sex", "heart_validation_audit_by_age"):
+        for name in ("heart_crossfit_sweep", "heart_crossfit_calibration_by_sex", "heart_validation_audit_by_sex",
+                     "heart_validation_audit_by_age"):
             pd.testing.assert_frame_equal(course_tables.TABLES[name](), load_course_table(name), check_exact=True)
+        assert course_tables.chosen_setting() == ("reweighing", 0.75)  # the choice, made without the test labels
     finally:
         course_tables._notebook_02.cache_clear()
 
@@ -93,7 +95,7 @@ def test_the_notebooks_numbers_come_from_the_shipped_tables():
     within, pooled = indicators.iloc[:4], indicators.loc["all four sites"]
     assert (within["auc_change"] > 0).all() and (within["change_ci_low"] < 0).all() and (within["change_ci_high"] > 0).all()
     assert pooled["change_ci_high"] < 0 and pooled["n"] == 920
-    sweep = load_course_table("heart_validation_sweep")
+    sweep = load_course_table("heart_crossfit_sweep")
     assert len(sweep) == 21 and sweep["method"].drop_duplicates().tolist() == [
         "baseline", "reweighing", "adversarial", "threshold"]
     monthly = load_course_table("readmission_deployment_by_month")

@@ -380,18 +380,18 @@ def test_an_unknown_table_is_refused_with_the_list_of_tables():
 
 
 def test_a_changed_table_raises_an_error_saying_how_to_rebuild_it(data_copy):
-    name = "heart_validation_sweep.parquet"
+    name = "heart_crossfit_sweep.parquet"
     shutil.copy(DATA_DIR / name, data_copy / name)
-    assert len(data.load_course_table("heart_validation_sweep")) == 21
+    assert len(data.load_course_table("heart_crossfit_sweep")) == 21
     content = bytearray((data_copy / name).read_bytes())
     content[len(content) // 2] ^= 1
     (data_copy / name).write_bytes(bytes(content))
     with pytest.raises(DataIntegrityError) as caught:
-        data.load_course_table("heart_validation_sweep")
+        data.load_course_table("heart_crossfit_sweep")
     assert "changed or damaged" in str(caught.value) and "python data/raw/build_course_tables.py" in str(caught.value)
     (data_copy / name).unlink()
     with pytest.raises(DataIntegrityError, match="missing"):
-        data.load_course_table("heart_validation_sweep")
+        data.load_course_table("heart_crossfit_sweep")
 
 
 # --------------------------------------------------------------------------- rebuild

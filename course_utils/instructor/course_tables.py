@@ -1041,45 +1041,69 @@ def calibration_intercept_slope(y_true: ArrayLike, y_prob: ArrayLike, *, confide
             "slope": b, "slope_ci_low": b - z * b_se, "slope_ci_high": b + z * b_se}
 
 
-def heart_validation_calibration_by_sex() -> pd.DataFrame:
-    """02 §7: calibration intercept and slope by sex on the validation patients, for the baseline and re-weighing.
+def _crossfit_patients(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The non-test patients as the cross-fitted rows hold them: patient_id, sex and disease, in patient order."""
+    rows = predictions[(predictions["split"] == "crossfit") & (predictions["method"] == "baseline")]
+    return rows[["patient_id", "sex", "disease"]].sort_values("patient_id").reset_index(drop=True)
+
+
+def heart_crossfit_calibration_by_sex() -> pd.DataFrame:
+    """02 §7: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, for the baseline and
+    re-weighing.
 
     Rows (setting, sex) for the baseline (whose scores group thresholds also use: post-processing leaves them as
     they are) and re-weighing at strengths 0.75 and 1, from the course's sweep; 95 % Wald intervals.
     """
-    validation, _, predictions = _notebook_02()
+    _, _, predictions = _notebook_02()
+    patients = _crossfit_patients(predictions)
     rows = {}
     for label, method, value in (("baseline", "baseline", None), ("reweighing 0.75", "reweighing", 0.75),
                                  ("reweighing 1", "reweighing", 1.0)):
-        mine = predictions[(predictions["split"] == "validation") & (predictions["method"] == method)]
+        mine = predictions[(predictions["split"] == "crossfit") & (predictions["method"] == method)]
         if value is not None:
             mine = mine[mine["value"] == value]
-        mine = mine.set_index("patient_id").loc[validation["patient_id"]]
+        mine = mine.set_index("patient_id").loc[patients["patient_id"]]
         for sex in ("Female", "Male"):
-            members = (validation["sex"] == sex).to_numpy()
+            members = (patients["sex"] == sex).to_numpy()
             rows[(label, sex)] = {"n": int(members.sum()),
                                   "mean_score": float(mine["score"].to_numpy()[members].mean()),
-                                  "observed": float(validation["disease"].to_numpy()[members].mean()),
-                                  **calibration_intercept_slope(validation["disease"].to_numpy()[members],
+                                  "observed": float(patients["disease"].to_numpy()[members].mean()),
+                                  **calibration_intercept_slope(patients["disease"].to_numpy()[members],
                                                                 mine["score"].to_numpy()[members])}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.names = ["setting", "sex"]
     return table
 
 
-def heart_validation_sweep() -> pd.DataFrame:
-    """02 §7: every setting of the sweep on the validation patients, with paired intervals (1,000 resamples)."""
+def heart_crossfit_sweep() -> pd.DataFrame:
+    """02 §7: every setting of the sweep, cross-fitted over the 690 non-test patients, with paired intervals (1,000
+    resamples)."""
     _, _, predictions = _notebook_02()
-    return evaluate_predictions(predictions[predictions["split"] == "validation"],
+    return evaluate_predictions(predictions[predictions["split"] == "crossfit"],
                                 setting_cols=["method", "value", "seed"], outcome_col="disease", score_col="score",
                                 decision_col="decision", group_col="sex", patient_col="patient_id")
 
 
+def chosen_setting() -> tuple[str, float]:
+    """(method, value) the notebook's stated rule chooses on the cross-fitted sweep: each setting at its worst seed;
+    FNR gap at most MAX_GAP, AUC at most MAX_AUC_LOSS below the baseline's; the highest AUC, ties to the smaller gap."""
+    from course_utils.exercises.questions.debiasing import MAX_AUC_LOSS, MAX_GAP
+
+    sweep = heart_crossfit_sweep().reset_index()
+    worst = sweep.sort_values("fnr_gap", ascending=False, kind="stable").drop_duplicates(["method", "value"])
+    floor = float(sweep.loc[sweep["method"] == "baseline", "auc"].iloc[0]) - MAX_AUC_LOSS
+    eligible = worst[(worst["fnr_gap"] <= MAX_GAP) & (worst["auc"] >= floor)]
+    best = eligible.sort_values(["auc", "fnr_gap"], ascending=[False, True], kind="stable").iloc[0]
+    return str(best["method"]), float(best["value"])
+
+
 def heart_chosen_test_audit_by_sex() -> pd.DataFrame:
-    """02 §9: the chosen setting (group thresholds, tolerance 0) on the test patients by sex (1,000 resamples)."""
+    """02 §9: the setting the rule chose, fitted on the train patients, on the test patients by sex (1,000
+    resamples)."""
     _, _, predictions = _notebook_02()
+    method, value = chosen_setting()
     report = predictions[predictions["split"] == "test"].sort_values("patient_id")
-    chosen_test = report[(report["method"] == "threshold") & (report["value"] == 0.0)]
+    chosen_test = report[(report["method"] == method) & (report["value"] == value)]
     return group_audit_table(chosen_test["disease"], chosen_test["decision"], sensitive_features=chosen_test["sex"],
                              random_state=0)
 
@@ -1140,8 +1164,8 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     builder.__name__: builder for builder in (
         heart_baseline_audit_by_sex, heart_missing_indicators_by_site, heart_baseline_audit_by_sex_and_age,
         heart_balanced_audit_by_sex, heart_validation_audit_by_sex, heart_validation_audit_by_age,
-        heart_validation_audit_by_age_and_sex, heart_validation_age_thresholds, heart_validation_calibration_by_sex,
-        heart_validation_sweep, heart_chosen_test_audit_by_sex, heart_audit_by_fasting_sugar,
+        heart_validation_audit_by_age_and_sex, heart_validation_age_thresholds, heart_crossfit_calibration_by_sex,
+        heart_crossfit_sweep, heart_chosen_test_audit_by_sex, heart_audit_by_fasting_sugar,
         readmission_validation_audit_by_race, readmission_deployment_by_month,
     )
 }

@@ -16,8 +16,9 @@ learners: ``data/raw/`` is not part of the learner edition.
     scales, categories) learned on the train patients only.
 
 ``data/heart_debiasing_predictions.csv``
-    One row per (setting, seed, patient) for the validation and test patients: ``score`` (probability of
-    disease) and ``decision`` (0/1).  The settings (``course_utils.exercises.questions.debiasing.GRID``):
+    One row per (setting, seed, patient) for the validation and test patients, and again for every non-test
+    patient cross-fitted (``split == "crossfit"``, below): ``score`` (probability of disease) and ``decision``
+    (0/1).  The settings (``course_utils.exercises.questions.debiasing.GRID``):
 
     * ``baseline``: logistic regression (``max_iter=1000``) fitted on the train patients;
     * ``reweighing`` (strength s): aif360's ``Reweighing`` weights w of the train patients (privileged group:
@@ -32,9 +33,19 @@ learners: ``data/raw/`` is not part of the learner edition.
       judged on the patients it was fitted on.  Its test decisions come from thresholds fitted on all
       validation patients.  Scores are the baseline's: post-processing does not change them.
 
-    Decisions of the other settings are ``score >= 0.5``.  No step uses a test patient's label: the test
-    patients are only predicted (``tests/test_notebook02.py`` rebuilds everything with the test labels shuffled
-    and gets the same files).
+    Decisions of the other settings are ``score >= 0.5``.
+
+    The rows with ``split == "crossfit"`` are what notebook 02 *chooses* with: every setting, cross-fitted over
+    the 690 non-test patients (train and validation together; 5 folds stratified by disease x sex, shuffled,
+    ``random_state=0``).  For each fold, every setting is fitted as above on the other four folds (552 patients)
+    and predicts the fold it left out, so each non-test patient is predicted once, by models that never saw them
+    -- about three times as many women with disease as the validation patients alone.  Group thresholds are
+    fitted on the four folds' own cross-fitted baseline scores (an inner 5-fold split) and applied to the left-out
+    fold's baseline scores.  The model inputs keep the encoding learned on the train patients: imputation and
+    scaling statistics, which use no label.
+
+    No step uses a test patient's label: the test patients are only predicted (``tests/test_notebook02.py``
+    rebuilds everything with the test labels shuffled and gets the same files).
 
 Usage:
   python data/raw/build_debiasing_data.py           rebuild both files and update SHA256SUMS
@@ -57,6 +68,7 @@ sys.path.insert(0, str(DATA_DIR.parent))  # so the script also runs from a clone
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -182,8 +194,83 @@ def _cross_fitted_decisions(model, X, y, sex, tolerance):
     return decisions
 
 
+class _GivenScores(ClassifierMixin, BaseEstimator):
+    """A "model" whose probability of disease is the one number it is given: group thresholds fitted on scores
+    computed elsewhere (cross-fitted), through fairlearn's ``ThresholdOptimizer(prefit=True)``."""
+
+    def fit(self, X, y=None):  # noqa: N803 -- scikit-learn's name
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):  # noqa: N803
+        scores = np.asarray(X, dtype=float)[:, 0]
+        return np.column_stack([1 - scores, scores])
+
+    def predict(self, X):  # noqa: N803
+        return (np.asarray(X, dtype=float)[:, 0] >= 0.5).astype(int)
+
+
+def _folds(y, sex):
+    """The course's cross-fitting folds: 5, stratified by disease x sex, shuffled with the split's seed."""
+    strata = pd.Series(y).astype(str).to_numpy() + np.asarray(sex, dtype=str)
+    return StratifiedKFold(n_splits=CROSS_FIT_FOLDS, shuffle=True, random_state=SPLIT_SEED).split(np.zeros(len(y)),
+                                                                                                 strata)
+
+
+def _settings_on(libraries, X_fit, y_fit, sex_fit, X_new, sex_new):
+    """Every setting fitted on (X_fit, y_fit) and applied to X_new: {(method, value, seed): (scores, decisions)}.
+
+    Group thresholds are fitted on X_fit's own cross-fitted baseline scores, so they are not learned on scores of
+    the patients the baseline was fitted on."""
+    _, BinaryLabelDataset, Reweighing, _ = libraries
+    out = {}
+    baseline = LogisticRegression(max_iter=1000).fit(X_fit, y_fit)
+    base = baseline.predict_proba(X_new)[:, 1]
+    out[("baseline", np.nan, 0)] = base, (base >= 0.5).astype(int)
+    with _quiet():
+        weights = Reweighing(**_GROUPS).fit_transform(
+            _dataset(BinaryLabelDataset, X_fit, y_fit, sex_fit)).instance_weights
+    for strength in GRID["reweighing"]:
+        model = LogisticRegression(max_iter=1000).fit(X_fit, y_fit, sample_weight=1 + strength * (weights - 1))
+        scores = model.predict_proba(X_new)[:, 1]
+        out[("reweighing", strength, 0)] = scores, (scores >= 0.5).astype(int)
+    for weight in GRID["adversarial"]:
+        for seed in SEEDS:
+            scores = _adversarial_scores(libraries, X_fit, y_fit, sex_fit, X_new, sex_new, weight, seed)
+            out[("adversarial", weight, seed)] = scores, (scores >= 0.5).astype(int)
+    inner = np.zeros(len(y_fit))
+    for fit_rows, score_rows in _folds(y_fit, sex_fit):
+        inner[score_rows] = LogisticRegression(max_iter=1000).fit(X_fit[fit_rows], y_fit[fit_rows]).predict_proba(
+            X_fit[score_rows])[:, 1]
+    for tolerance in GRID["threshold"]:
+        fitted = _thresholds(_GivenScores().fit(inner[:, None]), inner[:, None], y_fit, sex_fit, tolerance)
+        out[("threshold", tolerance, 0)] = base, fitted.predict(base[:, None], sensitive_features=sex_new,
+                                                                random_state=0).astype(int)
+    return out
+
+
+def cross_fitted(heart: pd.DataFrame, inputs: pd.DataFrame, libraries) -> pd.DataFrame:
+    """Every setting's scores and decisions for the non-test patients, each from the fold fit that left it out."""
+    features = inputs.columns.drop(["patient_id", "split"])
+    development = (inputs["split"] != "test").to_numpy()
+    X = inputs.loc[development, features].to_numpy(float)
+    y = heart.loc[development, "disease"].to_numpy(int)
+    sex = heart.loc[development, "sex"].astype(str).to_numpy()
+    collected = {}
+    for fit_rows, new_rows in _folds(y, sex):
+        for key, (scores, decisions) in _settings_on(libraries, X[fit_rows], y[fit_rows], sex[fit_rows], X[new_rows],
+                                                    sex[new_rows]).items():
+            score_all, decision_all = collected.setdefault(key, (np.zeros(len(y)), np.zeros(len(y), dtype=int)))
+            score_all[new_rows], decision_all[new_rows] = scores, decisions
+    ids = heart.loc[development, "patient_id"].to_numpy()
+    return pd.concat([pd.DataFrame({"patient_id": ids, "split": "crossfit", "method": method, "value": value,
+                                    "seed": seed, "score": np.round(scores, DECIMALS), "decision": decisions})
+                      for (method, value, seed), (scores, decisions) in collected.items()], ignore_index=True)
+
+
 def predictions(heart: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
-    """Every setting's scores and decisions for the validation and test patients (long format)."""
+    """Every setting's scores and decisions for the validation and test patients, then cross-fitted for every
+    non-test patient (long format)."""
     libraries = _aif360()
     _, BinaryLabelDataset, Reweighing, _ = libraries
     features = inputs.columns.drop(["patient_id", "split"])
@@ -228,7 +315,7 @@ def predictions(heart: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
                                                            sex["validation"], tolerance),
                      "test": fitted.predict(X["test"], sensitive_features=sex["test"], random_state=0)}
         add("threshold", tolerance, 0, {n: s for n, (s, _) in base.items()}, decisions)
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat([*rows, cross_fitted(heart, inputs, libraries)], ignore_index=True)
 
 
 def build(heart: pd.DataFrame, split: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
