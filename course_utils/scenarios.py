@@ -351,7 +351,7 @@ def root_cause_scenario(cause: str, groups: tuple[str, str] = ("FBS > 120", "FBS
     if cause == "label":
         recorded = recorded | (focal & ~disease & (rng.random(n) < min(0.9, 0.3 * strength)))
     features = np.column_stack([(age - 56) / 9, symptoms, marker])
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state % 2**32)  # scikit-learn's seed range
     risk = cross_val_predict(LogisticRegression(), features, recorded.astype(int), cv=folds,
                              method="predict_proba")[:, 1]
     audited = rng.random(n) < audit_share

@@ -803,6 +803,11 @@ UNDEFINED = "a rate whose denominator is empty in a group is undefined: NaN, not
 # --- the two decisions: simulated audits with a planted truth -------------------------------------------------------
 
 
+#: Where the scenarios' seeds start: a number nobody outside the instructor material knows.  Seeds a learner could
+#: search (0, 1, 2, ...) would let a hand-in regenerate a scenario with the public generator and read its truth.
+SEED_BASE = 4131183651174960733
+
+
 def paired_choice(points, resamples, min_auc, level=0.95):
     """The stated rule under uncertainty, with paired percentile intervals at ``level``: the qualifying setting with
     the smallest gap when every paired difference to another qualifying setting lies below 0, else "cannot tell"."""
@@ -825,19 +830,19 @@ def _clear_choice(truth, inputs) -> bool:
 #: (planted FNR per setting and group, AUC per setting, AUC floor, patients with the condition, agreement, truth).
 _COURSE = ("baseline", "reweighing 0.5", "threshold 0", "adversarial 0.1")
 SWEEP_SCENARIOS = [
-    ({"baseline": {"F": .45, "M": .12}, "reweighing 0.5": {"F": .30, "M": .14}, "threshold 0": {"F": .15, "M": .14}},
-     {"baseline": .86, "reweighing 0.5": .85, "threshold 0": .86}, .84, {"F": 150, "M": 300}, .95, "threshold 0"),
+    ({"baseline": {"F": .45, "M": .12}, "reweighing 0.5": {"F": .24, "M": .14}, "threshold 0": {"F": .15, "M": .14}},
+     {"baseline": .86, "reweighing 0.5": .85, "threshold 0": .86}, .84, {"F": 150, "M": 300}, 1.0, "threshold 0"),
     ({"threshold 0.2": {"F": .40, "M": .12}, "threshold 0.1": {"F": .30, "M": .13}, "threshold 0": {"F": .16, "M": .14}},
      {"threshold 0.2": .86, "threshold 0.1": .86, "threshold 0": .86}, .85, {"F": 80, "M": 250}, 1.0, "threshold 0"),
     ({"baseline": {"women": .40, "men": .10}, "reweighing 1": {"women": .12, "men": .11},
-      "adversarial 0.1": {"women": .28, "men": .12}},
-     {"baseline": .87, "reweighing 1": .86, "adversarial 0.1": .86}, .85, {"women": 150, "men": 300}, .9,
+      "adversarial 0.1": {"women": .22, "men": .12}},
+     {"baseline": .87, "reweighing 1": .86, "adversarial 0.1": .86}, .85, {"women": 150, "men": 300}, 1.0,
      "reweighing 1"),
     ({"baseline": {"F": .42, "M": .12}, "threshold 0": {"F": .16, "M": .13}, "adversarial 0.5": {"F": .20, "M": .20}},
      {"baseline": .86, "threshold 0": .86, "adversarial 0.5": .70}, .84, {"F": 150, "M": 300}, .9, "threshold 0"),
     ({"baseline": {"over 65": .10, "under 65": .35}, "group thresholds": {"over 65": .14, "under 65": .16},
-      "re-weighting": {"over 65": .12, "under 65": .26}},
-     {"baseline": .82, "group thresholds": .82, "re-weighting": .81}, .80, {"over 65": 250, "under 65": 200}, .9,
+      "re-weighting": {"over 65": .12, "under 65": .24}},
+     {"baseline": .82, "group thresholds": .82, "re-weighting": .81}, .80, {"over 65": 250, "under 65": 200}, 1.0,
      "group thresholds"),
     ({"a": {"g1": .50, "g2": .20}, "b": {"g1": .38, "g2": .21}, "c": {"g1": .22, "g2": .21}, "d": {"g1": .30, "g2": .22}},
      {"a": .80, "b": .80, "c": .79, "d": .80}, .78, 250, .9, "c"),
@@ -898,7 +903,7 @@ def _choice_case(number, fnr, auc, min_auc, n, agreement, truth):
     def inputs():
         return first_clear(lambda seed: sweep_scenario(fnr, auc, min_auc=min_auc, n_with_condition=n,
                                                         agreement=agreement, random_state=seed),
-                            truth, _clear_choice, 8100 + 53 * number)
+                            truth, _clear_choice, SEED_BASE + 8100 + 1000 * number)
 
     check = decision_check(truth, nothing=CANNOT_TELL,
                            false_alarm="chosen where the resamples cannot separate the best settings",
@@ -982,7 +987,7 @@ def _cause_case(number, cause, groups, n, share, strength, audit):
         data = first_clear(lambda seed: root_cause_scenario(cause, groups=groups, n_patients=n, group_share=share,
                                                              strength=strength, audit_share=audit,
                                                              random_state=seed),
-                            cause, _clear_cause, 8700 + 59 * number)
+                            cause, _clear_cause, SEED_BASE + 50000 + 1000 * number)
         return {"data": data}
 
     check = decision_check(cause, nothing="chance", false_alarm="named where the gap is within chance",
