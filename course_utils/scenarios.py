@@ -327,7 +327,8 @@ def root_cause_scenario(cause: str, groups: tuple[str, str] = ("FBS > 120", "FBS
         raise ValueError(f"groups should name two different groups, the one the cause acts on first; it is {groups!r}.")
     n = _count("n_patients", n_patients)
     if n < 50:
-        raise ValueError(f"n_patients should be at least 50 for the model to be fitted; it is {n}.")
+        raise ValueError(f"n_patients should be at least 50, so that both groups and the audit sample hold patients; "
+                         f"it is {n}.")
     share, audit_share = _rate("group_share", group_share), _rate("audit_share", audit_share)
     strength = float(strength) if cause != "chance" else 0.0
     if strength < 0:

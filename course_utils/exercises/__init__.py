@@ -196,9 +196,8 @@ def _one_scenario_call(inputs: dict) -> str | None:
     returned exactly these arguments."""
     from course_utils.exercises._cases import SCENARIO_CALL
 
-    calls = {getattr(value, "attrs", {}).get(SCENARIO_CALL, "").rsplit("[", 1)[0] for value in inputs.values()
-             if hasattr(value, "attrs")}
     tables = [value for value in inputs.values() if hasattr(value, "attrs")]
+    calls = {table.attrs.get(SCENARIO_CALL, "").rsplit("[", 1)[0] for table in tables}
     if len(calls) != 1 or "" in calls or len(tables) < 2:
         return None
     return calls.pop()

@@ -165,7 +165,9 @@ def _dataset(BinaryLabelDataset, X, y, sex):
         return BinaryLabelDataset(df=frame, label_names=["label"], protected_attribute_names=["privileged"])
 
 
-def _adversarial_scores(libraries, X_train, y_train, sex_train, X_new, sex_new, weight, seed):
+def _adversarial_scores(libraries, X_train, y_train, sex_train, parts, weight, seed):
+    """One adversarial model fitted on the train arrays, scoring each (X_new, sex_new) of ``parts`` apart (TensorFlow's
+    last digits depend on how many rows are scored at once): the parts' scores, concatenated."""
     tf, BinaryLabelDataset, _, AdversarialDebiasing = libraries
     graph = tf.Graph()
     config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
@@ -173,7 +175,8 @@ def _adversarial_scores(libraries, X_train, y_train, sex_train, X_new, sex_new, 
         model = AdversarialDebiasing(scope_name="adversarial_debiasing", sess=session, seed=seed,
                                      adversary_loss_weight=weight, debias=True, **ADVERSARIAL, **_GROUPS)
         model.fit(_dataset(BinaryLabelDataset, X_train, y_train, sex_train))
-        return model.predict(_dataset(BinaryLabelDataset, X_new, np.zeros(len(X_new)), sex_new)).scores.ravel()
+        return np.concatenate([model.predict(_dataset(BinaryLabelDataset, X_new, np.zeros(len(X_new)), sex_new)
+                                             ).scores.ravel() for X_new, sex_new in parts])
 
 
 def _thresholds(model, X, y, sex, tolerance):
@@ -217,27 +220,39 @@ def _folds(y, sex):
                                                                                                  strata)
 
 
-def _settings_on(libraries, X_fit, y_fit, sex_fit, X_new, sex_new):
-    """Every setting fitted on (X_fit, y_fit) and applied to X_new: {(method, value, seed): (scores, decisions)}.
-
-    Group thresholds are fitted on X_fit's own cross-fitted baseline scores, so they are not learned on scores of
-    the patients the baseline was fitted on."""
+def _model_settings(libraries, X_fit, y_fit, sex_fit, parts):
+    """The settings that refit a model, each fitted once on (X_fit, y_fit) and applied to every (X_new, sex_new) of
+    ``parts``: the fitted baseline, and {(method, value, seed): (scores, decisions)} for the baseline, re-weighing and
+    adversarial de-biasing, the parts' patients one after the other."""
     _, BinaryLabelDataset, Reweighing, _ = libraries
     out = {}
+
+    def scored(model):
+        return np.concatenate([model.predict_proba(X_new)[:, 1] for X_new, _ in parts])
+
     baseline = LogisticRegression(max_iter=1000).fit(X_fit, y_fit)
-    base = baseline.predict_proba(X_new)[:, 1]
+    base = scored(baseline)
     out[("baseline", np.nan, 0)] = base, (base >= 0.5).astype(int)
     with _quiet():
         weights = Reweighing(**_GROUPS).fit_transform(
             _dataset(BinaryLabelDataset, X_fit, y_fit, sex_fit)).instance_weights
     for strength in GRID["reweighing"]:
-        model = LogisticRegression(max_iter=1000).fit(X_fit, y_fit, sample_weight=1 + strength * (weights - 1))
-        scores = model.predict_proba(X_new)[:, 1]
+        scores = scored(LogisticRegression(max_iter=1000).fit(X_fit, y_fit, sample_weight=1 + strength * (weights - 1)))
         out[("reweighing", strength, 0)] = scores, (scores >= 0.5).astype(int)
     for weight in GRID["adversarial"]:
         for seed in SEEDS:
-            scores = _adversarial_scores(libraries, X_fit, y_fit, sex_fit, X_new, sex_new, weight, seed)
+            scores = _adversarial_scores(libraries, X_fit, y_fit, sex_fit, parts, weight, seed)
             out[("adversarial", weight, seed)] = scores, (scores >= 0.5).astype(int)
+    return baseline, out
+
+
+def _settings_on(libraries, X_fit, y_fit, sex_fit, X_new, sex_new):
+    """Every setting fitted on (X_fit, y_fit) and applied to X_new: {(method, value, seed): (scores, decisions)}.
+
+    Group thresholds are fitted on X_fit's own cross-fitted baseline scores, so they are not learned on scores of
+    the patients the baseline was fitted on."""
+    _, out = _model_settings(libraries, X_fit, y_fit, sex_fit, [(X_new, sex_new)])
+    base = out[("baseline", np.nan, 0)][0]
     inner = np.zeros(len(y_fit))
     for fit_rows, score_rows in _folds(y_fit, sex_fit):
         inner[score_rows] = LogisticRegression(max_iter=1000).fit(X_fit[fit_rows], y_fit[fit_rows]).predict_proba(
@@ -272,49 +287,27 @@ def predictions(heart: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
     """Every setting's scores and decisions for the validation and test patients, then cross-fitted for every
     non-test patient (long format)."""
     libraries = _aif360()
-    _, BinaryLabelDataset, Reweighing, _ = libraries
     features = inputs.columns.drop(["patient_id", "split"])
     part = {name: (inputs["split"] == name).to_numpy() for name in ("train", "validation", "test")}
     X = {name: inputs.loc[rows, features].to_numpy(float) for name, rows in part.items()}
     y = {name: heart.loc[rows, "disease"].to_numpy(int) for name, rows in part.items()}
     sex = {name: heart.loc[rows, "sex"].astype(str).to_numpy() for name, rows in part.items()}
     ids = {name: heart.loc[rows, "patient_id"].to_numpy() for name, rows in part.items()}
-    rows = []
-
-    def add(method, value, seed, scores, decisions):
-        for name in ("validation", "test"):
-            rows.append(pd.DataFrame({"patient_id": ids[name], "split": name, "method": method, "value": value,
-                                      "seed": seed, "score": np.round(scores[name], DECIMALS),
-                                      "decision": np.asarray(decisions[name], dtype=int)}))
-
-    def thresholded(model, name):
-        scores = model.predict_proba(X[name])[:, 1]
-        return scores, (scores >= 0.5).astype(int)
-
-    baseline = LogisticRegression(max_iter=1000).fit(X["train"], y["train"])
-    base = {name: thresholded(baseline, name) for name in ("validation", "test")}
-    add("baseline", np.nan, 0, {n: s for n, (s, _) in base.items()}, {n: d for n, (_, d) in base.items()})
-
-    with _quiet():
-        weights = Reweighing(**_GROUPS).fit_transform(
-            _dataset(BinaryLabelDataset, X["train"], y["train"], sex["train"])).instance_weights
-    for strength in GRID["reweighing"]:
-        model = LogisticRegression(max_iter=1000).fit(X["train"], y["train"], sample_weight=1 + strength * (weights - 1))
-        out = {name: thresholded(model, name) for name in ("validation", "test")}
-        add("reweighing", strength, 0, {n: s for n, (s, _) in out.items()}, {n: d for n, (_, d) in out.items()})
-
-    for weight in GRID["adversarial"]:
-        for seed in SEEDS:
-            scores = {name: _adversarial_scores(libraries, X["train"], y["train"], sex["train"], X[name], sex[name],
-                                                weight, seed) for name in ("validation", "test")}
-            add("adversarial", weight, seed, scores, {n: (s >= 0.5).astype(int) for n, s in scores.items()})
-
+    # Each model is fitted once on the train patients and scores the validation, then the test patients.
+    baseline, settings = _model_settings(libraries, X["train"], y["train"], sex["train"],
+                                         [(X["validation"], sex["validation"]), (X["test"], sex["test"])])
+    base_scores = settings[("baseline", np.nan, 0)][0]
     for tolerance in GRID["threshold"]:
         fitted = _thresholds(baseline, X["validation"], y["validation"], sex["validation"], tolerance)
-        decisions = {"validation": _cross_fitted_decisions(baseline, X["validation"], y["validation"],
-                                                           sex["validation"], tolerance),
-                     "test": fitted.predict(X["test"], sensitive_features=sex["test"], random_state=0)}
-        add("threshold", tolerance, 0, {n: s for n, (s, _) in base.items()}, decisions)
+        settings[("threshold", tolerance, 0)] = base_scores, np.concatenate([
+            _cross_fitted_decisions(baseline, X["validation"], y["validation"], sex["validation"], tolerance),
+            fitted.predict(X["test"], sensitive_features=sex["test"], random_state=0)])
+    rows, n_validation = [], len(ids["validation"])
+    for (method, value, seed), (scores, decisions) in settings.items():
+        for name, kept in (("validation", slice(None, n_validation)), ("test", slice(n_validation, None))):
+            rows.append(pd.DataFrame({"patient_id": ids[name], "split": name, "method": method, "value": value,
+                                      "seed": seed, "score": np.round(scores[kept], DECIMALS),
+                                      "decision": np.asarray(decisions[kept], dtype=int)}))
     return pd.concat([*rows, cross_fitted(heart, inputs, libraries)], ignore_index=True)
 
 
