@@ -123,7 +123,7 @@ def readme_table(results: dict) -> str:
         rows.append(f"| one learner's server after running `{notebook}` (server + its kernel, peak RSS) | "
                     f"{row['server_plus_kernel_mb']} MB (kernel {row['kernel_peak_mb']} MB) |")
     times = results["link_to_open_s"]
-    rows += [f"| the same learner with all four notebooks' kernels still running | {results['all_kernels_open_mb']} MB |",
+    rows += [f"| the same learner with every notebook's kernel still running | {results['all_kernels_open_mb']} MB |",
              f"| so, per learner in `config.yaml`: memory guarantee (the heaviest notebook, rounded up) | "
              f"{memory_quantity(max(row['server_plus_kernel_mb'] for row in results['notebooks'].values()))} |",
              f"| link → notebook 00 open with an idle kernel, first visit (server start + clone; 3 learners) | "

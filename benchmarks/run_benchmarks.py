@@ -26,6 +26,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from course_utils.exercises.questions import notebook_id_of
+from course_utils.instructor import release
 from course_utils.instructor.release import run_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,7 +40,7 @@ README = ROOT / "README.md"
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 # Targets from the course's issues: seconds a learner may wait.
-NOTEBOOK_TARGETS = {"00": 10.0, "01": 10.0, "02": 25.0, "03": 18.0}
+NOTEBOOK_TARGETS = {"00": 10.0, "01": 10.0, "02a": 10.0, "02b": 25.0, "03": 18.0}
 IMPORT_TARGET, COURSE_TARGET = 0.2, 40.0
 IMPORT_STATEMENTS = {
     "import course_utils": "import course_utils",
@@ -77,7 +79,7 @@ def measure_other_notebooks() -> list[dict]:
 
 
 def measure(repeat: int) -> dict:
-    notebooks = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = release.solution_paths()
     results = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                "python": platform.python_version(), "repeat": repeat, "notebooks": {}, "imports": {}}
     for path in tqdm(notebooks, desc="notebooks", file=sys.stderr):
@@ -103,7 +105,7 @@ def render_table(results: dict) -> str:
              f" (load average before it: {grading.get('load_average', '—')}, other work on the machine).", "",
              "| what | measured | target |", "|---|---|---|"]
     for name, timing in results["notebooks"].items():
-        target = NOTEBOOK_TARGETS.get(name[:2])
+        target = NOTEBOOK_TARGETS.get(notebook_id_of(name))
         lines.append(f"| run `solutions/{name}` (fresh kernel) | {timing['median_s']:.1f} s | "
                      f"{f'≤ {target:.0f} s' if target else '—'} |")
     lines.append(f"| run the whole course | {results['course_total_s']:.1f} s | ≤ {COURSE_TARGET:.0f} s |")

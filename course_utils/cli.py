@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     submit = commands.add_parser("submit", help="package your notebook for hand-in (learners)")
-    submit.add_argument("notebook", help="course notebook number, e.g. 01")
+    submit.add_argument("notebook", help="course notebook number, e.g. 01 or 02b")
     submit.add_argument("--path", help="the notebook to hand in (default: notebooks/NN_*.ipynb)")
     submit.add_argument("--learner", help="your name or id, as your instructor asked (default: your user name)")
     submit.add_argument("--out", default="hand-in", help="folder to write the hand-in to (default: hand-in)")
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_verify)
 
     check = commands.add_parser("check", help="run your notebooks and show every exercise's check (learners)")
-    check.add_argument("notebooks", nargs="*", help="notebook numbers, e.g. 01 (default: every notebook)")
+    check.add_argument("notebooks", nargs="*", help="notebook numbers, e.g. 01 02a (default: every notebook)")
     check.add_argument("--folder", default="notebooks", help="folder with your notebooks (default: notebooks)")
     check.add_argument("--timeout", type=int, default=300, help="seconds allowed per notebook (default 300)")
     check.set_defaults(run=_check)

@@ -91,24 +91,24 @@ COURSE_TABLES = {
     "heart_balanced_audit_by_sex":
         "01 §7: the re-weighted baseline (both sexes with equal total weight; out of fold) by sex",
     "heart_validation_audit_by_sex":
-        "02 §2: notebook 02's baseline on the 230 validation patients by sex, with AUC",
+        "02a §2: notebook 02's baseline on the 230 validation patients by sex, with AUC",
     "heart_validation_audit_by_age":
-        "02 §2: the same, by age band",
+        "02a §2: the same, by age band",
     "heart_validation_audit_by_age_and_sex":
-        "02 §2: the same, by age band x sex (every combination, small groups flagged)",
+        "02a §2: the same, by age band x sex (every combination, small groups flagged)",
     "heart_validation_age_thresholds":
-        "02 §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients: "
+        "02a §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients: "
         "missed and false alarms before and after, with exact McNemar p-values",
     "heart_crossfit_calibration_by_sex":
-        "02 §7: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, baseline and "
+        "02b §4: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, baseline and "
         "re-weighing",
     "heart_crossfit_sweep":
-        "02 §7: every setting of the sweep, cross-fitted over the 690 non-test patients: AUC, accuracy, FNR per "
+        "02b §4: every setting of the sweep, cross-fitted over the 690 non-test patients: AUC, accuracy, FNR per "
         "sex, FNR gap, with paired intervals",
     "heart_chosen_test_audit_by_sex":
-        "02 §9: the setting the stated rule chose, fitted on the train patients, on the 230 test patients by sex",
+        "02b §6: the setting the stated rule chose, fitted on the train patients, on the 230 test patients by sex",
     "heart_audit_by_fasting_sugar":
-        "02 §10: the course's baseline (out of fold) by fasting blood sugar (> 120 mg/dl, <= 120, not recorded), "
+        "02a §4: the course's baseline (out of fold) by fasting blood sugar (> 120 mg/dl, <= 120, not recorded), "
         "with AUC",
     "readmission_validation_audit_by_race":
         "03 §3: the readmission model under review on its validation half by race, with AUC",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
+from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS, notebook_id, notebook_id_of
 
 __all__ = ["describe", "learner_name", "notebook_number", "package", "read_notebook", "safe_file_stem",
            "unanswered"]
@@ -61,8 +61,8 @@ def safe_file_stem(learner_id: str) -> str:
 
 
 def notebook_file_name(notebook: str) -> str:
-    """The file name of course notebook ``notebook`` (``"01"`` or ``1``); a clear error for an unknown number."""
-    number = str(notebook).strip().zfill(2)
+    """The file name of course notebook ``notebook`` (``"01"``, ``1`` or ``"2b"``); a clear error for an unknown one."""
+    number = notebook_id(notebook)
     if number not in NOTEBOOKS:
         raise ValueError(f"There is no notebook {number!r}; the course has notebooks {', '.join(sorted(NOTEBOOKS))}.")
     return f"{NOTEBOOKS[number]}.ipynb"
@@ -162,7 +162,7 @@ def package(notebook: str, source: str | Path | None = None, learner: str | None
     source = Path(source) if source else released_notebook_path(notebook)
     if not source.is_file():
         raise ValueError(f"There is no notebook at {source}. Give the file you worked in with --path.")
-    _check_is_course_notebook(source, name[:2])
+    _check_is_course_notebook(source, notebook_id_of(name))
     learner = learner_name(learner or getpass.getuser())
     if not learner:
         raise ValueError("Give your name or learner id with --learner, as your instructor asked.")

@@ -1,6 +1,6 @@
 """aif360 in a notebook, quietly: import it, and give each adversarial model a TensorFlow session of its own.
 
-Notebook 02 asks you to call aif360 yourself -- ``Reweighing`` on a ``BinaryLabelDataset``,
+Notebook 02b asks you to call aif360 yourself -- ``Reweighing`` on a ``BinaryLabelDataset``,
 ``AdversarialDebiasing`` -- and fairlearn's ``ThresholdOptimizer``.  Two pieces of boilerplate are not the
 lesson, and this module hides them:
 

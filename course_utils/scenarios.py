@@ -172,7 +172,7 @@ def paired_change_scenario(fnr_before: float, fnr_after: float, n_with_condition
 def sweep_scenario(fnr: Mapping[str, Mapping[str, float]], auc: Mapping[str, float], min_auc: float = 0.8,
                    n_with_condition: int | Mapping[str, int] = 60, n_boot: int = 1000, agreement: float = 0.9,
                    random_state: int = 0) -> dict:
-    """A sweep of settings measured on the same patients and the same resamples, as notebook 02's is.
+    """A sweep of settings measured on the same patients and the same resamples, as notebook 02b's is.
 
     Every setting decides the same patients with the condition; each misses them at the rate you plant
     for their group.  The settings are refits or re-thresholdings of one model, so they agree on most
@@ -269,7 +269,7 @@ def root_cause_scenario(cause: str, groups: tuple[str, str] = ("FBS > 120", "FBS
     planted; it never sees the group or the site.  A random ``audit_share`` of the patients was reviewed: their
     outcome confirmed by an expert panel, their marker measured again with a reference method.
 
-    The causes (the mechanisms of notebook 02, section 10):
+    The causes (the mechanisms of notebook 02a, section 4):
 
     ``"representation"``
         The group's data differ: most of its patients come from site B, whose patients are referred

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
+from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS, notebook_id
 
 _CHECK_SYMBOLS = ("✅", "❌", "⏳", "⚠️")
 
@@ -56,7 +56,7 @@ def run_notebook_checks(number: str, folder: str | Path = "notebooks", timeout: 
     """Run notebook ``number`` from ``folder`` in a fresh kernel and collect its check lines and errors."""
     from nbclient import NotebookClient
 
-    number = str(number).strip().zfill(2)
+    number = notebook_id(number)
     if number not in NOTEBOOKS:
         raise ValueError(f"There is no notebook {number!r}; the course has notebooks {', '.join(course_notebooks())}.")
     path = Path(folder) / f"{NOTEBOOKS[number]}.ipynb"

@@ -3,7 +3,7 @@
 plot_pareto           every setting as a point with its intervals, coloured by method; a front you give, as a line
 aequitas_fairness     Aequitas's parity verdicts for an ``aequitas.Audit``, without its logging side effect
 
-In notebook 02 you write the pieces yourself -- the Pareto front, the selection rule, the clinical terms, the
+In notebook 02b you write the pieces yourself -- the Pareto front, the selection rule, the clinical terms, the
 paired comparison -- and these functions draw and report around them.  The sweep's measurements (every setting's
 AUC, accuracy, FNR per group and FNR gap, cross-fitted over the non-test patients, with bootstrap intervals) are the
 course's, computed once and shipped as data: ``course_utils.data.load_course_table("heart_crossfit_sweep")``.

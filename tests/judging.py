@@ -14,10 +14,16 @@ _folders = itertools.count()
 def judged(judge, folder, question_id, function):
     """The judge's verdict on ``function`` as the answer to ``question_id``.
 
+    ``judge`` is a judge, or a dict of judges by notebook (the two parts of notebook 02): the question's own is used.
+
     The harness calls ``function`` on every public and hidden case and writes what came back into a fresh
     answers folder under ``folder``; the judge reads it there.  Library warnings raised by the answer are
     silenced: they are not part of any verdict.
     """
+    if isinstance(judge, dict):
+        from course_utils.exercises.questions import QUESTIONS
+
+        judge = judge[QUESTIONS[question_id].notebook]
     answers = folder / f"answers-{next(_folders)}"
     answers.mkdir()
     with warnings.catch_warnings():

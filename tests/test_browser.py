@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from lab_browser import (
     ARTIFACTS,
     PANEL,
@@ -205,7 +206,7 @@ def test_run_all_reaches_the_end(open_notebook, name):
 # --------------------------------------------------------------------------------------------------
 # The What-If explorer of notebook 02, driven as a learner drives it
 
-WHATIF_NOTEBOOK = "02_debiasing_pipeline.ipynb"
+WHATIF_NOTEBOOK = "02b_debiasing_pipeline.ipynb"
 FEMALE_SLIDER = ".course-whatif-slider-female"
 FEMALE_FNR = "td[data-group='Female'][data-rate='fnr']"
 
@@ -236,11 +237,11 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
     start = _women_fnr(0.5, scores, sick, sex)
     presses = next(n for n in range(1, 101) if _women_fnr(round(0.5 - 0.005 * n, 3), scores, sick, sex) != start)
 
-    shot = ARTIFACTS / "02_whatif.png"
+    shot = ARTIFACTS / "02b_whatif.png"
     shot.unlink(missing_ok=True)
     notebook = open_notebook(WHATIF_NOTEBOOK, "whatif")
     page = notebook.page
-    with evidence(notebook, "02_whatif"):
+    with evidence(notebook, "02b_whatif"):
         run_all(page)
         scroll_to(page, explorer_cell)
         explorer = page_cell(page, explorer_cell).locator(".course-whatif")
@@ -285,12 +286,12 @@ def test_whatif_explorer_moves_with_the_keyboard(open_notebook):
         }}""", FEEDBACK_S, "the patient's score to change after the edit")
         after = score_element.get_attribute("data-score")
         scroll_to(page, explorer_cell)
-        screenshot(page, "02_whatif")
+        screenshot(page, "02b_whatif")
         assert float(after) != pytest.approx(float(before), abs=5e-4), (before, after)  # scores shown to 3 decimals
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["01_representation_audit.ipynb", "02_debiasing_pipeline.ipynb"])
+@pytest.mark.parametrize("name", ["01_representation_audit.ipynb", "02a_group_audit.ipynb", "02b_debiasing_pipeline.ipynb"])
 def test_the_comparison_with_a_reflect_answer_stays_folded_until_opened(open_notebook, name):
     """A Reflect item's "Compare with your answer" is on the page folded: its text shows only once it is opened."""
     released = nbformat.read(ROOT / "notebooks" / name, as_version=4)
@@ -299,9 +300,9 @@ def test_the_comparison_with_a_reflect_answer_stays_folded_until_opened(open_not
     reflects = [i for i, cell in enumerate(released.cells) if "-reflect-" in cell.metadata.get("nbgrader", {}).get(
         "grade_id", "")]
     assert folded and all(any(r < i for r in reflects) for i in folded), "each comparison comes after a Reflect answer"
-    notebook = open_notebook(name, f"folded-{name[:2]}")
+    notebook = open_notebook(name, f"folded-{notebook_id_of(name)}")
     page = notebook.page
-    with evidence(notebook, f"{name[:2]}_folded"):
+    with evidence(notebook, f"{notebook_id_of(name)}_folded"):
         for index in folded:
             scroll_to(page, index)
             details = page_cell(page, index).locator("details")
@@ -310,4 +311,4 @@ def test_the_comparison_with_a_reflect_answer_stays_folded_until_opened(open_not
             assert not body.is_visible(), f"cell {index}: the comparison is readable before it is opened"
             details.locator("summary").click()
             body.wait_for(state="visible", timeout=10_000)
-        screenshot(page, f"{name[:2]}_folded_opened")
+        screenshot(page, f"{notebook_id_of(name)}_folded_opened")

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta, binomtest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.data import COURSE_TABLES, load_course_table
 from course_utils.instructor import course_tables
 from course_utils.instructor.course_tables import proportion_interval
@@ -35,10 +36,10 @@ def test_the_registry_and_the_learners_list_name_the_same_tables_and_every_one_i
 
 
 def test_every_table_is_loaded_by_the_notebook_that_shows_it():
-    sources = {path.name[:2]: "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    sources = {notebook_id_of(path): "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
                for path in sorted((ROOT / "solutions").glob("0*.ipynb"))}
     for name, description in COURSE_TABLES.items():
-        notebook = description[:2]
+        notebook = description.split(" ", 1)[0]  # "01 §5: ..." or "02b §4: ..."
         assert f'load_course_table("{name}")' in sources[notebook], (name, notebook)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import release
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def test_the_guide_states_each_notebooks_points():
         graded = [c for c in notebook(path).cells if c.metadata.get("nbgrader", {}).get("grade")]
         total = sum(c.metadata.nbgrader["points"] for c in graded)
         auto = sum(c.metadata.nbgrader["points"] for c in graded if c.cell_type == "code")
-        stated = f"{path.name[:2]} — {total:g} points ({auto:g} auto-graded, {total - auto:g} by rubric)"
+        stated = f"{notebook_id_of(path)} — {total:g} points ({auto:g} auto-graded, {total - auto:g} by rubric)"
         assert stated in line, f"the guide should say: {stated}"
 
 
@@ -102,7 +103,7 @@ def test_the_guide_states_each_notebooks_points():
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_the_guide_has_each_notebooks_objectives_key_points_and_misconceptions(path):
-    part = section(GUIDE, rf"{path.name[:2]} · ")
+    part = section(GUIDE, rf"{notebook_id_of(path)} · ")
     listed = section(part, "Learning objectives", level=3)
     assert [" ".join(item.split()) for item in re.split(r"\n\d+\. ", "\n" + listed.strip())[1:]] == objectives(path)
     bullets = section(part, "Key points", level=3)
@@ -155,3 +156,28 @@ def test_links_within_a_document_reach_a_heading(name, text):
     anchors = {slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
     for target in re.findall(r"\]\(#([^)]+)\)", text):
         assert target in anchors, f"{name}: no heading for #{target}"
+
+
+# --------------------------------------------------------------------------- length of a sitting
+
+
+def guide_minutes(path):
+    """The minutes of the guide's "Timing and flow" table for a notebook, added up."""
+    timing = section(section(GUIDE, rf"{notebook_id_of(path)} · "), "Timing and flow", level=3)
+    return sum(int(row.group(1)) for row in re.finditer(r"^\|[^|\n]*\| (\d+) \|", timing, re.M))
+
+
+def estimated_minutes(path):
+    """The notebook's own estimate, from its first cell ("**Estimated time:** 2 h 10 min (...)")."""
+    stated = re.search(r"\*\*Estimated time:\*\* ([^(,.\n]*)", notebook(path).cells[0].source).group(1)
+    hours, minutes = re.search(r"(\d+) h", stated), re.search(r"(\d+) min", stated)
+    return 60 * int(hours.group(1) if hours else 0) + int(minutes.group(1) if minutes else 0)
+
+
+@pytest.mark.parametrize("path", [path for path in SOLUTIONS if notebook_id_of(path) in ("02a", "02b")],
+                         ids=lambda p: p.name)
+def test_each_part_of_notebook_02_is_one_sitting_its_sections_add_up_to(path):
+    # Notebook 02 was one sitting of 5 h and 136 cells; its parts are each at most 3 h 30 min by the guide's section
+    # timings, which add up to the time the notebook states, and hold fewer cells than the 114 of the first edition.
+    assert guide_minutes(path) == estimated_minutes(path) <= 210
+    assert len(notebook(path).cells) < 114

@@ -16,11 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import gradebook, release
 from test_judge_grading import _half_answered
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = [path.name[:2] for path in release.solution_paths()]
+NOTEBOOKS = [notebook_id_of(path) for path in release.solution_paths()]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("nbgrader-course")
     (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
     for solution in release.solution_paths():
-        number = solution.name[:2]
+        number = notebook_id_of(solution)
         (root / "source" / number).mkdir(parents=True)
         shutil.copy(solution, root / "source" / number / solution.name)
         _nbgrader(root, "generate_assignment", number, "--force")

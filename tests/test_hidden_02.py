@@ -16,6 +16,7 @@ from fairlearn.metrics import MetricFrame
 
 from course_utils import exercises as checks
 from course_utils.data import heart_data_path
+from course_utils.exercises.questions import QUESTIONS
 from course_utils.exercises.questions.debiasing import NO_ROW
 from course_utils.instructor.judge import Judge
 from judging import judged
@@ -32,7 +33,8 @@ CODE_QUESTIONS = ("debias-audit-function", "debias-gaps-function", "debias-ppv-f
 
 @pytest.fixture(scope="module")
 def judge(tmp_path_factory):
-    return Judge("02", tmp_path_factory.mktemp("judge02"))
+    """Notebook 02's two judges, by part; ``judged`` takes the question's own."""
+    return {part: Judge(part, tmp_path_factory.mktemp(f"judge{part}")) for part in ("02a", "02b")}
 
 
 # --- correct answers, written for these tests -----------------------------------------------------------------------
@@ -597,7 +599,7 @@ def test_the_no_row_answer_travels_and_is_revealed_as_the_contract_states(judge,
 def test_no_hidden_number_a_learner_could_copy_is_revealed(judge):
     from course_utils.instructor.cases import load_hidden
 
-    for question_id, cases in load_hidden("02").cases.items():
+    for question_id, cases in [item for part in ("02a", "02b") for item in load_hidden(part).cases.items()]:
         for case in cases:
             if case.reveal:
                 assert case.expected is not None and case.reference is None, (question_id, case.name)
@@ -615,6 +617,7 @@ def test_no_hidden_number_a_learner_could_copy_is_revealed(judge):
 
 def expected(judge, question_id, name_start):
     """The reference the judge holds for the hidden case whose name starts with ``name_start``."""
+    judge = judge[QUESTIONS[question_id].notebook]
     found = [case for case in judge.plans[question_id]
              if not case.public and case.name.startswith(name_start) and case.check is None]
     assert len(found) == 1, (question_id, name_start, [case.name for case in judge.plans[question_id]])

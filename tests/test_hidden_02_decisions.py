@@ -18,6 +18,7 @@ import pytest
 from scipy.stats import chi2_contingency, fisher_exact, mannwhitneyu, ttest_ind
 
 from course_utils.exercises._harness import CASES_FILE
+from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor.cases import DECISION_ERRORS_FOR_ZERO, load_hidden
 from course_utils.instructor.judge import Judge
 from course_utils.scenarios import ROOT_CAUSES, root_cause_scenario, sweep_scenario
@@ -30,8 +31,20 @@ CANNOT = "cannot tell"
 
 
 @pytest.fixture(scope="module")
-def judge(tmp_path_factory):
-    return Judge("02", tmp_path_factory.mktemp("judge02d"), only=[CHOOSE, CAUSE])
+def judges(tmp_path_factory):
+    """One judge per decision: choosing a setting is notebook 02b's, the root cause notebook 02a's."""
+    return {CHOOSE: Judge("02b", tmp_path_factory.mktemp("judge02b"), only=[CHOOSE]),
+            CAUSE: Judge("02a", tmp_path_factory.mktemp("judge02a"), only=[CAUSE])}
+
+
+def hidden_cases(question_id):
+    return load_hidden(QUESTIONS[question_id].notebook).cases[question_id]
+
+
+def hidden_module():
+    """The hidden module the two parts of notebook 02 share (imported once)."""
+    load_hidden("02a")
+    return sys.modules["course_hidden_02"]
 
 
 # --- choosing a setting: decisions written for these tests --------------------------------------------------------
@@ -164,8 +177,8 @@ def regenerated_cause(data):
     pytest.param(CAUSE, cause_by("fisher", 0.01), id="cause-at-1%"),
     pytest.param(CAUSE, cause_by("fisher", representation_by_site=True), id="cause-representation-by-site"),
 ])
-def test_a_valid_decision_earns_every_point(judge, tmp_path, question_id, decide):
-    verdict = judged(judge, tmp_path, question_id, decide)
+def test_a_valid_decision_earns_every_point(judges, tmp_path, question_id, decide):
+    verdict = judged(judges[question_id], tmp_path, question_id, decide)
     assert verdict.points == verdict.max_points == 3, verdict.message
 
 
@@ -177,8 +190,8 @@ def test_a_valid_decision_earns_every_point(judge, tmp_path, question_id, decide
     pytest.param(CHOOSE, choose_by_separate_intervals, id="choose-separate-intervals"),
     *[pytest.param(CAUSE, constant(cause), id=f"cause-always-{cause}") for cause in ROOT_CAUSES],
 ])
-def test_a_decision_without_the_skill_earns_at_most_30_percent(judge, tmp_path, question_id, decide):
-    verdict = judged(judge, tmp_path, question_id, decide)
+def test_a_decision_without_the_skill_earns_at_most_30_percent(judges, tmp_path, question_id, decide):
+    verdict = judged(judges[question_id], tmp_path, question_id, decide)
     assert verdict.points <= 0.3 * verdict.max_points, (verdict.points, verdict.message)
 
 
@@ -186,50 +199,49 @@ def test_a_decision_without_the_skill_earns_at_most_30_percent(judge, tmp_path, 
     pytest.param(CHOOSE, choose_without_the_floor, "the wrong setting", id="choose-without-the-auc-floor"),
     pytest.param(CAUSE, cause_by(check_chance=False), "false alarm", id="cause-never-chance"),
 ])
-def test_partial_skill_loses_points_for_each_scenario_it_gets_wrong(judge, tmp_path, question_id, decide, lost):
-    assert_each_wrong_scenario_costs_an_eighth(judged(judge, tmp_path, question_id, decide), lost)
+def test_partial_skill_loses_points_for_each_scenario_it_gets_wrong(judges, tmp_path, question_id, decide, lost):
+    assert_each_wrong_scenario_costs_an_eighth(judged(judges[question_id], tmp_path, question_id, decide), lost)
 
 
 def test_the_hidden_scenarios_are_many_clear_cut_and_mixed():
-    hidden = load_hidden("02")
-    module = sys.modules["course_hidden_02"]
-    assert len(hidden.cases[CHOOSE]) >= 20 and len(hidden.cases[CAUSE]) >= 20
+    module = hidden_module()
+    assert len(hidden_cases(CHOOSE)) >= 20 and len(hidden_cases(CAUSE)) >= 20
     choose_truths = pd.Series([scenario[-1] for scenario in module.SWEEP_SCENARIOS])
     assert choose_truths.value_counts(normalize=True).get(CANNOT, 0) >= 0.3
     assert choose_truths[choose_truths != CANNOT].value_counts(normalize=True).max() <= 0.5
     causes = pd.Series([scenario[0] for scenario in module.ROOT_SCENARIOS]).value_counts(normalize=True)
     assert set(causes.index) == set(ROOT_CAUSES) and causes.max() <= 0.3
     # every scenario is clear-cut: paired intervals at 80 to 99 %, and both families of tests, agree with the truth
-    for case in hidden.cases[CHOOSE]:
+    for case in hidden_cases(CHOOSE):
         inputs = case.build_inputs()
         decided = {choose_by_interval(level)(**inputs) for level in (0.8, 0.9, 0.95, 0.99)} | {
             choose_by_sign_count(**inputs)}
         assert len(decided) == 1 and case.check(decided.pop(), inputs) is None, case.name
-    for case in hidden.cases[CAUSE]:
+    for case in hidden_cases(CAUSE):
         inputs = case.build_inputs()
         decided = {cause_by(test, level)(**inputs) for test in ("fisher", "chi2") for level in (0.01, 0.05, 0.1)}
         assert len(decided) == 1 and case.check(decided.pop(), inputs) is None, case.name
 
 
-def test_the_truth_is_not_in_what_the_sandbox_sees(judge):
-    seen = sandbox_text(judge)
-    for words in ("planted", CANNOT, "false alarm", "scenario", *ROOT_CAUSES):
-        assert words not in seen
-    manifest = json.loads((judge.cases_dir / CASES_FILE).read_text())
-    assert set(manifest) == {CHOOSE, CAUSE}
+def test_the_truth_is_not_in_what_the_sandbox_sees(judges):
+    for question_id, judge in judges.items():
+        seen = sandbox_text(judge)
+        for words in ("planted", CANNOT, "false alarm", "scenario", *ROOT_CAUSES):
+            assert words not in seen
+        manifest = json.loads((judge.cases_dir / CASES_FILE).read_text())
+        assert set(manifest) == {question_id}
 
 
 def test_the_hidden_scenarios_are_not_the_learner_generators_default_draws():
     """A learner who runs the generators with the hidden settings and seeds 0-999 meets none of the hidden audits."""
-    hidden = load_hidden("02")
-    module = sys.modules["course_hidden_02"]
-    given = {tuple(np.round(case.build_inputs()["points"]["fnr_gap"], 12)) for case in hidden.cases[CHOOSE]}
+    module = hidden_module()
+    given = {tuple(np.round(case.build_inputs()["points"]["fnr_gap"], 12)) for case in hidden_cases(CHOOSE)}
     for fnr, auc, min_auc, n, agreement, truth in module.SWEEP_SCENARIOS[:6]:
         for seed in range(1000):
             points = sweep_scenario(fnr, auc, min_auc=min_auc, n_with_condition=n, agreement=agreement, n_boot=1,
                                     random_state=seed)["points"]
             assert tuple(np.round(points["fnr_gap"], 12)) not in given or len(set(points["fnr_gap"])) == 1
-    hidden_audits = {case.build_inputs()["data"]["marker"].to_numpy().tobytes() for case in hidden.cases[CAUSE]}
+    hidden_audits = {case.build_inputs()["data"]["marker"].to_numpy().tobytes() for case in hidden_cases(CAUSE)}
     cause, groups, n, share, strength, audit = module.ROOT_SCENARIOS[0]
     for seed in range(0, 1000, 7):
         mine = root_cause_scenario(cause, groups, n, share, strength, audit, random_state=seed)
@@ -242,14 +254,12 @@ def test_what_the_notebook_says_about_the_scenarios_is_what_the_judge_uses():
 
     from course_utils.instructor import release
 
-    hidden = load_hidden("02")
-    module = sys.modules["course_hidden_02"]
-    text = " ".join(" ".join(cell.source for cell in nbformat.read(
-        release.NOTEBOOKS_DIR / "02_debiasing_pipeline.ipynb", as_version=4).cells
-        if cell.cell_type == "markdown").split())
+    module = hidden_module()
+    text = " ".join(" ".join(cell.source for name in ("02a_group_audit", "02b_debiasing_pipeline") for cell in nbformat.read(
+        release.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4).cells if cell.cell_type == "markdown").split())
     sizes = [v for *_, n, _, _ in module.SWEEP_SCENARIOS for v in (n.values() if isinstance(n, dict) else [n])]
     settings = [len(fnr) for fnr, *_ in module.SWEEP_SCENARIOS]
-    assert (f"decides **{len(hidden.cases[CHOOSE])} simulated sweeps it has never seen** — {min(settings)} to "
+    assert (f"decides **{len(hidden_cases(CHOOSE))} simulated sweeps it has never seen** — {min(settings)} to "
             f"{max(settings)} settings, groups of {min(sizes)} to {max(sizes)} patients with the condition") in text
     patients = [n for _, _, n, *_ in module.ROOT_SCENARIOS]
     shares = [share for *_, share, _, _ in module.ROOT_SCENARIOS]
@@ -257,7 +267,7 @@ def test_what_the_notebook_says_about_the_scenarios_is_what_the_judge_uses():
     per_cause = pd.Series([cause for cause, *_ in module.ROOT_SCENARIOS]).value_counts()
     assert per_cause.nunique() == 1
     words = {6: "six"}[per_cause.iloc[0]]
-    assert (f"decides **{len(hidden.cases[CAUSE])} simulated audits it has never seen**, {words} for each answer, "
+    assert (f"decides **{len(hidden_cases(CAUSE))} simulated audits it has never seen**, {words} for each answer, "
             f"with {min(patients)} to {max(patients):,} patients, {min(shares):.0%} to {max(shares):.0%} of them in "
             f"the first group and {min(audits):.0%} to {max(audits):.0%} reviewed").replace("%", " %") in text
     assert DECISION_ERRORS_FOR_ZERO == 8 and text.count("costs an eighth of the points") == 2

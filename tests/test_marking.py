@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import gradebook, grading, marking, release
 from faulty_submissions import FULL, RELEASE, answered_release
 
@@ -75,8 +76,8 @@ def graded(tmp_path_factory):
 
 def test_every_reflect_question_has_its_question_and_rubric():
     for path in release.solution_paths():
-        items = marking.reflect_items(path.name[:2])
-        reflect = [cell for cell in grading.graded_cells(path.name[:2]) if not cell.auto]
+        items = marking.reflect_items(notebook_id_of(path))
+        reflect = [cell for cell in grading.graded_cells(notebook_id_of(path)) if not cell.auto]
         assert [(item.grade_id, item.points) for item in items] == [(cell.grade_id, cell.points) for cell in reflect]
         for item in items:
             assert "Reflect" in item.question.splitlines()[0], item.grade_id

@@ -1,4 +1,5 @@
-"""Notebook 02 states true findings, chooses without the test patients, and grades mostly code.
+"""Notebook 02's two parts (02a the audit, 02b the pipeline) state true findings, choose without the test patients,
+and grade mostly code.
 
 Every number the notebook states (in its stored outputs and in its prose) is recomputed here from the raw CSV
 files with plain pandas / NumPy / scikit-learn, fairlearn's metric functions or aif360's ClassificationMetric --
@@ -36,8 +37,9 @@ from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor import release
 from course_utils.instructor.cases import load_hidden
 
-SOLUTION = release.SOLUTIONS_DIR / "02_debiasing_pipeline.ipynb"
-LEARNER = release.NOTEBOOKS_DIR / "02_debiasing_pipeline.ipynb"
+AUDIT = release.SOLUTIONS_DIR / "02a_group_audit.ipynb"
+SOLUTION = release.SOLUTIONS_DIR / "02b_debiasing_pipeline.ipynb"  # the pipeline: every choice and the report
+LEARNERS = [release.NOTEBOOKS_DIR / path.name for path in (AUDIT, SOLUTION)]
 DATA = heart_data_path().parent
 SEXES = ("Female", "Male")
 NUMERIC = ["age", "resting_bp", "cholesterol", "max_heart_rate", "st_depression"]
@@ -49,7 +51,10 @@ CATEGORICAL = ["sex", "chest_pain", "resting_ecg", "exercise_angina", "fasting_b
 
 @pytest.fixture(scope="module")
 def notebook():
-    return nbformat.read(SOLUTION, as_version=4)
+    """Both parts as one notebook, 02a's cells first: the findings are checked wherever they are stated."""
+    audit, pipeline = (nbformat.read(path, as_version=4) for path in (AUDIT, SOLUTION))
+    audit.cells += pipeline.cells
+    return audit
 
 
 HIGH, LOW = "FBS > 120", "FBS <= 120"  # fasting blood sugar above 120 mg/dl or not: not a diagnosis of diabetes
@@ -253,7 +258,7 @@ def test_the_shipped_cross_fitted_rows_are_the_independent_fold_fits(shipped, de
     assert (shipped[shipped["split"] == "crossfit"].groupby(["method", "value", "seed"], dropna=False).size() == 690).all()
 
 
-# --- sections 0-3: the baseline on validation patients --------------------------------------------------
+# --- 02a sections 0-3: the baseline on validation patients --------------------------------------------------
 
 
 def test_baseline_auc_accuracy_and_fnr_by_sex_on_validation(split, validation_baseline, outputs, prose):
@@ -478,10 +483,10 @@ def test_the_explorers_equalized_odds_is_not_exercise_9s_constraint(prose):
     from course_utils import whatif
 
     assert 'constraints="equalized_odds"' in inspect.getsource(whatif)
-    assert "Exercise 9 asked for equal TPR only" in prose and "as in Exercise 9" not in prose
+    assert "Exercise 4 asked for equal TPR only" in prose and "as in Exercise 4" not in prose
 
 
-# --- sections 4-6: the mitigations on the course data --------------------------------------------------
+# --- 02b sections 1-3: the mitigations on the course data --------------------------------------------------
 
 
 def test_reweighing_weights_and_the_learners_pieces_on_the_course_data(split, models, outputs, prose):
@@ -566,7 +571,7 @@ def test_the_explorer_and_the_fnr_ceiling(split, validation_baseline, notebook, 
     assert men["t"] > 0.5 > women["t"] and men["fn"] > base_men["missed"]
 
 
-# --- section 7: the sweep on validation patients and the choice ------------------------------------------
+# --- 02b section 4: the sweep, cross-fitted, and the choice ------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -693,7 +698,7 @@ def test_what_the_cross_fitted_patients_can_decide(development, crossfit_scores,
     assert "AUC floor 0.853: cannot tell" in outputs
 
 
-# --- section 8: the report on test patients -------------------------------------------------------------
+# --- 02b section 5: the report on test patients -------------------------------------------------------------
 
 
 def test_the_test_report(test_report, outputs, prose):
@@ -754,7 +759,7 @@ def test_the_paired_bootstrap_of_the_change(test_report, outputs, prose):
     assert f"the paired test interval of the gap change ({minus(gap_low, 3)} to {minus(gap_high, 3)})" in text
 
 
-# --- section 9: Aequitas --------------------------------------------------------------------------------
+# --- 02b section 6: Aequitas --------------------------------------------------------------------------------
 
 
 def test_the_aequitas_report_and_its_reconciliation(test_report, outputs, prose):
@@ -778,7 +783,7 @@ def test_the_aequitas_report_and_its_reconciliation(test_report, outputs, prose)
         in text
 
 
-# --- section 10: fasting blood sugar above 120 mg/dl -----------------------------------------------------
+# --- 02a section 4: fasting blood sugar above 120 mg/dl -----------------------------------------------------
 
 
 def test_fasting_sugar_root_cause_figures(raw, prose):
@@ -827,7 +832,7 @@ def test_fasting_sugar_model_differences_out_of_fold(raw, prose):
     assert f"the AUC is lower ({d['auc']:.3f} against {n['auc']:.3f})" in prose
     assert f"(FPR {d['fpr']:.3f} against {n['fpr']:.3f})" in prose
     assert f"(FNR {d['fnr']:.3f} against {n['fnr']:.3f})" in prose
-    # the profile's interval: each group's own patients resampled, as Exercise 17 asks
+    # the profile's interval: each group's own patients resampled, as 02a's Exercise 7 asks
     mine = (raw["status"] == HIGH).to_numpy()
     yy, ss = y[mine], oof[mine]
     rows = np.random.default_rng(0).integers(0, len(yy), size=(1000, len(yy)))
@@ -840,21 +845,25 @@ def test_fasting_sugar_model_differences_out_of_fold(raw, prose):
 
 
 def questions():
-    return {qid: q for qid, q in QUESTIONS.items() if q.notebook == "02"}
+    return {qid: q for qid, q in QUESTIONS.items() if q.notebook in ("02a", "02b")}
 
 
-def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_first_steps(notebook):
+def test_code_answers_carry_at_least_70_percent_of_the_points_and_values_are_first_steps(notebook, prose):
     points = {qid: q.points for qid, q in questions().items()}
     code = sum(q.points for q in questions().values() if q.answer_type == "code")
     assert code / sum(points.values()) >= 0.7
-    total = sum(points.values())
-    assert f"Code answers carry {code} of the {total} auto-graded points ({code / total:.0%})".replace("%", " %") in " ".join(
-        cell.source for cell in notebook.cells if cell.cell_type == "markdown").replace("\n", " ")
-    assert code == 42 and total == 45
+    part = {name: [q for q in questions().values() if q.notebook == name] for name in ("02a", "02b")}
+    audit_code, audit_total = (sum(q.points for q in part["02a"] if q.answer_type == "code"),
+                               sum(q.points for q in part["02a"]))
+    assert (f"Code answers carry {audit_code} of the {audit_total} auto-graded points "
+            f"({audit_code / audit_total:.0%})").replace("%", " %") in prose
+    assert all(q.answer_type == "code" for q in part["02b"])
+    assert f"Every auto-graded point ({sum(q.points for q in part['02b'])}) is for code." in prose
+    assert (audit_code, audit_total, code, sum(points.values())) == (13, 16, 42, 45)
     graded = [c.metadata.nbgrader["grade_id"] for c in notebook.cells
               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     values = [i for i, qid in enumerate(graded) if questions()[qid].answer_type == "value"]
-    assert values == [0, 1, 16], "value questions open the notebook and the fasting-sugar section"
+    assert values == [0, 1, 5], "value questions open notebook 02a and its fasting-sugar section"
 
 
 def visible_before(notebook, grade_id):
@@ -873,7 +882,7 @@ def visible_before(notebook, grade_id):
 @pytest.mark.parametrize("grade_id", ["debias-validation-women-with-disease", "debias-baseline-validation-auc",
                                       "debias-high-sugar-va-share"])
 def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, grade_id):
-    expected = load_hidden("02").values[grade_id].expected()  # the instructor's material computes value answers
+    expected = load_hidden("02a").values[grade_id].expected()  # the instructor's material computes value answers
     shown = visible_before(notebook, grade_id)
     if isinstance(expected, int):
         forms = [rf"(?<![\d.]){expected}(?![\d.])"]
@@ -888,7 +897,9 @@ def test_no_value_answer_is_on_screen_before_it_is_answered(notebook, grade_id):
 def answers(notebook):
     """The solution's answers: its setup cell, then every answer cell, run in one namespace."""
     namespace = {}
-    exec(compile(notebook.cells[2].source, "setup", "exec"), namespace)  # noqa: S102 -- the course's own notebook
+    for path in (AUDIT, SOLUTION):  # each part's setup cell
+        setup = nbformat.read(path, as_version=4).cells[2].source
+        exec(compile(setup, f"setup {path.stem}", "exec"), namespace)  # noqa: S102 -- the course's own notebook
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
             exec(compile(cell.source, cell.metadata.nbgrader["grade_id"], "exec"), namespace)  # noqa: S102
@@ -1125,14 +1136,19 @@ train, validation, test = (inputs[inputs["split"] == name] for name in ("train",
 """
 
 
-def _choices(notebook, shuffle):
-    """Run the solution up to the end of section 7 (every choice), optionally shuffling the test labels first."""
+def _choices(shuffle):
+    """Run 02a's audit (sections 0-3) and 02b up to the end of its section 4 (every choice) in one kernel, optionally
+    shuffling the test labels after each part's setup cell."""
     from nbclient import NotebookClient
 
-    end = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## 8 ·"))
-    cells = [nbformat.v4.new_code_cell(cell.source) for cell in notebook.cells[:end] if cell.cell_type == "code"]
-    if shuffle:
-        cells.insert(1, nbformat.v4.new_code_cell(SHUFFLE))
+    cells = []
+    for path, report in ((AUDIT, "## 4 ·"), (SOLUTION, "## 5 ·")):
+        part = nbformat.read(path, as_version=4)
+        end = next(i for i, cell in enumerate(part.cells) if cell.source.startswith(report))
+        code = [nbformat.v4.new_code_cell(cell.source) for cell in part.cells[:end] if cell.cell_type == "code"]
+        if shuffle:
+            code.insert(1, nbformat.v4.new_code_cell(SHUFFLE))  # after the setup cell
+        cells += code
     run = nbformat.v4.new_notebook(cells=[*cells, nbformat.v4.new_code_cell(CHOICES)])
     NotebookClient(run, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SOLUTION.parent)}}).execute()
     printed = "".join(o.get("text", "") for o in run.cells[-1].outputs)
@@ -1140,18 +1156,22 @@ def _choices(notebook, shuffle):
 
 
 @pytest.mark.slow
-def test_shuffling_the_test_labels_leaves_every_choice_unchanged(notebook):
-    plain, shuffled = _choices(notebook, False), _choices(notebook, True)
+def test_shuffling_the_test_labels_leaves_every_choice_unchanged():
+    plain, shuffled = _choices(False), _choices(True)
     assert plain["choice"] == "reweighing 0.75" and plain["front"] == ["reweighing 0.75", "threshold 0"]
     assert plain == shuffled
 
 
 def test_the_sections_after_the_choice_only_report():
-    # Every cell before section 8 that reads patients reads train or validation patients only, and section 8
-    # onwards fits nothing: no `.fit(` on test rows, no choice variable reassigned.
+    # Every cell of 02a's audit (sections 0-3) and of 02b before its report (section 5) that reads patients reads
+    # train, validation or cross-fitted patients only, and 02b's section 5 onwards fits nothing: no `.fit(` on test
+    # rows, no choice variable reassigned.  (02a's section 4 diagnoses the data on all 920 patients; it chooses
+    # nothing.)
+    audit = nbformat.read(AUDIT, as_version=4)
     source = nbformat.read(SOLUTION, as_version=4)
-    end = next(i for i, cell in enumerate(source.cells) if cell.source.startswith("## 8 ·"))
-    for cell in source.cells[3:end]:
+    audit_end = next(i for i, cell in enumerate(audit.cells) if cell.source.startswith("## 4 ·"))
+    end = next(i for i, cell in enumerate(source.cells) if cell.source.startswith("## 5 ·"))
+    for cell in audit.cells[3:audit_end] + source.cells[3:end]:
         if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" not in cell.source:
             assert "test[" not in cell.source and "'test'" not in cell.source.replace('"', "'").replace(
                 "split'] == 'test'", ""), cell.source[:80]
@@ -1165,8 +1185,7 @@ def test_the_sections_after_the_choice_only_report():
 
 
 def test_the_learner_notebook_continues_from_the_course_and_says_what_is_unwritten():
-    learner = nbformat.read(LEARNER, as_version=4)
-    text = "\n".join(cell.source for cell in learner.cells)
+    text = "\n".join(cell.source for path in LEARNERS for cell in nbformat.read(path, as_version=4).cells)
     assert text.count("is not written yet") >= 10
     assert 'chosen_setting = "reweighing 0.75"' in text
 

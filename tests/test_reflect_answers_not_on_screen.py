@@ -14,7 +14,7 @@ import pytest
 
 from course_utils.instructor import release
 
-NOTEBOOKS = ("00_orientation", "01_representation_audit", "02_debiasing_pipeline", "03_ethics_review")
+NOTEBOOKS = ("00_orientation", "01_representation_audit", "02a_group_audit", "02b_debiasing_pipeline", "03_ethics_review")
 FOLDED = "<details>"
 MOST_SHARED = 0.05  # a share of an answer's six-word phrases that may recur by chance (a number, a group's name)
 
@@ -54,7 +54,7 @@ def test_no_reflect_answer_is_readable_before_it_is_opened(stem):
             f"{[' '.join(p) for p in list(shared)[:3]]}")
 
 
-@pytest.mark.parametrize("stem", ["01_representation_audit", "02_debiasing_pipeline"])
+@pytest.mark.parametrize("stem", ["01_representation_audit", "02a_group_audit", "02b_debiasing_pipeline"])
 def test_each_folded_comparison_follows_its_reflect_answer_cell(stem):
     edition = nbformat.read(release.NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4)
     reflects = [i for i, cell in enumerate(edition.cells) if "-reflect-" in cell.metadata.get("nbgrader", {}).get(
@@ -65,8 +65,8 @@ def test_each_folded_comparison_follows_its_reflect_answer_cell(stem):
 
 
 def test_the_scan_finds_an_answer_left_on_screen():
-    """Not blind: the 02 comparison of Reflect 3 unfolded into ordinary Markdown is found at once."""
-    edition, found = answers("02_debiasing_pipeline")
+    """Not blind: the 02a comparison of its Reflect unfolded into ordinary Markdown is found at once."""
+    edition, found = answers("02a_group_audit")
     comparison = next(text for name, text in found if name.startswith("folded") and "composition" in text)
     unfolded = comparison.replace(FOLDED, "").replace("</details>", "")
     own = phrases(comparison)

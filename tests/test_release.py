@@ -8,6 +8,7 @@ import sys
 import nbformat
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import release
 from course_utils.exercises.questions import QUESTIONS
 
@@ -63,7 +64,7 @@ def test_graded_cells_have_unique_ids_points_and_a_registered_question(solution)
     cells = nbgrader_cells(solution)
     ids = [cell.metadata.nbgrader["grade_id"] for cell in cells]
     assert len(ids) == len(set(ids)), "duplicate grade_id"
-    number = solution.name[:2]
+    number = notebook_id_of(solution)
     autograded = [c for c in cells if c.metadata.nbgrader.get("grade") and c.cell_type == "code"]
     for cell in autograded:
         grade_id = cell.metadata.nbgrader["grade_id"]
@@ -79,7 +80,7 @@ def test_graded_cells_have_unique_ids_points_and_a_registered_question(solution)
 
 
 #: Every question id of a notebook starts with its prefix.
-ID_PREFIX = {"00": "orient-", "01": "audit-", "02": "debias-", "03": "ethics-"}
+ID_PREFIX = {"00": "orient-", "01": "audit-", "02a": "debias-", "02b": "debias-", "03": "ethics-"}
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
@@ -88,7 +89,7 @@ def test_each_notebook_has_auto_graded_and_reflect_items(solution):
     auto = [c for c in cells if c.cell_type == "code"]
     reflect = [c for c in cells if c.cell_type == "markdown"]
     assert auto and reflect
-    assert all(c.metadata.nbgrader["grade_id"].startswith(ID_PREFIX[solution.name[:2]]) for c in cells)
+    assert all(c.metadata.nbgrader["grade_id"].startswith(ID_PREFIX[notebook_id_of(solution)]) for c in cells)
     assert all(c.metadata.nbgrader["points"] > 0 for c in cells)
 
 

@@ -13,6 +13,7 @@ import re
 import nbformat
 import pytest
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor import release
 from course_utils.instructor.cases import load_hidden
@@ -59,7 +60,7 @@ def numbers_in(text, printed=False):
 
 
 VALUE_QUESTIONS = [(stem, qid) for stem in NOTEBOOKS for qid, question in QUESTIONS.items()
-                   if question.notebook == stem[:2] and question.answer_type == "value"
+                   if question.notebook == notebook_id_of(stem) and question.answer_type == "value"
                    and question.kind in ("integer", "number")]
 
 
@@ -71,7 +72,7 @@ def test_the_value_questions_of_00_and_01_are_all_here():
 @pytest.mark.parametrize("stem, question_id", VALUE_QUESTIONS, ids=[qid for _, qid in VALUE_QUESTIONS])
 def test_no_value_answer_is_on_screen_before_its_answer_cell(stem, question_id):
     question = QUESTIONS[question_id]
-    value = float(load_hidden(stem[:2]).values[question_id].expected())
+    value = float(load_hidden(notebook_id_of(stem)).values[question_id].expected())
     markdown, printed = screen_before(stem, question_id)
     shown = numbers_in(markdown) + numbers_in(printed, printed=True)
     assert shown, "the screen text was read"

@@ -47,7 +47,7 @@ from course_utils.exercises._question import (
     describe,
     short_repr,
 )
-from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS
+from course_utils.exercises.questions import NOTEBOOKS, QUESTIONS, notebook_id
 
 __all__ = [
     "CheckResult",
@@ -265,8 +265,8 @@ def progress(notebook: str | None = None) -> None:
     Parameters
     ----------
     notebook : str, optional
-        Two-digit notebook number such as ``"00"``.  By default every notebook with at
-        least one question checked in this session.
+        A notebook's id such as ``"01"`` or ``"02b"`` (``1`` and ``"2b"`` work too).  By default every notebook
+        with at least one question checked in this session.
 
     Examples
     --------
@@ -274,7 +274,8 @@ def progress(notebook: str | None = None) -> None:
     ⚠️ There is no notebook '99'. Notebooks with graded questions: 00, 01, ...
     """
     numbers = sorted(NOTEBOOKS)
-    if notebook is not None and str(notebook) not in numbers:
+    notebook = None if notebook is None else notebook_id(notebook)
+    if notebook is not None and notebook not in numbers:
         print(f"{SYMBOLS[INVALID]} There is no notebook {notebook!r}. "
               f"Notebooks with graded questions: {', '.join(numbers)}.")
         return

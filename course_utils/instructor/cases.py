@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from course_utils.exercises.questions import notebook_id
 from course_utils.instructor import release
 
 HIDDEN_DIR = release.SOLUTIONS_DIR / "hidden"
@@ -175,8 +176,26 @@ class HiddenModule:
 
 
 def hidden_path(notebook: str, hidden_dir: Path = HIDDEN_DIR) -> Path:
-    """``solutions/hidden/NN_topic.py`` for notebook ``NN``."""
-    return Path(hidden_dir) / f"{release.solution_path(notebook).stem}.py"
+    """``solutions/hidden/NN_topic.py`` for notebook ``NN``.
+
+    The parts of a notebook in parts (02a, 02b) share one module, named by the number alone (``02_topic.py``):
+    their exercises share references and generators.
+    """
+    stem = release.solution_path(notebook).stem
+    own = Path(hidden_dir) / f"{stem}.py"
+    shared = sorted(Path(hidden_dir).glob(f"{stem[:2]}_*.py"))
+    return own if own.is_file() or len(shared) != 1 else shared[0]
+
+
+@functools.cache
+def _import_hidden(path: Path):
+    """Import one hidden module file (once per process, also when two notebook parts share it)."""
+    name = f"course_hidden_{path.stem.split('_')[0]}"  # course_hidden_01; 02a and 02b share course_hidden_02
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @functools.cache
@@ -184,20 +203,19 @@ def load_hidden(notebook: str, hidden_dir: Path = HIDDEN_DIR) -> HiddenModule:
     """Import notebook ``notebook``'s hidden module (once per process) and check it names real questions.
 
     Every value question needs its value; a code question without hidden cases is judged on its public
-    cases alone (``tests/test_judge.py`` requires hidden cases for every one).
+    cases alone (``tests/test_judge.py`` requires hidden cases for every one).  A module shared by the parts of
+    a notebook gives each part its own questions' material.
     """
     from course_utils.exercises.questions import QUESTIONS
 
-    notebook = str(notebook).zfill(2)
+    notebook = notebook_id(notebook)
     path = hidden_path(notebook, hidden_dir)
-    name = f"course_hidden_{notebook}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    hidden = HiddenModule(notebook, path, dict(getattr(module, "VALUES", {})), dict(getattr(module, "CASES", {})),
-                          dict(getattr(module, "SCORING", {})))
+    module = _import_hidden(path)
     own = {qid for qid, question in QUESTIONS.items() if question.notebook == notebook}
+    parts = {qid for qid, question in QUESTIONS.items() if question.notebook[:2] == path.stem[:2]}  # 02a and 02b
+    material = [{qid: item for qid, item in dict(getattr(module, kind, {})).items() if qid not in parts - own}
+                for kind in ("VALUES", "CASES", "SCORING")]
+    hidden = HiddenModule(notebook, path, *material)
     for kind, questions, answer_type in (("VALUES", hidden.values, "value"), ("CASES", hidden.cases, "code")):
         for question_id in questions:
             if question_id not in own or QUESTIONS[question_id].answer_type != answer_type:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import release
 
 NAMES = ("release", "execute", "grade", "marks", "export-learner", "hub")
@@ -48,7 +49,7 @@ def _grade(args: argparse.Namespace) -> int:
         why = "--no-sandbox given" if args.no_sandbox else status.reason
         print(f"warning: grading WITHOUT a sandbox ({why}); learner code can read and write what you can. "
               "Every gradebook row says `unsandboxed`.", file=sys.stderr)
-    notebook = release.solution_path(args.notebook).name[:2]
+    notebook = notebook_id_of(release.solution_path(args.notebook))
     seconds = args.timeout or grading.time_limit(notebook)
     cpu_seconds = int(args.cpu_time) if args.cpu_time else grading.default_limits(seconds).cpu_seconds
     per_hand_in = limits.Limits(memory=limits.parse_size(args.memory), processes=args.processes,
@@ -111,7 +112,7 @@ def add_commands(commands) -> None:
 
     parser = commands.add_parser("grade", help="grade a folder of learner hand-ins (instructors)")
     parser.add_argument("submissions", help="folder with <learner>.ipynb files or <learner>/<notebook>.ipynb folders")
-    parser.add_argument("--notebook", required=True, help="course notebook number, e.g. 01")
+    parser.add_argument("--notebook", required=True, help="course notebook number, e.g. 01 or 02b")
     parser.add_argument("--out", help="output folder (default: grades/NN)")
     parser.add_argument("--jobs", type=int, help="hand-ins graded at once (default: number of CPU cores)")
     parser.add_argument("--timeout", type=float, help="seconds allowed for one whole notebook (default per notebook)")

@@ -925,7 +925,7 @@ def heart_missing_indicators_by_site() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _notebook_02():
-    """Notebook 02 §0-1: the validation patients, the baseline's validation scores, the sweep joined with sex and outcome."""
+    """02a and 02b §0: the validation patients, the baseline's validation scores, the sweep with sex and outcome."""
     inputs = load_heart_model_inputs()
     features = inputs.columns.drop(["patient_id", "split", "sex", "age_band", "disease"])
     train, validation = (inputs[inputs["split"] == name] for name in ("train", "validation"))
@@ -936,21 +936,21 @@ def _notebook_02():
 
 
 def heart_validation_audit_by_sex() -> pd.DataFrame:
-    """02 §2: the baseline on the validation patients by sex, with AUC (1,000 resamples)."""
+    """02a §2: the baseline on the validation patients by sex, with AUC (1,000 resamples)."""
     validation, validation_score, _ = _notebook_02()
     return group_audit_table(validation["disease"], (validation_score >= 0.5).astype(int),
                              sensitive_features=validation["sex"], y_score=validation_score, random_state=0)
 
 
 def heart_validation_audit_by_age() -> pd.DataFrame:
-    """02 §2: the baseline on the validation patients by age band, with AUC (1,000 resamples)."""
+    """02a §2: the baseline on the validation patients by age band, with AUC (1,000 resamples)."""
     validation, validation_score, _ = _notebook_02()
     return group_audit_table(validation["disease"], (validation_score >= 0.5).astype(int),
                              sensitive_features=validation["age_band"], y_score=validation_score, random_state=0)
 
 
 def heart_validation_audit_by_age_and_sex() -> pd.DataFrame:
-    """02 §2: the baseline on the validation patients by age band x sex, every combination, small groups flagged."""
+    """02a §2: the baseline on the validation patients by age band x sex, every combination, small groups flagged."""
     validation, validation_score, _ = _notebook_02()
     return group_audit_table(validation["disease"], (validation_score >= 0.5).astype(int),
                              sensitive_features=validation[["age_band", "sex"]], random_state=0)
@@ -969,7 +969,7 @@ def _exact_mcnemar(patients: np.ndarray, worse: np.ndarray, better: np.ndarray) 
 
 
 def heart_validation_age_thresholds() -> pd.DataFrame:
-    """02 §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients.
+    """02a §2: group thresholds by age group (under 50 / 50 and over), cross-fitted on the validation patients.
 
     As the sweep judges group thresholds by sex: fairlearn's ``ThresholdOptimizer`` (TPR parity, balanced accuracy)
     on the baseline's scores, fitted on four fifths of the validation patients (5 folds stratified by disease x age
@@ -1048,7 +1048,7 @@ def _crossfit_patients(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def heart_crossfit_calibration_by_sex() -> pd.DataFrame:
-    """02 §7: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, for the baseline and
+    """02b §4: calibration intercept and slope by sex on the 690 non-test patients, cross-fitted, for the baseline and
     re-weighing.
 
     Rows (setting, sex) for the baseline (whose scores group thresholds also use: post-processing leaves them as
@@ -1076,7 +1076,7 @@ def heart_crossfit_calibration_by_sex() -> pd.DataFrame:
 
 
 def heart_crossfit_sweep() -> pd.DataFrame:
-    """02 §7: every setting of the sweep, cross-fitted over the 690 non-test patients, with paired intervals (1,000
+    """02b §4: every setting of the sweep, cross-fitted over the 690 non-test patients, with paired intervals (1,000
     resamples)."""
     _, _, predictions = _notebook_02()
     return evaluate_predictions(predictions[predictions["split"] == "crossfit"],
@@ -1098,7 +1098,7 @@ def chosen_setting() -> tuple[str, float]:
 
 
 def heart_chosen_test_audit_by_sex() -> pd.DataFrame:
-    """02 §9: the setting the rule chose, fitted on the train patients, on the test patients by sex (1,000
+    """02b §6: the setting the rule chose, fitted on the train patients, on the test patients by sex (1,000
     resamples)."""
     _, _, predictions = _notebook_02()
     method, value = chosen_setting()
@@ -1109,7 +1109,7 @@ def heart_chosen_test_audit_by_sex() -> pd.DataFrame:
 
 
 def heart_audit_by_fasting_sugar() -> pd.DataFrame:
-    """02 §10: the baseline's out-of-fold audit by fasting blood sugar (> 120 mg/dl or not), with AUC (1,000 resamples)."""
+    """02a §4: the baseline's out-of-fold audit by fasting blood sugar (> 120 mg/dl or not), with AUC (1,000 resamples)."""
     heart = load_heart().assign(score=load_heart_predictions()["baseline_score"].to_numpy())
     status = heart["fasting_blood_sugar_high"].map({True: "FBS > 120", False: "FBS <= 120"})
     heart["status"] = status.astype(object).where(status.notna(), "not recorded")

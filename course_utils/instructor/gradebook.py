@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.exercises.questions import notebook_id_of
 from course_utils.handin import learner_name, safe_file_stem
 from course_utils.instructor import grading, kernels, learner_edition, marking, release, sandbox
 from course_utils.instructor import limits as resource_limits
@@ -89,7 +90,7 @@ def _hand_in_in_folder(folder: Path, expected: str) -> HandIn:
     if not notebooks:
         return HandIn(learner, None, f"No notebook (.ipynb) in the folder {folder.name!r}.")
     # The course's file name first, then one with the right number, then the only notebook there is.
-    for wanted in (lambda p: p.name == expected, lambda p: p.name[:2] == expected[:2]):
+    for wanted in (lambda p: p.name == expected, lambda p: notebook_id_of(p.name) == notebook_id_of(expected)):
         matches = [path for path in notebooks if wanted(path)]
         if matches:
             return HandIn(learner, matches[0], _several(matches))
@@ -159,7 +160,7 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     anonymise : bool
         Show learners on the marking pages under codes instead of names (``results.json`` keeps the key).
     """
-    notebook = release.solution_path(notebook).name[:2]
+    notebook = notebook_id_of(release.solution_path(notebook))
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if out == folder or folder in out.parents:
         raise ValueError("Write the grades outside the hand-in folder (--out), so grading never touches hand-ins.")

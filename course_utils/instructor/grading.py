@@ -45,6 +45,7 @@ from unittest import mock
 import nbformat
 
 from course_utils import handin
+from course_utils.exercises.questions import notebook_id
 from course_utils.instructor import judge as judging
 from course_utils.instructor import kernels, release, require_nbgrader, sandbox
 from course_utils.instructor import limits as resource_limits
@@ -62,7 +63,7 @@ GRADER_ERROR = "grader-error"  # the grader itself failed on this hand-in; other
 
 ASSIGNMENT = "course"        # nbgrader needs an assignment name for its database; one per notebook number
 OUTPUT_LIMIT_BYTES = 2_000_000  # keep at most this much output per hand-in; the rest is dropped and noted
-DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02": 240, "03": 180}  # seconds per notebook, ~8x the solution
+DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02a": 120, "02b": 240, "03": 180}  # seconds per notebook, ~8x the solution
 MESSAGE_LIMIT = 600          # characters of one question's message in the gradebook and feedback
 ANSWERS = ("run", "answers")  # where, in a hand-in's folder, the harness writes its answers (shared with the grader)
 
@@ -109,7 +110,7 @@ def solution_notebook(notebook: str) -> nbformat.NotebookNode:
 @functools.cache
 def graded_cells(notebook: str) -> tuple[GradedCell, ...]:
     """The graded items of course notebook ``notebook`` (``"01"``), in notebook order."""
-    source = solution_notebook(str(notebook).zfill(2))
+    source = solution_notebook(notebook_id(notebook))
     cells = []
     for cell in source.cells:
         info = cell.metadata.get("nbgrader", {})
@@ -121,7 +122,7 @@ def graded_cells(notebook: str) -> tuple[GradedCell, ...]:
 
 def time_limit(notebook: str) -> int:
     """Default seconds allowed for the whole of notebook ``notebook``."""
-    return DEFAULT_TIME_LIMITS.get(str(notebook).zfill(2), 180)
+    return DEFAULT_TIME_LIMITS.get(notebook_id(notebook), 180)
 
 
 # --- 1. read ---------------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> Gra
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import SaveCells
 
-    notebook = str(notebook).zfill(2)
+    notebook = notebook_id(notebook)
     db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
     source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4))
     with mock.patch("nbgrader.api.get_alembic_version", _alembic_head), Gradebook(db_url) as gradebook:

@@ -56,6 +56,7 @@ from course_utils.exercises._question import (
     short_repr,
 )
 from course_utils.exercises._transfer import decode, encode, read_json_file, read_value, write_value
+from course_utils.exercises.questions import notebook_id
 from course_utils.instructor import cases as hidden_cases
 from course_utils.instructor.cases import NOTHING
 
@@ -126,7 +127,7 @@ class Judge:
                  cache: bool = True):
         from course_utils.exercises.questions import QUESTIONS
 
-        self.notebook = str(notebook).zfill(2)
+        self.notebook = notebook_id(notebook)
         hidden = hidden_cases.load_hidden(self.notebook, *([hidden_dir] if hidden_dir else []))
         self.scoring = hidden.scoring
         self.questions = {qid: q for qid, q in QUESTIONS.items()

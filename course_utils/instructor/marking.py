@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.exercises.questions import notebook_id
 from course_utils.instructor import grading, release
 
 FOLDER = "marking"
@@ -49,7 +50,7 @@ class ReflectItem:
 
 def reflect_items(notebook: str) -> list[ReflectItem]:
     """The Reflect questions of course notebook ``notebook``, in notebook order."""
-    source = grading.solution_notebook(str(notebook).zfill(2))
+    source = grading.solution_notebook(notebook_id(notebook))
     items = []
     for index, cell in enumerate(source.cells):
         info = cell.metadata.get("nbgrader", {})

@@ -147,19 +147,21 @@ def release_text(solution_path: Path) -> str:
 
 def solution_paths(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:
     """Every solution notebook, in course order."""
-    return sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+    return sorted(Path(solutions_dir).glob("[0-9][0-9]*_*.ipynb"))  # 01_..., and 02a_... for a notebook in parts
 
 
 def solution_path(number: str, solutions_dir: Path = SOLUTIONS_DIR) -> Path:
-    """The solution notebook numbered ``number`` (``"01"`` or ``1``); a clear error for an unknown number.
+    """The solution notebook numbered ``number`` (``"01"``, ``1`` or ``"2b"``); a clear error for an unknown number.
 
     Examples
     --------
     >>> solution_path("1").name
     '01_representation_audit.ipynb'
     """
-    number = str(number).strip().zfill(2)
-    paths = {path.name[:2]: path for path in solution_paths(solutions_dir)}
+    from course_utils.exercises.questions import notebook_id, notebook_id_of
+
+    number = notebook_id(number)
+    paths = {notebook_id_of(path): path for path in solution_paths(solutions_dir)}
     if number not in paths:
         raise ValueError(f"There is no notebook {number!r}; the course has notebooks {', '.join(sorted(paths))}.")
     return paths[number]

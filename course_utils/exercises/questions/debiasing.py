@@ -1,4 +1,5 @@
-"""Questions of notebook 02 (a de-biased diagnostic pipeline, chosen on validation data, reported once on test).
+"""Questions of notebook 02's two parts: 02a (the audit by group and a gap's root cause) and 02b (a de-biased
+diagnostic pipeline, chosen on cross-fitted patients, reported once on test).
 
 Most answers are functions the learner writes with fairlearn and aif360: the audit as a ``MetricFrame``, the
 gaps between groups, PPV from error rates (the impossibility result), aif360 re-weighing weights and a model
@@ -6,7 +7,7 @@ refitted with them, aif360 adversarial de-biasing, fairlearn group thresholds, e
 false-negative rate, the Pareto front, the selection rule, missed diagnoses per 1,000, a paired bootstrap of the
 change against the baseline, the Aequitas parity verdicts from a rate table, and the FBS > 120 / FBS <= 120
 root-cause profile.  Their public cases are toy inputs in ``cases/``; the hidden cases
-(``solutions/hidden/02_debiasing_pipeline.py``) run them on other data.  Three value questions are first steps,
+(``solutions/hidden/02_debiasing.py``, shared by both parts) run them on other data.  Three value questions are first steps,
 their answer keys computed by the instructor's material from the shipped data.
 
 The ``run`` harnesses below say how a case exercises an answer (fit a plain logistic regression on the case's
@@ -30,8 +31,10 @@ from course_utils.scenarios import ROOT_CAUSES
 #: The answer of a decision the data cannot settle (the same words as notebook 01's decisions).
 CANNOT_TELL = "cannot tell"
 
-NOTEBOOK = "02"
-NOTEBOOK_FILE = "02_debiasing_pipeline"
+#: Notebook 02 comes in two parts: 02a audits the baseline and looks for a gap's root cause; 02b mitigates,
+#: chooses on cross-fitted patients and reports once on test.
+AUDIT_NOTEBOOK, PIPELINE_NOTEBOOK = "02a", "02b"
+NOTEBOOK_FILES = {AUDIT_NOTEBOOK: "02a_group_audit", PIPELINE_NOTEBOOK: "02b_debiasing_pipeline"}
 
 #: The settings of the notebook's sweep (method -> values) and the seeds of the adversarial models; the shipped
 #: predictions (``data/raw/build_debiasing_data.py``) hold exactly these.
@@ -523,7 +526,7 @@ def _root_cause_rules():
 QUESTIONS = [
     Question(
         id="debias-validation-women-with-disease",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=1,
         kind="integer",
         misconceptions=[
@@ -541,7 +544,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-baseline-validation-auc",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=1,
         kind="number",
         tolerance=_AUC_TOL,
@@ -558,7 +561,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-audit-function",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=3,
         signature="audit_by_group(y_true, y_pred, sensitive_features)",
         cases=cases_for("debias-audit-function"),
@@ -574,7 +577,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-gaps-function",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=2,
         signature="fairness_gaps(by_group)",
         cases=cases_for("debias-gaps-function"),
@@ -589,7 +592,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-ppv-function",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=2,
         signature="ppv_from_rates(tpr, fpr, prevalence)",
         cases=cases_for("debias-ppv-function"),
@@ -602,7 +605,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-reweighing-weights-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature="reweighing_weights(data, group_col, outcome_col, privileged_group)",
         cases=cases_for("debias-reweighing-weights-function"),
@@ -617,7 +620,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-reweighed-fit-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=2,
         signature="fit_reweighed(model, X, y, sample_weight, strength=1.0)",
         cases=cases_for("debias-reweighed-fit-function"),
@@ -631,7 +634,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-adversarial-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature=("adversarial_scores(X_train, y_train, groups_train, X_new, groups_new, privileged_group, "
                    "adversary_loss_weight=0.1, seed=0, num_epochs=30)"),
@@ -648,7 +651,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-thresholds-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature="fit_group_thresholds(model, X, y, sensitive_features, tol=None)",
         cases=cases_for("debias-thresholds-function"),
@@ -661,7 +664,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-fnr-target-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=2,
         signature="thresholds_for_fnr(y_true, scores, *, sensitive_features, max_fnr)",
         cases=cases_for("debias-fnr-target-function"),
@@ -676,7 +679,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-pareto-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature="pareto_front(points, maximise=\"auc\", minimise=\"fnr_gap\")",
         cases=cases_for("debias-pareto-function"),
@@ -689,7 +692,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-select-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=2,
         signature="select_point(points, max_gap, min_auc)",
         cases=cases_for("debias-select-function"),
@@ -701,7 +704,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-choose-decision-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature="choose_setting(points, resamples, min_auc)",
         cases=cases_for("debias-choose-decision-function"),
@@ -716,7 +719,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-per-1000-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=2,
         signature="rates_per_1000(y_true, y_pred, sensitive_features)",
         cases=cases_for("debias-per-1000-function"),
@@ -729,7 +732,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-paired-bootstrap-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature=("paired_bootstrap_change(y_true, sensitive_features, score_before, pred_before, score_after, "
                    "pred_after, n_boot=1000, random_state=0, confidence_level=0.95)"),
@@ -745,7 +748,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-parity-verdicts-function",
-        notebook=NOTEBOOK,
+        notebook=PIPELINE_NOTEBOOK,
         points=3,
         signature="parity_verdicts(by_group, reference_group, metrics=(\"fnr\", \"fpr\"), low=0.8, high=1.25)",
         cases=cases_for("debias-parity-verdicts-function"),
@@ -761,7 +764,7 @@ QUESTIONS = [
     ),
     Question(
         id="debias-high-sugar-va-share",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=1,
         kind="number",
         tolerance=_TOL,
@@ -778,7 +781,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-subgroup-profile-function",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=3,
         signature="subgroup_profile(data, group_col, outcome_col, score_col, feature_cols, n_boot=1000, random_state=0)",
         cases=cases_for("debias-subgroup-profile-function"),
@@ -794,7 +797,7 @@ QUESTIONS = [
     ),
     CodeQuestion(
         id="debias-root-cause-decision-function",
-        notebook=NOTEBOOK,
+        notebook=AUDIT_NOTEBOOK,
         points=3,
         signature="gap_root_cause(data)",
         cases=cases_for("debias-root-cause-decision-function"),

@@ -1,4 +1,5 @@
-"""Hidden material of notebook 02 (de-biasing pipeline): instructor-only, never in the learner edition or a sandbox.
+"""Hidden material of notebook 02's two parts (02a the audit, 02b the de-biasing pipeline): instructor-only, never
+in the learner edition or a sandbox.
 
 Value answers are computed from the shipped CSVs read with plain pandas, not with the course's loaders;
 the AUC is counted over (sick, healthy) pairs, not taken from scikit-learn.
