@@ -185,7 +185,8 @@ def explain_patient(contributions: pd.Series, patient: pd.Series | pd.DataFrame,
     Returns
     -------
     str
-        The patient's estimated risk against the average patient's, then one line per named feature:
+        The patient's estimated risk against that of a patient with every value at the background's
+        average (the base value; not the average of everyone's risk), then one line per named feature:
         its value and whether it raises or lowers the risk, with the factor on the odds.
 
     Examples
@@ -195,7 +196,7 @@ def explain_patient(contributions: pd.Series, patient: pd.Series | pd.DataFrame,
     >>> patient = pd.Series({"conditions": 7, "payer": "private"})
     >>> print(explain_patient(contributions, patient, base_value=-1.0, outcome_label="readmission within 30 days",
     ...                       labels={"conditions": "chronic illnesses"}))
-    Estimated risk of readmission within 30 days: 52 % (the average patient: 27 %).
+    Estimated risk of readmission within 30 days: 52 % (a patient with average values: 27 %).
     - chronic illnesses: 7 raises the risk (odds x 3.3).
     - payer: private lowers the risk (odds x 0.90).
     """
@@ -217,7 +218,7 @@ def explain_patient(contributions: pd.Series, patient: pd.Series | pd.DataFrame,
         check.check_dataframe(background, "background", columns=list(contributions.index))
     logit = base_value + float(contributions.sum())
     lines = [f"Estimated risk of {outcome}: {100 / (1 + math.exp(-logit)):.0f} % "
-             f"(the average patient: {100 / (1 + math.exp(-base_value)):.0f} %)."]
+             f"(a patient with average values: {100 / (1 + math.exp(-base_value)):.0f} %)."]
     order = contributions.abs().sort_values(ascending=False, kind="stable").index
     for feature in order[:top]:
         contribution = contributions[feature]

@@ -90,7 +90,7 @@ def test_the_sentences_give_the_risk_and_name_the_largest_contributions(fitted):
     lines = text.splitlines()
     risk = model.predict_proba(row)[0, 1]
     assert lines[0] == (f"Estimated risk of readmission within 30 days: {100 * risk:.0f} % "
-                        f"(the average patient: {100 / (1 + math.exp(-base)):.0f} %).")
+                        f"(a patient with average values: {100 / (1 + math.exp(-base)):.0f} %).")
     assert len(lines) == 3 and lines[1].startswith("- chronic illnesses: ") and "raises the risk" in lines[1]
     assert f"(typical {X['chronic_conditions'].mean():.1f})" in lines[1]
 
