@@ -674,6 +674,23 @@ def test_every_code_question_passes_the_solution_and_names_the_usual_mistakes(no
     assert "percentages" in message("ethics-label-choice-function",
                                     lambda *a, **k: f["label_choice_audit"](*a, **k) * 100)
 
+    def reversed_sort(model, X, label, sensitive_features, need, high_need=8, top_share=0.03):
+        from sklearn.base import clone
+
+        # The highest scores first by reversing an ascending sort: among tied scores the *later* row comes first,
+        # which the hidden cohorts' trees produce often; the public case with ties must already catch it.
+        scores = clone(model).fit(X, label).predict(X)
+        enrolled = np.zeros(len(scores), dtype=bool)
+        enrolled[np.argsort(scores, kind="stable")[::-1][:round(top_share * len(scores))]] = True
+        groups = pd.Series(np.asarray(sensitive_features)).astype(str)
+        high = np.asarray(need) >= high_need
+        return pd.DataFrame({
+            "share_of_enrolled": groups[enrolled].value_counts().reindex(groups.unique(), fill_value=0) / enrolled.sum(),
+            "enrolled_at_high_need": pd.Series(enrolled[high]).groupby(groups[high].to_numpy()).mean(),
+        }).sort_index()
+
+    assert not checks.evaluate("ethics-label-choice-function", reversed_sort).passed
+
     def mean_difference(y_true, y_prob, confidence_level=0.95):
         result = f["calibration_intercept_slope"](y_true, y_prob, confidence_level)
         return dict(result, intercept=float(np.mean(y_true) - np.mean(y_prob)))
