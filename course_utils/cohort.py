@@ -39,7 +39,7 @@ Examples
 >>> from course_utils.cohort import make_readmission_cohort
 >>> cohort = make_readmission_cohort(n=5000, random_state=0)
 >>> cohort.shape
-(5000, 12)
+(5000, 13)
 >>> cohort["race"].value_counts(normalize=True).round(3).to_dict()
 {'White': 0.754, 'Black': 0.182, 'Other': 0.064}
 >>> round(float(cohort["readmitted_30d"].mean()), 3)
@@ -91,10 +91,12 @@ COHORT_COLUMNS = {
     "payer": "primary payer: Medicare, Medicaid, private or self-pay",
     "access_barrier": "1 if the patient faces a barrier to receiving care (transport, time off work, under-insurance), "
                       "else 0; rarely known to a real health system: treat it as an audit variable, not a feature",
-    "chronic_conditions": "active chronic illnesses as recorded by the hospital's diagnosis coding (the health-need "
-                          "label); equals chronic_conditions_true unless a coding_change drift is applied",
+    "chronic_conditions": "active chronic illnesses as recorded by the hospital's diagnosis coding (a feature); "
+                          "equals chronic_conditions_true unless a coding_change drift is applied",
     "chronic_conditions_true": "LATENT: the true count of active chronic illnesses, kept so a coding change can be "
                                "seen; never use it as a model feature",
+    "chronic_conditions_next_year": "active chronic illnesses in the 12 months after the index discharge (the "
+                                    "health-need label, as Obermeyer et al. used); not known at discharge",
     "prior_utilisation": "outpatient and inpatient visits in the 12 months before the index discharge",
     "cost": "total health-care cost in the 12 months after the index discharge, US dollars (the cost label)",
     "readmitted_30d": "1 if readmitted to hospital within 30 days of the index discharge, else 0",
@@ -125,6 +127,10 @@ _VISITS = {"baseline": 1.0, "per_condition": 3.0, "barrier": -1.0}
 _COST = {"scale": 1400.0, "per_condition": 0.30, "barrier": -1.0, "over 60": 0.15, "noise_sd": 0.5}
 # 30-day readmission log-odds: need raises it; a barrier raises it a little (no follow-up care).
 _READMIT_LOGIT = {"baseline": -3.15, "per_condition": 0.28, "barrier": 0.3, "over 60": 0.15}
+# Next year's active chronic illnesses: each of this year's persists with probability 0.85, and new
+# ones arrive as Poisson(0.25 x this year's mean x the same frailty).  Chronic illness is mostly
+# persistent, so this year's count predicts next year's well -- but it is a predictor, not the label.
+_NEXT_YEAR = {"persists": 0.85, "new_per_mean": 0.25}
 
 #: The drift of notebook 03's simulated deployment year.  From month 6 a new clinic contract brings
 #: more patients from the group with worse access (Black share 19 % -> 34 %); from month 9 the
@@ -139,7 +145,7 @@ DEFAULT_DRIFT = {
 # size, then transformed (inverse CDF).  So a drift that starts in month m changes only rows from
 # month m on: every earlier row is identical to the cohort without drift.
 _STREAMS = ("month", "race", "sex", "age", "payer", "barrier", "frailty", "need", "visits", "cost",
-            "readmission", "coding")
+            "readmission", "coding", "persists", "new_conditions")  # new streams go last: the others keep their draws
 
 
 # --- argument checking ---------------------------------------------------------------------
@@ -235,10 +241,20 @@ def _access_barrier(u, race, payer):
     return (u < _expit(logit)).astype(int)
 
 
-def _true_need(u_frailty, u_need, age, race):
+def _need_mean(u_frailty, age, race):
+    """Each patient's expected count of chronic illnesses: age mean x 1.25 if Black x Gamma frailty."""
     mean = np.array([_NEED_BY_AGE[a] for a in age]) * np.where(race == "Black", _NEED_BLACK, 1.0)
-    frailty = stats.gamma.ppf(u_frailty, _FRAILTY_SHAPE, scale=1 / _FRAILTY_SHAPE)
-    return stats.poisson.ppf(u_need, mean * frailty).astype(int)
+    return mean * stats.gamma.ppf(u_frailty, _FRAILTY_SHAPE, scale=1 / _FRAILTY_SHAPE)
+
+
+def _true_need(u_frailty, u_need, age, race):
+    return stats.poisson.ppf(u_need, _need_mean(u_frailty, age, race)).astype(int)
+
+
+def _next_year_need(draws, need, age, race):
+    kept = stats.binom.ppf(draws["persists"], need, _NEXT_YEAR["persists"]).astype(int)
+    new_mean = _NEXT_YEAR["new_per_mean"] * _need_mean(draws["frailty"], age, race)
+    return kept + stats.poisson.ppf(draws["new_conditions"], new_mean).astype(int)
 
 
 def _recorded_need(u, need, month, race, coding):
@@ -308,7 +324,8 @@ def make_readmission_cohort(n: int = 20000, *, random_state: int | None = 0, mon
         Columns (meanings in :data:`COHORT_COLUMNS`): ``patient_id``, ``month``, ``race``, ``sex``,
         ``age_band`` (ordered), ``payer`` (categoricals), ``access_barrier``,
         ``chronic_conditions``, ``chronic_conditions_true`` (latent: kept to show what a coding
-        change hides; the latent frailty and probabilities are dropped), ``prior_utilisation``,
+        change hides; the latent frailty and probabilities are dropped), ``chronic_conditions_next_year``
+        (the need label), ``prior_utilisation``,
         ``cost`` (dollars), ``readmitted_30d``.  Rows are sorted by month.
 
     Raises
@@ -331,6 +348,8 @@ def make_readmission_cohort(n: int = 20000, *, random_state: int | None = 0, mon
     6. ``cost`` = 1,400 $ x exp(0.30 need - 1.0 barrier + 0.15 over-60 + 0.5 N(0, 1)):
        at equal need a barrier removes about 63 % of the cost.
     7. ``readmitted_30d`` ~ Bernoulli, log-odds -3.15 + 0.28 need + 0.3 barrier + 0.15 over-60.
+    8. ``chronic_conditions_next_year`` = Binomial(need, 0.85) + Poisson(0.25 x the patient's expected
+       need): this year's illnesses mostly persist, and new ones come at the patient's own rate.
 
     Measured on the default cohort (n = 20000, random_state 0): 30-day readmission 11.3 %; race 75.6 %
     White, 18.4 % Black; at equal need Black patients cost about 1,900 $ (30 %) less a year.  A model
@@ -370,6 +389,7 @@ def make_readmission_cohort(n: int = 20000, *, random_state: int | None = 0, mon
     need = _true_need(draws["frailty"], draws["need"], age, race)
     recorded = _recorded_need(draws["coding"], need, month, race, drift.get("coding_change"))
     visits, cost, readmitted = _outcomes(draws, need, barrier, old)
+    next_year = _next_year_need(draws, need, age, race)
 
     frame = pd.DataFrame({
         "month": month,
@@ -380,6 +400,7 @@ def make_readmission_cohort(n: int = 20000, *, random_state: int | None = 0, mon
         "access_barrier": barrier,
         "chronic_conditions": recorded,
         "chronic_conditions_true": need,
+        "chronic_conditions_next_year": next_year,
         "prior_utilisation": visits,
         "cost": cost,
         "readmitted_30d": readmitted,
@@ -419,6 +440,7 @@ DIABETES_UNMAPPED = {
     "month": "the public data carry no admission dates",
     "access_barrier": "not recorded",
     "chronic_conditions_true": "a latent column of the synthetic cohort only",
+    "chronic_conditions_next_year": "the public data hold one encounter per row, not the next year",
     "cost": "not recorded: the label-choice exercise needs the synthetic cohort",
 }
 
@@ -491,7 +513,7 @@ def load_diabetes_hospital(*, data_home: str | os.PathLike | None = None) -> pd.
         ========================  ==========================================================
 
         Not available (see :data:`DIABETES_UNMAPPED`): ``month``, ``access_barrier``,
-        ``chronic_conditions_true``, ``cost``.
+        ``chronic_conditions_true``, ``chronic_conditions_next_year``, ``cost``.
 
     Raises
     ------

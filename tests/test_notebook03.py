@@ -38,6 +38,7 @@ SOLUTION = release.SOLUTIONS_DIR / "03_ethics_review.ipynb"
 GUIDE = (release.SOLUTIONS_DIR / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8")
 NUMERIC, CATEGORICAL = ["chronic_conditions", "prior_utilisation"], ["age_band", "sex", "payer"]
 FEATURES = NUMERIC + CATEGORICAL
+NEED = "chronic_conditions_next_year"  # the need label: next year's active chronic conditions (Obermeyer et al.)
 ETHICS = {qid: q for qid, q in QUESTIONS.items() if q.notebook == "03"}
 
 
@@ -77,7 +78,7 @@ def selected(cohort):
     X = pd.get_dummies(cohort[FEATURES], columns=CATEGORICAL).astype(float)
     chosen = {}
     with threadpool_limits(1):
-        for label in ("cost", "chronic_conditions"):
+        for label in ("cost", "chronic_conditions_next_year"):  # need is next year's conditions, not a feature
             scores = HistGradientBoostingRegressor(random_state=0).fit(X, cohort[label]).predict(X)
             mask = np.zeros(len(scores), dtype=bool)
             mask[np.argsort(-scores, kind="stable")[: int(0.03 * len(scores))]] = True
@@ -193,29 +194,36 @@ def test_obermeyer_is_quoted_as_the_paper_says_not_as_a_relabelling_result(prose
 
 def test_label_choice_shares_of_the_auto_enrolled(notebook, cohort, selected, outputs, prose):
     black = (cohort["race"] == "Black").to_numpy()
-    cost, need, overall = black[selected["cost"]].mean(), black[selected["chronic_conditions"]].mean(), black.mean()
+    cost, need, overall = black[selected["cost"]].mean(), black[selected[NEED]].mean(), black.mean()
     assert f"Black share of the cohort: {overall:.1%}" in outputs
     assert (f"Trained on cost, the model's auto-enrolled group is {pct(cost)} Black; trained on need, {pct(need)} — "
             f"in a cohort that is {pct(overall)} Black") in prose
     assert f"here from {pct(cost)} to {pct(need)}" in prose
     table = output_containing(notebook, "measure share_of_enrolled")
     black_row = next(line for line in table.splitlines() if line.startswith("Black"))
-    assert black_row.split()[1:3] == [f"{cost:.3f}", f"{black[selected['cost'] & (cohort['chronic_conditions'] >= 8).to_numpy()].sum() / (black & (cohort['chronic_conditions'] >= 8).to_numpy()).sum():.3f}"]
+    sickest = (cohort[NEED] >= 8).to_numpy()
+    assert black_row.split()[1:3] == [f"{cost:.3f}", f"{(black & sickest & selected['cost']).sum() / (black & sickest).sum():.3f}"]
     assert need - cost > 0.07  # the finding: the cost label under-selects the group with worse access
 
 
 def test_enrolment_at_equal_high_need(cohort, selected, outputs, prose):
-    high = (cohort["chronic_conditions"] >= 8).to_numpy()
-    eight = (cohort["chronic_conditions"] == 8).to_numpy()
+    high = (cohort[NEED] >= 8).to_numpy()
+    eight, ten = (cohort[NEED] == 8).to_numpy(), (cohort[NEED] == 10).to_numpy()
     rates = {(label, race): selected[label][high & (cohort["race"] == race).to_numpy()].mean()
              for label in selected for race in ("Black", "White")}
-    words = [pct(rates[key], 0) for key in
-             [("cost", "Black"), ("cost", "White"), ("chronic_conditions", "Black"), ("chronic_conditions", "White")]]
+    words = [pct(rates[key], 0) for key in [("cost", "Black"), ("cost", "White"), (NEED, "Black"), (NEED, "White")]]
     assert (f"the cost model enrols {words[0]} of Black patients against {words[1]} of White patients; "
             f"the need model {words[2]} and {words[3]}") in prose
     assert f"cost model, Black: {rates[('cost', 'Black')]:.1%}" in outputs
-    at_eight = [pct(selected["cost"][eight & (cohort["race"] == race).to_numpy()].mean(), 0) for race in ("Black", "White")]
-    assert f"(about {at_eight[0]} against {at_eight[1]} at 8 conditions)" in prose
+    at = {level: [pct(selected["cost"][rows & (cohort["race"] == race).to_numpy()].mean(), 0) for race in ("Black", "White")]
+          for level, rows in ((8, eight), (10, ten))}
+    assert (f"(about {at[8][0]} against {at[8][1]} at 8 conditions, {at[10][0]} against {at[10][1]} at 10)") in prose
+    # the decision memo and the key points say the same
+    black = (cohort["race"] == "Black").to_numpy()
+    shares = [f"{100 * black[selected[label]].mean():.0f} %" for label in (NEED, "cost")]
+    assert (f"a cost label would have cut the Black share of auto-enrolled patients from {shares[0]} to {shares[1]} and "
+            f"enrolled {words[0]} of very ill Black patients against {words[1]} of White ones") in prose
+    assert f"at equal, high need the cost model enrols {words[0]} of Black patients against {words[1]} of White" in prose
 
 
 def test_validation_auc_error_rates_and_ratios(notebook, risk, by_race, outputs, prose):
@@ -425,10 +433,23 @@ def test_model_card_and_datasheet_numbers_match_independent_values(notebook, by_
     assert "33 numbers in the model card and datasheet match" in output_containing(notebook, "numbers in the model card")
 
 
-def test_neither_label_model_enrols_anyone_with_fewer_than_7_conditions(cohort, selected, prose):
-    few = (cohort["chronic_conditions"] < 7).to_numpy()
-    assert not any(selected[label][few].any() for label in selected)
-    assert "Neither model enrols anyone with fewer than 7 conditions" in prose
+def test_figure_1_almost_everyone_enrolled_is_sick_next_year_and_the_need_lines_overlap(cohort, selected, prose):
+    from scipy.stats import binomtest
+
+    few = (cohort[NEED] < 6).to_numpy()
+    assert all(selected[label][few].sum() / selected[label].sum() < 0.03 for label in selected)
+    assert "Almost everyone enrolled has 6 or more conditions next year" in prose
+    # "the need model's two lines stay within each other's intervals at every count" (Wilson, 95 %, 12 = 12 or more)
+    level = cohort[NEED].clip(upper=12)
+    for count in sorted(level.unique()):
+        intervals = []
+        for race in ("Black", "White"):
+            rows = ((level == count) & (cohort["race"] == race)).to_numpy()
+            ci = binomtest(int(selected[NEED][rows].sum()), int(rows.sum())).proportion_ci(method="wilson")
+            intervals.append((ci.low, ci.high))
+        (low_b, high_b), (low_w, high_w) = intervals
+        assert low_b <= high_w and low_w <= high_b, count
+    assert "the need model's two lines stay within each other's intervals at every count" in prose
 
 
 def test_every_calibration_interval_includes_0(risk, prose):

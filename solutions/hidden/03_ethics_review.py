@@ -109,7 +109,7 @@ def _label_inputs(seed, n, label, high_need=8, top_share=0.03, model=None, group
     sensitive = data[groups].astype(str).map(rename) if rename else data[groups]
     return {"model": model or {"estimator": "HistGradientBoostingRegressor",
                                "params": {"max_iter": 30, "random_state": 0}},
-            "X": X, "label": data[label], "sensitive_features": sensitive, "need": data["chronic_conditions"],
+            "X": X, "label": data[label], "sensitive_features": sensitive, "need": data["chronic_conditions_next_year"],
             "high_need": high_need, "top_share": top_share}
 
 
@@ -127,7 +127,7 @@ def _label_shuffled():
     names = {"White": "group W", "Black": "group B", "Other": "group O"}
     return {"model": "LinearRegression", "X": X, "label": data["cost"],
             "sensitive_features": data["race"].astype(str).map(names).astype("category"),
-            "need": data["chronic_conditions"], "high_need": 7, "top_share": 0.1}
+            "need": data["chronic_conditions_next_year"], "high_need": 7, "top_share": 0.1}
 
 
 def _label_no_high_need():
@@ -613,7 +613,7 @@ CASES = {
                    explain="fit a copy of the model you are given on X and label, enrol the round(top_share x n) "
                            "highest scores; shares are of the enrolled, and at high need within each group"),
         HiddenCase("the same patients, trees trained on need; need threshold 6, top 5 % enrolled",
-                   inputs=lambda: _label_inputs(11, 4000, "chronic_conditions", high_need=6, top_share=0.05),
+                   inputs=lambda: _label_inputs(11, 4000, "chronic_conditions_next_year", high_need=6, top_share=0.05),
                    reference=label_choice_reference, explain="use high_need and top_share as given"),
         HiddenCase("renamed groups as a pandas category, rows shuffled and indexed by patient id, a linear model",
                    inputs=_label_shuffled, reference=label_choice_reference,
