@@ -1,11 +1,13 @@
 """Explain a risk score to clinicians and patients: SHAP values summed per feature, in words and in figures.
 
 Notebook 03 explains the readmission-risk score with SHAP (Lundberg & Lee 2017), which the learner
-computes.  This module does the bookkeeping around the learner's SHAP values and never computes them:
+computes.  This module does the bookkeeping around the learner's SHAP values and never computes the values an
+exercise grades (interventional ones):
 
 load_shap              import ``shap`` (1-2 s) only where it is used, without the warnings its import prints
 sum_by_feature         add the SHAP values of one-hot columns back up to the feature they came from
 explain_patient        one patient's contributions as a few plain-language sentences
+observational_values   the other value function, for comparison: shap's observational (conditional) values
 
 Their figures are :func:`course_utils.plots.plot_contributions` (one patient) and
 :func:`course_utils.plots.plot_mean_abs_by_group` (what the score leans on, group by group).
@@ -35,6 +37,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +45,7 @@ from sklearn.pipeline import Pipeline
 
 from course_utils import _validation as check
 
-__all__ = ["explain_patient", "load_shap", "sum_by_feature"]
+__all__ = ["explain_patient", "load_shap", "observational_values", "sum_by_feature"]
 
 
 def load_shap() -> ModuleType:
@@ -234,3 +237,62 @@ def explain_patient(contributions: pd.Series, patient: pd.Series | pd.DataFrame,
             value += " (as most patients)" if typical == value else f" (typical {typical})"
         lines.append(f"- {labels.get(feature, feature)}: {value} {direction}.")
     return "\n".join(lines)
+
+
+def observational_values(linear_model: Any, background: np.ndarray | pd.DataFrame, patients: np.ndarray | pd.DataFrame,
+                         *, random_state: int = 0) -> Any:
+    """Observational (conditional) SHAP values of a linear model, for comparison with interventional ones.
+
+    ``shap.LinearExplainer(linear_model, shap.maskers.Impute(background))``: a feature's credit is what knowing its
+    value adds once the features that travel with it are accounted for (a Gaussian model of the background's
+    correlations), so correlated features share credit.  shap estimates that transform from 1,000 random feature
+    orderings drawn with NumPy's global generator and draws a progress bar; this function seeds the draw (and puts
+    the global generator back as it was) and keeps the progress bar off the page, so a notebook run
+    twice shows the same values.
+
+    Parameters
+    ----------
+    linear_model : fitted linear model
+        A scikit-learn linear model with ``coef_`` and ``intercept_`` (e.g. a pipeline's last step).
+    background : array-like of shape (n, p)
+        The background rows, already encoded as the model sees them.
+    patients : array-like of shape (m, p)
+        The rows to explain, encoded the same way.
+    random_state : int, default 0
+        Seed of the orderings shap samples.
+
+    Returns
+    -------
+    shap.Explanation
+        One value per row of ``patients`` and column, additive: values plus base value give the model's log-odds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(400, 1))
+    >>> X = np.hstack([x, x + 0.1 * rng.normal(size=(400, 1))])  # two strongly correlated inputs
+    >>> model = LogisticRegression().fit(X, (x[:, 0] > 0).astype(int))
+    >>> values = observational_values(model, X, X[:5])
+    >>> bool(np.allclose(values.values.sum(axis=1) + values.base_values, model.decision_function(X[:5])))
+    True
+    >>> bool(np.allclose(observational_values(model, X, X[:5]).values, values.values))
+    True
+    """
+    shap = load_shap()
+    from shap.explainers import _linear  # shap 0.51 (pinned) draws its progress bar with the tqdm it imports here
+
+    state, progress = np.random.get_state(), _linear.tqdm
+    try:
+        np.random.seed(check.check_random_state(random_state))
+        _linear.tqdm = _no_progress_bar  # in Jupyter tqdm.auto would draw a widget on the learner's page
+        explainer = shap.LinearExplainer(linear_model, shap.maskers.Impute(np.asarray(background)))
+    finally:
+        np.random.set_state(state)
+        _linear.tqdm = progress
+    return explainer(np.asarray(patients))
+
+
+def _no_progress_bar(iterable: Any, *args: Any, **kwargs: Any) -> Any:
+    return iterable

@@ -8,6 +8,7 @@ statements the course corrected (Obermeyer et al.'s Table 2, the selection-ratio
 can equalise) are tested here with numbers; the instructor guide cites the sources of the others.
 """
 
+import itertools
 import math
 import re
 import sys
@@ -473,26 +474,87 @@ def test_the_patient_letter_states_the_patients_and_the_average_risk(notebook, r
                              f"(a patient with average values: {100 * average:.0f} %).")
 
 
-def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, prose):
+def interventional_shapley(f, x, background):
+    """Shapley values of ``f`` at ``x``, the value of a coalition S being the mean of f over the background rows with
+    the columns in S set to x's (the interventional value function), by enumerating every coalition."""
+    p = len(x)
+    value = {}
+    for mask in itertools.product((False, True), repeat=p):
+        value[mask] = float(np.mean(f(np.where(np.array(mask), x, background))))
+    shapley = np.zeros(p)
+    for mask, without in value.items():
+        size = sum(mask)
+        for j in range(p):
+            if not mask[j]:
+                weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+                shapley[j] += weight * (value[mask[:j] + (True,) + mask[j + 1:]] - without)
+    return shapley
+
+
+@pytest.fixture(scope="module")
+def tree_and_background(risk):
+    """The notebook's tree and the one background both models are explained against (1,000 training rows)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from course_utils.explain import load_shap
-
-    shap = load_shap()
     model, train, test, _ = risk
     encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
     with threadpool_limits(1):
         tree = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(encoded_train, train["readmitted_30d"])
+    rows = np.random.default_rng(0).choice(len(train), size=1000, replace=False)
+    return tree, encoded_train[rows], encoded_test
+
+
+def test_both_models_are_explained_with_one_value_function(risk, tree_and_background):
+    # The notebook compares the logistic regression (shap_values: LinearExplainer, Independent masker) with the tree
+    # (TreeExplainer, data=background, interventional).  Both are the interventional value function: on the linear
+    # model the enumeration gives coefficient x (value - background mean), on the tree it gives TreeExplainer's
+    # values; the path-dependent default (no data) is another value function.
+    from course_utils.explain import load_shap
+
+    shap = load_shap()
+    model = risk[0]
+    tree, background, encoded_test = tree_and_background
+    small, patients = background[:120], encoded_test[:3]
+    linear = model[-1]
+    for x in patients:
+        assert np.allclose(interventional_shapley(linear.decision_function, x, small),
+                           linear.coef_[0] * (x - small.mean(axis=0)), atol=1e-9)
+    every_row = shap.maskers.Independent(small, max_samples=len(small))
+    interventional = shap.TreeExplainer(tree, data=every_row, feature_perturbation="interventional")(patients).values
+    for x, given in zip(patients, interventional):
+        assert np.allclose(interventional_shapley(tree.decision_function, x, small), given, atol=1e-6)
+    assert not np.allclose(shap.TreeExplainer(tree)(patients).values, interventional, atol=1e-3)
+
+
+def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, tree_and_background, prose):
+    from course_utils.explain import load_shap
+
+    shap = load_shap()
+    model = risk[0]
+    tree, background, encoded_test = tree_and_background
     names = model[:-1].get_feature_names_out()
     sources = [next(f for f in FEATURES if n.split("__")[1] == f or n.split("__")[1].startswith(f + "_")) for n in names]
     per_feature = lambda values: pd.DataFrame(values, columns=names).T.groupby(sources).sum().T  # noqa: E731
-    tree_values = per_feature(shap.TreeExplainer(tree)(encoded_test[:500]).values)
-    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:500] - encoded_train.mean(axis=0)))
+    every_row = shap.maskers.Independent(background, max_samples=len(background))
+    tree_values = per_feature(shap.TreeExplainer(tree, data=every_row, feature_perturbation="interventional")(
+        encoded_test[:500]).values)
+    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:500] - background.mean(axis=0)))
     corr = {f: np.corrcoef(linear_values[f], tree_values[f])[0, 1] for f in FEATURES}
     assert f"their SHAP values correlate at {corr['chronic_conditions']:.3f}" in prose
     assert f"correlate at only {corr['prior_utilisation']:.2f}" in prose
     visits = tree_values["prior_utilisation"].abs().mean(), linear_values["prior_utilisation"].abs().mean()
     assert f"(mean |SHAP| {visits[0]:.3f} against {visits[1]:.3f}" in prose and 1.7 < visits[0] / visits[1] < 2.4
+    # the two views of the same logistic regression: interventional here, observational from the course's helper
+    from course_utils.explain import observational_values
+
+    observational = per_feature(observational_values(model[-1], background, encoded_test[:500]).values).abs().mean()
+    interventional = linear_values.abs().mean()
+    words = (f"interventionally, chronic conditions carry {interventional['chronic_conditions']:.2f} log-odds on "
+             f"average and prior visits {interventional['prior_utilisation']:.2f}; observationally, "
+             f"{observational['chronic_conditions']:.2f} and {observational['prior_utilisation']:.2f}")
+    assert words in prose
+    test = risk[2]
+    assert f"(the two correlate at {np.corrcoef(test['chronic_conditions'], test['prior_utilisation'])[0, 1]:.2f})" in prose
 
 
 def test_the_four_deployments_get_the_routes_the_prose_says(notebook):
