@@ -493,14 +493,14 @@ def interventional_shapley(f, x, background):
 
 @pytest.fixture(scope="module")
 def tree_and_background(risk):
-    """The notebook's tree and the one background both models are explained against (1,000 training rows)."""
+    """The notebook's tree and the one background both models are explained against (200 training rows)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model, train, test, _ = risk
     encoded_train, encoded_test = model[:-1].transform(train[FEATURES]), model[:-1].transform(test[FEATURES])
     with threadpool_limits(1):
         tree = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(encoded_train, train["readmitted_30d"])
-    rows = np.random.default_rng(0).choice(len(train), size=1000, replace=False)
+    rows = np.random.default_rng(0).choice(len(train), size=200, replace=False)
     return tree, encoded_train[rows], encoded_test
 
 
