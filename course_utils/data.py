@@ -112,6 +112,10 @@ COURSE_TABLES = {
         "with AUC",
     "readmission_validation_audit_by_race":
         "03 §3: the readmission model under review on its validation half by race, with AUC",
+    "readmission_validation_audit_by_race_and_sex":
+        "03 §3: the same by race x sex, every combination, small groups flagged",
+    "readmission_validation_audit_by_race_and_payer":
+        "03 §3: the same by race x payer, every combination, small groups flagged",
     "readmission_deployment_by_month":
         "03 §9: the simulated deployment year, month by month and race, with each group's share of the month",
 }

@@ -902,3 +902,46 @@ def test_the_assessment_harness_returns_the_document_and_the_grader_judges_it(no
     worked = yaml.safe_load((release.SOLUTIONS_DIR / "impact_assessment_solution.yaml").read_text(encoding="utf-8"))
     # the instructor's worked document, handed in as it is, is not a function: the check cannot run it
     assert checks.evaluate("ethics-assessment-function", worked).status == "invalid"
+
+
+def test_per_1000_discharges_and_the_intersections(risk, prose):
+    """Section 3's counts per 1,000 discharges and its race x sex and race x payer findings, recounted with pandas."""
+    from course_utils.data import load_course_table
+
+    _, _, test, _ = risk
+    y, flag = test["readmitted_30d"].to_numpy(), test["flag"].to_numpy()
+    per = {race: {"readmitted": 1000 * y[rows].mean(), "calls": 1000 * flag[rows].mean(),
+                  "missed": 1000 * ((y == 1) & (flag == 0))[rows].mean(),
+                  "in vain": 1000 * ((flag == 1) & (y == 0))[rows].mean()}
+           for race in ("Black", "White") for rows in [(test["race"] == race).to_numpy()]}
+    b, w = per["Black"], per["White"]
+    assert abs(b["missed"] - w["missed"]) < 5  # "about as many"
+    assert f"misses about as many readmissions of Black as of White patients ({b['missed']:.0f} and {w['missed']:.0f})" in prose
+    assert f"readmitted more often ({b['readmitted']:.0f} against {w['readmitted']:.0f} per 1,000)" in prose
+    assert (f"calls Black patients far more often ({b['calls']:.0f} against {w['calls']:.0f} per 1,000), and "
+            f"{b['in vain']:.0f} of those calls go to patients who are not readmitted ({w['in vain']:.0f} for White") in prose
+
+    def fnr(**where):
+        rows = np.ones(len(test), dtype=bool)
+        for column, value in where.items():
+            rows &= (test[column].astype(str) == value).to_numpy()
+        readmitted = rows & (y == 1)
+        return ((flag == 0) & readmitted).sum() / readmitted.sum(), int(readmitted.sum())
+
+    women = [fnr(race=race, sex="Female")[0] for race in ("Black", "White")]
+    men = [fnr(race=race, sex="Male")[0] for race in ("Black", "White")]
+    assert women[0] < women[1] and men[0] < men[1]
+    assert f"(FNR {women[0]:.3f} against {women[1]:.3f})" in prose and f"({men[0]:.3f} against {men[1]:.3f})" in prose
+    medicare = [fnr(race=race, payer="Medicare")[0] for race in ("Black", "White")]
+    assert f"({medicare[0]:.3f} against {medicare[1]:.3f} for White Medicare" in prose
+    payers = ("Medicaid", "private", "self-pay")
+    pairs = ", ".join(f"{fnr(race='Black', payer=p)[0]:.3f} against {fnr(race='White', payer=p)[0]:.3f}" for p in payers)
+    assert f"({pairs})" in prose
+    table = load_course_table("readmission_validation_audit_by_race_and_payer")
+    for payer in payers:  # "within overlapping intervals"
+        black, white = table.loc[("Black", payer)], table.loc[("White", payer)]
+        assert black["fnr_ci_low"] <= white["fnr_ci_high"] and white["fnr_ci_low"] <= black["fnr_ci_high"], payer
+    counts = [fnr(race="Other", payer=p)[1] for p in ("Medicaid", "Medicare", "private", "self-pay")]
+    assert f"rest on {min(counts)} to {max(counts)} readmitted patients each" in prose
+    missed, readmitted = fnr(race="Other", payer="self-pay")
+    assert missed == 1 and f"all {readmitted} of Other × self-pay were missed" in prose

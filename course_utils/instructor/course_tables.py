@@ -1149,6 +1149,24 @@ def readmission_validation_audit_by_race() -> pd.DataFrame:
                                  n_boot=500, random_state=0)
 
 
+def readmission_validation_audit_by_race_and_sex() -> pd.DataFrame:
+    """03 §3: the readmission model on its validation half by race x sex, small groups flagged (500 resamples)."""
+    return _readmission_intersections("sex")
+
+
+def readmission_validation_audit_by_race_and_payer() -> pd.DataFrame:
+    """03 §3: the readmission model on its validation half by race x payer, small groups flagged (500 resamples)."""
+    return _readmission_intersections("payer")
+
+
+def _readmission_intersections(column: str) -> pd.DataFrame:
+    _, _, validation, _ = _notebook_03()
+    groups = validation[["race", column]].astype(str)
+    with threadpool_limits(1):
+        return group_audit_table(validation["readmitted_30d"], validation["flagged"], sensitive_features=groups,
+                                 n_boot=500, random_state=0)
+
+
 def readmission_deployment_by_month() -> pd.DataFrame:
     """03 §9: the simulated deployment year (DEFAULT_DRIFT, seed 1) month by month and race (500 resamples)."""
     risk_model, features, _, threshold = _notebook_03()
@@ -1166,7 +1184,8 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
         heart_balanced_audit_by_sex, heart_validation_audit_by_sex, heart_validation_audit_by_age,
         heart_validation_audit_by_age_and_sex, heart_validation_age_thresholds, heart_crossfit_calibration_by_sex,
         heart_crossfit_sweep, heart_chosen_test_audit_by_sex, heart_audit_by_fasting_sugar,
-        readmission_validation_audit_by_race, readmission_deployment_by_month,
+        readmission_validation_audit_by_race, readmission_validation_audit_by_race_and_sex,
+        readmission_validation_audit_by_race_and_payer, readmission_deployment_by_month,
     )
 }
 
