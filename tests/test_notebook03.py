@@ -537,8 +537,8 @@ def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, t
     per_feature = lambda values: pd.DataFrame(values, columns=names).T.groupby(sources).sum().T  # noqa: E731
     every_row = shap.maskers.Independent(background, max_samples=len(background))
     tree_values = per_feature(shap.TreeExplainer(tree, data=every_row, feature_perturbation="interventional")(
-        encoded_test[:500]).values)
-    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:500] - background.mean(axis=0)))
+        encoded_test[:200]).values)
+    linear_values = per_feature(model[-1].coef_[0] * (encoded_test[:200] - background.mean(axis=0)))
     corr = {f: np.corrcoef(linear_values[f], tree_values[f])[0, 1] for f in FEATURES}
     assert f"their SHAP values correlate at {corr['chronic_conditions']:.3f}" in prose
     assert f"correlate at only {corr['prior_utilisation']:.2f}" in prose
@@ -547,7 +547,7 @@ def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, t
     # the two views of the same logistic regression: interventional here, observational from the course's helper
     from course_utils.explain import observational_values
 
-    observational = per_feature(observational_values(model[-1], background, encoded_test[:500]).values).abs().mean()
+    observational = per_feature(observational_values(model[-1], background, encoded_test[:200]).values).abs().mean()
     interventional = linear_values.abs().mean()
     words = (f"interventionally, chronic conditions carry {interventional['chronic_conditions']:.2f} log-odds on "
              f"average and prior visits {interventional['prior_utilisation']:.2f}; observationally, "
