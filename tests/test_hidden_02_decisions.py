@@ -32,9 +32,9 @@ CANNOT = "cannot tell"
 
 @pytest.fixture(scope="module")
 def judges(tmp_path_factory):
-    """One judge per decision: choosing a setting is notebook 02b's, the root cause notebook 02a's."""
-    return {CHOOSE: Judge("02b", tmp_path_factory.mktemp("judge02b"), only=[CHOOSE]),
-            CAUSE: Judge("02a", tmp_path_factory.mktemp("judge02a"), only=[CAUSE])}
+    """A judge per part, by notebook (``judged`` takes the question's own): the root cause is 02a's, the choice 02b's."""
+    return {part: Judge(part, tmp_path_factory.mktemp(f"judge{part}"), only=[qid])
+            for qid in (CAUSE, CHOOSE) for part in [QUESTIONS[qid].notebook]}
 
 
 def hidden_cases(question_id):
@@ -178,7 +178,7 @@ def regenerated_cause(data):
     pytest.param(CAUSE, cause_by("fisher", representation_by_site=True), id="cause-representation-by-site"),
 ])
 def test_a_valid_decision_earns_every_point(judges, tmp_path, question_id, decide):
-    verdict = judged(judges[question_id], tmp_path, question_id, decide)
+    verdict = judged(judges, tmp_path, question_id, decide)
     assert verdict.points == verdict.max_points == 3, verdict.message
 
 
@@ -191,7 +191,7 @@ def test_a_valid_decision_earns_every_point(judges, tmp_path, question_id, decid
     *[pytest.param(CAUSE, constant(cause), id=f"cause-always-{cause}") for cause in ROOT_CAUSES],
 ])
 def test_a_decision_without_the_skill_earns_at_most_30_percent(judges, tmp_path, question_id, decide):
-    verdict = judged(judges[question_id], tmp_path, question_id, decide)
+    verdict = judged(judges, tmp_path, question_id, decide)
     assert verdict.points <= 0.3 * verdict.max_points, (verdict.points, verdict.message)
 
 
@@ -200,7 +200,7 @@ def test_a_decision_without_the_skill_earns_at_most_30_percent(judges, tmp_path,
     pytest.param(CAUSE, cause_by(check_chance=False), "false alarm", id="cause-never-chance"),
 ])
 def test_partial_skill_loses_points_for_each_scenario_it_gets_wrong(judges, tmp_path, question_id, decide, lost):
-    assert_each_wrong_scenario_costs_an_eighth(judged(judges[question_id], tmp_path, question_id, decide), lost)
+    assert_each_wrong_scenario_costs_an_eighth(judged(judges, tmp_path, question_id, decide), lost)
 
 
 def test_the_hidden_scenarios_are_many_clear_cut_and_mixed():
@@ -224,12 +224,12 @@ def test_the_hidden_scenarios_are_many_clear_cut_and_mixed():
 
 
 def test_the_truth_is_not_in_what_the_sandbox_sees(judges):
-    for question_id, judge in judges.items():
+    for part, judge in judges.items():
         seen = sandbox_text(judge)
         for words in ("planted", CANNOT, "false alarm", "scenario", *ROOT_CAUSES):
             assert words not in seen
         manifest = json.loads((judge.cases_dir / CASES_FILE).read_text())
-        assert set(manifest) == {question_id}
+        assert set(manifest) == {qid for qid in (CAUSE, CHOOSE) if QUESTIONS[qid].notebook == part}
 
 
 def test_the_hidden_scenarios_are_not_the_learner_generators_default_draws():

@@ -212,8 +212,10 @@ def load_hidden(notebook: str, hidden_dir: Path = HIDDEN_DIR) -> HiddenModule:
     path = hidden_path(notebook, hidden_dir)
     module = _import_hidden(path)
     own = {qid for qid, question in QUESTIONS.items() if question.notebook == notebook}
-    parts = {qid for qid, question in QUESTIONS.items() if question.notebook[:2] == path.stem[:2]}  # 02a and 02b
-    material = [{qid: item for qid, item in dict(getattr(module, kind, {})).items() if qid not in parts - own}
+    # A module shared by 02a and 02b holds both parts' material: leave out the other part's questions.
+    siblings = {qid for qid, question in QUESTIONS.items()
+                if question.notebook != notebook and question.notebook[:2] == notebook[:2]}
+    material = [{qid: item for qid, item in dict(getattr(module, kind, {})).items() if qid not in siblings}
                 for kind in ("VALUES", "CASES", "SCORING")]
     hidden = HiddenModule(notebook, path, *material)
     for kind, questions, answer_type in (("VALUES", hidden.values, "value"), ("CASES", hidden.cases, "code")):

@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from course_utils.exercises._answer_key import answer_keys
+from course_utils.exercises.questions import notebook_id, notebook_id_of
 from course_utils.instructor import require_nbgrader
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]  # the repository: instructor tools run from a clone
@@ -158,8 +159,6 @@ def solution_path(number: str, solutions_dir: Path = SOLUTIONS_DIR) -> Path:
     >>> solution_path("1").name
     '01_representation_audit.ipynb'
     """
-    from course_utils.exercises.questions import notebook_id, notebook_id_of
-
     number = notebook_id(number)
     paths = {notebook_id_of(path): path for path in solution_paths(solutions_dir)}
     if number not in paths:

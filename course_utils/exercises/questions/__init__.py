@@ -12,11 +12,9 @@ from course_utils.exercises.questions import debiasing, ethics, orientation, rep
 
 _MODULES = (orientation, representation, debiasing, ethics)
 
-#: Notebook id (``"01"``, ``"02a"``) -> the notebook's file name without ``.ipynb``.  A module whose questions span
-#: two notebooks (notebook 02's two parts) names both in ``NOTEBOOK_FILES``.
-NOTEBOOKS = {number: file for module in _MODULES
-             for number, file in (module.NOTEBOOK_FILES if hasattr(module, "NOTEBOOK_FILES")
-                                  else {module.NOTEBOOK: module.NOTEBOOK_FILE}).items()}
+#: Notebook id (``"01"``, ``"02a"``) -> the notebook's file name without ``.ipynb``.  Each module names its
+#: notebooks in ``NOTEBOOK_FILES``; the module of notebook 02 names both parts.
+NOTEBOOKS = {number: file for module in _MODULES for number, file in module.NOTEBOOK_FILES.items()}
 
 _ALL = [question for module in _MODULES for question in module.QUESTIONS]
 

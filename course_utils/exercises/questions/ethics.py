@@ -29,7 +29,7 @@ from course_utils.exercises.rules import (known, opposite_sign, output_decisions
                                           percentage_not_proportion)
 
 NOTEBOOK = "03"
-NOTEBOOK_FILE = "03_ethics_review"
+NOTEBOOK_FILES = {NOTEBOOK: "03_ethics_review"}
 
 #: The two alerts an escalation policy may raise.
 ALERT_NAMES = ("population shift", "coding change")

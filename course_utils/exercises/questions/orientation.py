@@ -11,7 +11,7 @@ from course_utils.exercises.rules import (
 )
 
 NOTEBOOK = "00"
-NOTEBOOK_FILE = "00_orientation"
+NOTEBOOK_FILES = {NOTEBOOK: "00_orientation"}
 
 
 QUESTIONS = [

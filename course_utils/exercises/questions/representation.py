@@ -26,7 +26,7 @@ from course_utils.exercises._question import AnswerProblem, CodeQuestion, Miscon
 from course_utils.exercises.rules import known
 
 NOTEBOOK = "01"
-NOTEBOOK_FILE = "01_representation_audit"
+NOTEBOOK_FILES = {NOTEBOOK: "01_representation_audit"}
 
 #: The verdicts of the change decision; the gap decision answers a group's name or CANNOT_TELL.
 CANNOT_TELL = "cannot tell"
