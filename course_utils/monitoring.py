@@ -8,6 +8,8 @@ EscalationRule        one written-down trigger: metric, comparison, threshold, m
                       consecutive periods, severity, who is notified and what happens
 load_rules            rules from a YAML file, YAML text, a dict or a list, validated with clear errors
 evaluate_rules        the alerts (and the periods with too little data to judge) as a DataFrame
+as_known_at           the monthly table as it stands on a given month: the outcomes of recent discharges
+                      are not known yet
 
 The rules read a table of metrics per period and group: indexed by (period, group), with ``n`` and
 the metric columns (``share``, ``selection_rate``, ``fnr`` ...).  Notebook 03 shows the course's own
@@ -49,8 +51,10 @@ __all__ = [
     "COMPARISONS",
     "DIRECTIONS",
     "MONITORED_METRICS",
+    "OUTCOME_COLUMNS",
     "SEVERITIES",
     "EscalationRule",
+    "as_known_at",
     "evaluate_rules",
     "load_rules",
     "rule_as_dict",
@@ -463,3 +467,47 @@ def rule_as_dict(rule: EscalationRule) -> dict:
     True
     """
     return asdict(rule)
+
+
+#: Columns of a monthly table that need each patient's outcome.  A 30-day readmission is known 30 days
+#: after discharge, so a month's outcome columns are complete only one month after the month ends.
+OUTCOME_COLUMNS = ("base_rate", "tpr", "fnr", "fpr", "ppv", "accuracy", "auc")
+
+
+def as_known_at(period_metrics: pd.DataFrame, month: int, *, outcome_delay: int = 1) -> pd.DataFrame:
+    """The monthly table as a monitoring team sees it at the end of ``month``.
+
+    Months after ``month`` have not happened.  The outcome columns (:data:`OUTCOME_COLUMNS`) of the last
+    ``outcome_delay`` months are NaN: their patients' 30-day readmissions are not all known yet.  The
+    columns that need no outcome -- ``n``, ``share``, ``selection_rate`` -- are known at once.  A policy
+    judged month by month sees only this; the grader runs yours on each month's view in turn.
+
+    Parameters
+    ----------
+    period_metrics : pandas.DataFrame
+        Indexed by (month, group), as ``metrics_by_period`` returns it.
+    month : int
+        The month whose end it is.
+    outcome_delay : int, default 1
+        Months until a month's outcomes are complete (1 for a 30-day outcome).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"n": [100, 110, 120], "selection_rate": [0.1, 0.2, 0.3], "fnr": [0.5, 0.6, 0.7]},
+    ...                      index=pd.MultiIndex.from_product([[0, 1, 2], ["Black"]], names=["month", "race"]))
+    >>> as_known_at(table, 1).reset_index()
+       month   race    n  selection_rate  fnr
+    0      0  Black  100             0.1  0.5
+    1      1  Black  110             0.2  NaN
+    """
+    if not (isinstance(period_metrics, pd.DataFrame) and isinstance(period_metrics.index, pd.MultiIndex)):
+        raise TypeError("as_known_at needs the monthly table indexed by (month, group), as metrics_by_period "
+                        f"returns it; got a {type(period_metrics).__name__}.")
+    months = period_metrics.index.get_level_values(0)
+    known = period_metrics[months <= month].copy()
+    recent = known.index.get_level_values(0) > month - outcome_delay
+    columns = [column for column in OUTCOME_COLUMNS if column in known.columns]
+    known.loc[recent, columns] = np.nan
+    return known
+

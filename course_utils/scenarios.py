@@ -43,9 +43,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sklearn.base import BaseEstimator
 
 __all__ = ["fnr_gap_scenario", "paired_change_scenario", "sweep_scenario", "root_cause_scenario",
-           "ROOT_CAUSES"]
+           "monitoring_year", "monitoring_years", "ROOT_CAUSES"]
 
 
 def _rate(name: str, value: float) -> float:
@@ -365,3 +366,125 @@ def root_cause_scenario(cause: str, groups: tuple[str, str] = ("FBS > 120", "FBS
         "disease_confirmed": np.where(audited, disease.astype(float), np.nan),
         "marker_reference": np.where(audited, np.round(reference, 2), np.nan),
     })
+
+
+
+def monitoring_year(model: BaseEstimator, threshold: float, *, feature_cols: list[str], random_state: int = 0,
+                    shift_month: int | None = None, coding_month: int | None = None,
+                    discharges_per_month: int = 1000, population_seed: int = 900) -> pd.DataFrame:
+    """A simulated deployment year of a readmission model, month by month, with the changes you choose.
+
+    Four populations of 6,000 patients are made with :func:`course_utils.cohort.make_readmission_cohort`
+    (seeds from ``population_seed``): as validated, after the population shift, after the coding change,
+    and after both.  Each month draws ``discharges_per_month`` patients from the population of that month
+    and counts, per race, what :func:`course_utils.monitoring.simulate_deployment` and ``metrics_by_period``
+    count: ``n``, ``share``, ``base_rate``, ``selection_rate``, ``tpr``, ``fnr``, ``fpr``, ``ppv``.  Use it to
+    measure how often your escalation policy fires on a year without change (``shift_month=None,
+    coding_month=None``) and how late it fires after one; see :func:`course_utils.monitoring.as_known_at` for
+    the table as it stands on a given month.  The grader's years come from other seeds.
+
+    Parameters
+    ----------
+    model : fitted classifier with ``predict_proba``
+        The model under review; it scores every patient once.
+    threshold : float
+        Patients with a score at or above it are flagged.
+    feature_cols : list of str
+        The model's input columns.
+    random_state : int
+        Seed of the monthly draws.
+    shift_month, coding_month : int or None
+        First month of the population shift and of the coding change (``None``: no such change).
+    discharges_per_month : int
+        Patients drawn each month.
+    population_seed : int
+        Seed of the first population; the others use the next three.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (month, race), one row per month and race of months 0-11.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from course_utils.cohort import make_readmission_cohort
+    >>> people = make_readmission_cohort(n=500, random_state=0)
+    >>> model = DummyClassifier(strategy="prior").fit(people[["chronic_conditions"]], people["readmitted_30d"])
+    >>> year = monitoring_year(model, 0.5, feature_cols=["chronic_conditions"], random_state=1, coding_month=9,
+    ...                        discharges_per_month=200)
+    >>> list(year.index.names), sorted(set(year.index.get_level_values("month"))) == list(range(12))
+    (['month', 'race'], True)
+    """
+    return monitoring_years(model, threshold, feature_cols=feature_cols,
+                            years=[(random_state, shift_month, coding_month)],
+                            discharges_per_month=discharges_per_month, population_seed=population_seed)[0]
+
+
+def monitoring_years(model: BaseEstimator, threshold: float, *, feature_cols: list[str],
+                     years: list[tuple[int, int | None, int | None]], discharges_per_month: int = 1000,
+                     population_seed: int = 900) -> list[pd.DataFrame]:
+    """Many years of :func:`monitoring_year` at once: the four populations are made and scored only once.
+
+    ``years`` is a list of ``(random_state, shift_month, coding_month)``; the tables come back in its order.
+
+    Examples
+    --------
+    A coding change from month 6 lowers the Black patients' selection rate; the same seed without it does not:
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from course_utils.cohort import make_readmission_cohort
+    >>> cohort = make_readmission_cohort(n=2000, random_state=5)
+    >>> features = ["chronic_conditions", "prior_utilisation"]
+    >>> fitted = LogisticRegression().fit(cohort[features], cohort["readmitted_30d"])
+    >>> quiet, recoded = monitoring_years(fitted, 0.2, feature_cols=features, discharges_per_month=300,
+    ...                                   years=[(0, None, None), (0, None, 6)])
+    >>> def black_selection(table):
+    ...     return table.xs("Black", level="race").loc[6:, "selection_rate"].mean()
+    >>> bool(black_selection(recoded) < 0.5 * black_selection(quiet))
+    True
+    """
+    import pandas as pd
+
+    from course_utils.cohort import make_readmission_cohort
+
+    years = [tuple(year) for year in years]
+    for year in years:
+        if len(year) != 3:
+            raise ValueError(f"each year should be (random_state, shift_month, coding_month); got {year!r}.")
+        for name, month in (("shift_month", year[1]), ("coding_month", year[2])):
+            if month is not None and not (isinstance(month, (int, np.integer)) and 0 <= month < 12):
+                raise ValueError(f"{name} should be a month from 0 to 11, or None for no change; got {month!r}.")
+    populations = {}
+    for shifted in (False, True):
+        for recoded in (False, True):
+            drift = {key: {"month": 0} for key, on in (("population_shift", shifted), ("coding_change", recoded)) if on}
+            people = make_readmission_cohort(n=6000, random_state=population_seed + 2 * shifted + recoded, months=1,
+                                             drift=drift or None)
+            flags = (model.predict_proba(people[list(feature_cols)])[:, 1] >= threshold).astype(int)
+            populations[shifted, recoded] = (people["race"].astype(str).to_numpy(), flags,
+                                             people["readmitted_30d"].to_numpy())
+    return [_one_year(populations, *year, discharges_per_month) for year in years]
+
+
+def _one_year(populations, random_state, shift_month, coding_month, discharges_per_month):
+    import pandas as pd
+
+    draw = np.random.default_rng(random_state)
+    rows = []
+    for month in range(12):
+        shifted = shift_month is not None and month >= shift_month
+        recoded = coding_month is not None and month >= coding_month
+        races, flags, outcomes = populations[shifted, recoded]
+        chosen = draw.integers(0, len(races), discharges_per_month)
+        r, f, o = races[chosen], flags[chosen], outcomes[chosen]
+        for group in ("Black", "Other", "White"):
+            mine = r == group
+            positives, negatives, flagged = mine & (o == 1), mine & (o == 0), mine & (f == 1)
+            tpr = (positives & (f == 1)).sum() / positives.sum() if positives.any() else np.nan
+            rows.append({"month": month, "race": group, "n": int(mine.sum()), "share": mine.mean(),
+                         "base_rate": o[mine].mean() if mine.any() else np.nan,
+                         "selection_rate": f[mine].mean() if mine.any() else np.nan, "tpr": tpr, "fnr": 1 - tpr,
+                         "fpr": (negatives & (f == 1)).sum() / negatives.sum() if negatives.any() else np.nan,
+                         "ppv": (flagged & (o == 1)).sum() / flagged.sum() if flagged.any() else np.nan})
+    return pd.DataFrame(rows).set_index(["month", "race"])

@@ -26,7 +26,7 @@ from course_utils.exercises import evaluate
 from course_utils.exercises.questions import QUESTIONS, ethics
 from course_utils.instructor.cases import load_hidden
 from course_utils.instructor.judge import CaseResult, Judge
-from judging import judged
+from judging import assert_each_wrong_scenario_costs_an_eighth, judged
 
 # Judges built in process and every case run: seconds per question; `make test` runs them, `make check` not.
 pytestmark = pytest.mark.slow
@@ -126,19 +126,26 @@ def counterfactual_scores(model, patient, column, values):
     return pd.Series(scores, index=list(values))
 
 
-def ai_act_high_risk(system):
-    needs_notified_body = system["medical_device_class"] in ("IIa", "IIb", "III")
-    listed = system["annex_iii_point"] != "none"
-    exempt = listed and system["article_6_3_condition"] != "none" and not system["profiling"]
-    if needs_notified_body:
-        route = "Article 6(1)"
-    elif exempt:
-        route = "Article 6(3)"
-    elif listed:
-        route = "Article 6(2)"
-    else:
-        route = "none"
-    return {"high_risk": route in ("Article 6(1)", "Article 6(2)"), "route": route}
+ANNEX_III = {"health-insurance pricing": "5(c)", "emergency triage": "5(d)"}
+PUBLIC_ALLOCATION = {"care management", "health-benefit eligibility"}
+PATIENT_CARE = {"care management", "diagnosis", "treatment recommendation", "emergency triage"}
+
+
+def regulatory_routes(system):
+    """Written here from the provisions, as a table of questions asked in the law's order."""
+    public = system["deployer"] != "private company"
+    point = "5(a)" if system["purpose"] in PUBLIC_ALLOCATION and public else ANNEX_III.get(system["purpose"], "")
+    listed_and_not_exempt = bool(point) and (system["profiling"] or system["article_6_3_condition"] == "none")
+    notified_body = system["medical_device_class"] not in ("not a medical device", "I")
+    route = ("Article 6(1)" if notified_body else "Article 6(2)" if listed_and_not_exempt
+             else "Article 6(3)" if point else "none")
+    criteria = [not system["analyses_image_or_signal"], system["users"] == "health-care professionals",
+                system["basis_reviewable"] and not system["time_critical"]]
+    medical_claim = system["medical_device_class"] != "not a medical device"
+    return {"eu_route": route, "high_risk": notified_body or listed_and_not_exempt,
+            "fria": listed_and_not_exempt and (public or point in ("5(b)", "5(c)")),
+            "fda_route": "not a device" if not medical_claim else "non-device CDS" if all(criteria) else "device",
+            "section_1557": system["us_federal_funding"] and system["purpose"] in PATIENT_CARE}
 
 
 def build_assessment(results):
@@ -159,6 +166,9 @@ def build_assessment(results):
             {"metric": "fnr", "comparison": {"group": "Black", "reference": "White", "measure": "difference"},
              "threshold": 0.05, "rationale": "a missed patient gets no call", "value_at_validation": gap,
              "met_at_validation": bool(gap <= 0.05)},
+            {"metric": "fnr", "comparison": {"group": "White", "reference": "Black", "measure": "difference"},
+             "threshold": 0.15, "rationale": "the healthier group is missed more, within limits",
+             "value_at_validation": -gap, "met_at_validation": bool(-gap <= 0.15)},
             {"metric": "selection_rate", "comparison": {"group": "Black", "reference": "White", "measure": "ratio"},
              "threshold": 1.1, "rationale": "the sicker group should be flagged more often",
              "value_at_validation": ratio, "met_at_validation": bool(ratio >= 1.1)}],
@@ -183,7 +193,7 @@ def escalation_policy(monthly):
 CORRECT = {"ethics-label-choice-function": label_choice_audit, "ethics-calibration-function": calibration_intercept_slope,
            "ethics-proxy-function": proxy_auc, "ethics-counterfactual-function": counterfactual_change,
            "ethics-shap-function": shap_values, "ethics-whatif-function": counterfactual_scores,
-           "ethics-ai-act-function": ai_act_high_risk, "ethics-assessment-function": build_assessment,
+           "ethics-law-function": regulatory_routes, "ethics-assessment-function": build_assessment,
            "ethics-policy-function": escalation_policy}
 
 
@@ -273,20 +283,47 @@ def column_not_set(model, patient, column, values):
     return pd.Series([model.predict_proba(patient)[0, 1]] * len(values), index=list(values))
 
 
+def always_high_risk(system):
+    return {"eu_route": "Article 6(2)", "high_risk": True, "fria": True, "fda_route": "device", "section_1557": True}
+
+
+def never_a_device(system):
+    return {"eu_route": "none", "high_risk": False, "fria": False, "fda_route": "not a device", "section_1557": False}
+
+
+def high_risk_and_device_whenever_it_is_medical(system):
+    """Decides from one fact: a medical claim makes everything apply."""
+    medical = system["medical_device_class"] != "not a medical device"
+    return {"eu_route": "Article 6(1)" if medical else "none", "high_risk": medical, "fria": medical,
+            "fda_route": "device" if medical else "not a device", "section_1557": medical}
+
+
 def ignores_profiling(system):
-    if system["annex_iii_point"] != "none" and system["article_6_3_condition"] != "none":
-        return {"high_risk": False, "route": "Article 6(3)"}
-    return ai_act_high_risk(system)
+    routes = regulatory_routes(system)
+    if routes["eu_route"] == "Article 6(2)" and system["article_6_3_condition"] != "none":
+        return dict(routes, eu_route="Article 6(3)", high_risk=False, fria=False)
+    return routes
 
 
 def class_one_needs_a_notified_body(system):
+    routes = regulatory_routes(system)
     if system["medical_device_class"] == "I":
-        return {"high_risk": True, "route": "Article 6(1)"}
-    return ai_act_high_risk(system)
+        return dict(routes, eu_route="Article 6(1)", high_risk=True)
+    return routes
 
 
-def health_is_high_risk(system):
-    return {"high_risk": True, "route": ai_act_high_risk(system)["route"]}
+def fria_for_every_high_risk_system(system):
+    routes = regulatory_routes(system)
+    return dict(routes, fria=routes["high_risk"])
+
+
+def no_cds_criteria(system):
+    routes = regulatory_routes(system)
+    return dict(routes, fda_route="device" if routes["fda_route"] == "non-device CDS" else routes["fda_route"])
+
+
+def section_1557_for_every_funded_tool(system):
+    return dict(regulatory_routes(system), section_1557=system["us_federal_funding"])
 
 
 def typed_in_numbers(results):
@@ -307,6 +344,13 @@ def typed_in_facts(results):
         "annex_iii_point": "5(a)", "profiling": True, "article_6_3_condition": "none"})
 
 
+def one_sided(results):
+    """Commits to the FNR gap one way only: nothing protects the group missed more often."""
+    document = build_assessment(results)
+    document["fairness_metrics"] = [m for m in document["fairness_metrics"] if m["comparison"]["group"] == "Black"]
+    return document
+
+
 def no_contestability(results):
     document = build_assessment(results)
     del document["contestability"]
@@ -325,6 +369,14 @@ def always_alerts(monthly):
 def one_noisy_month(monthly):
     black = monthly.xs("Black", level="race")
     return pd.DataFrame({"month": black.index[black["share"] > 0.21], "alert": "population shift"})
+
+
+def hindsight(monthly):
+    """Fires where the year's extremes are: right with the whole year in hand, noise when called month by month."""
+    black, white = monthly.xs("Black", level="race"), monthly.xs("White", level="race")
+    ratio = black["selection_rate"] / white["selection_rate"]
+    return pd.DataFrame({"month": [int(ratio.idxmin()), int(black["share"].idxmax())],
+                         "alert": ["coding change", "population shift"]})
 
 
 def percentage_threshold(monthly):
@@ -356,10 +408,9 @@ WRONG = {
          "no_longer_flagged": 0.0022})],
     "ethics-shap-function": [default_masker, patients_as_background],
     "ethics-whatif-function": [decisions, other_class, column_not_set],
-    "ethics-ai-act-function": [ignores_profiling, class_one_needs_a_notified_body, health_is_high_risk,
-                               constant({"high_risk": True, "route": "Article 6(2)"})],
-    "ethics-assessment-function": [typed_in_numbers, route_not_named, typed_in_facts, no_contestability],
-    "ethics-policy-function": [never_alerts, always_alerts, one_noisy_month, percentage_threshold, constant(
+    "ethics-law-function": [always_high_risk, never_a_device, high_risk_and_device_whenever_it_is_medical],
+    "ethics-assessment-function": [typed_in_numbers, route_not_named, typed_in_facts, no_contestability, one_sided],
+    "ethics-policy-function": [never_alerts, always_alerts, one_noisy_month, percentage_threshold, hindsight, constant(
         pd.DataFrame({"month": [6, 10], "alert": ["population shift", "coding change"]}))],
 }
 
@@ -532,7 +583,8 @@ def test_mistakes_the_public_cases_miss_are_caught_by_hidden_ones(judge, tmp_pat
                                   ("ethics-shap-function", default_masker),
                                   ("ethics-assessment-function", typed_in_numbers),
                                   ("ethics-assessment-function", route_not_named),
-                                  ("ethics-assessment-function", no_contestability)]:
+                                  ("ethics-assessment-function", no_contestability),
+                                  ("ethics-assessment-function", one_sided)]:
         assert evaluate(question_id, function).passed, (question_id, function.__name__)
         verdict = judged(judge, tmp_path, question_id, function)
         assert verdict.points == 0, verdict.message
@@ -540,9 +592,42 @@ def test_mistakes_the_public_cases_miss_are_caught_by_hidden_ones(judge, tmp_pat
 
 def test_the_assessment_feedback_says_which_criterion_fails(judge, tmp_path):
     for function, words in [(typed_in_numbers, "do not type it in"), (route_not_named, "does not name the route"),
-                            (no_contestability, "validate_assessment finds")]:
+                            (no_contestability, "validate_assessment finds"), (one_sided, "runs one way only")]:
         verdict = judged(judge, tmp_path, "ethics-assessment-function", function)
         assert words in verdict.message and "the notebook's own validation results" in verdict.message, verdict.message
+
+
+# --- the law: graded on 24 unseen system descriptions ------------------------------------------------------------------
+
+def test_the_law_is_judged_on_24_coherent_descriptions_where_every_answer_occurs():
+    cases = HIDDEN.cases["ethics-law-function"]
+    systems = [case.inputs["system"] for case in cases]
+    assert len(systems) == 24 and len({tuple(sorted(s.items())) for s in systems}) == 24
+    answers = [regulatory_routes(system) for system in systems]
+    for field, values in [("eu_route", {"Article 6(1)", "Article 6(2)", "Article 6(3)", "none"}),
+                          ("fda_route", {"not a device", "non-device CDS", "device"}), ("fria", {True, False}),
+                          ("section_1557", {True, False})]:
+        counts = pd.Series([a[field] for a in answers]).value_counts()
+        assert set(counts.index) == values and counts.max() <= 16, (field, counts)
+    for system in systems:  # a medical purpose has a device class; no purpose is medical without one
+        medical = system["purpose"] in ("diagnosis", "treatment recommendation", "emergency triage")
+        assert medical == (system["medical_device_class"] in ("I", "IIa", "IIb", "III")) or (
+            system["purpose"] == "care management" and system["medical_device_class"] == "IIa")
+
+
+@pytest.mark.parametrize("function", [ignores_profiling, class_one_needs_a_notified_body,
+                                      fria_for_every_high_risk_system, no_cds_criteria,
+                                      section_1557_for_every_funded_tool])
+def test_a_mistake_about_one_provision_costs_an_eighth_per_description_it_gets_wrong(judge, tmp_path, function):
+    verdict = judged(judge, tmp_path, "ethics-law-function", function)
+    assert_each_wrong_scenario_costs_an_eighth(verdict, "")
+    assert verdict.points <= 0.75 * verdict.max_points, verdict.message
+
+
+def test_always_high_risk_and_never_a_device_score_at_most_30_percent(judge, tmp_path):
+    for function in (always_high_risk, never_a_device, high_risk_and_device_whenever_it_is_medical):
+        verdict = judged(judge, tmp_path, "ethics-law-function", function)
+        assert verdict.points <= 0.3 * verdict.max_points, (function.__name__, verdict.message)
 
 
 # --- the escalation policy: graded on 30 years -------------------------------------------------------------------------

@@ -326,3 +326,55 @@ def test_metrics_by_period_names_every_column_it_needs():
     with pytest.raises(ValueError, match="data has no column 'readmitted'"):
         metrics_by_period(year, period_col="month", group_col="race", outcome_col="readmitted",
                           prediction_col="flagged", progress=False)
+
+
+# --- the table as known on a month, and years to test a policy on -----------------------------------------------------
+
+def test_as_known_at_holds_the_months_so_far_with_the_newest_outcomes_unknown():
+    from course_utils.monitoring import OUTCOME_COLUMNS, as_known_at
+
+    index = pd.MultiIndex.from_product([range(4), ["Black", "White"]], names=["month", "race"])
+    table = pd.DataFrame({"n": range(8), "share": 0.5, "selection_rate": 0.1, "fnr": 0.6, "ppv": 0.3}, index=index)
+    view = as_known_at(table, 2)
+    assert sorted(set(view.index.get_level_values("month"))) == [0, 1, 2]
+    assert view.loc[2, ["fnr", "ppv"]].isna().all().all() and view.loc[[0, 1], ["fnr", "ppv"]].notna().all().all()
+    assert (view.loc[2, "selection_rate"] == 0.1).all() and view.loc[2, "n"].tolist() == [4, 5]
+    assert table.loc[2, "fnr"].notna().all()  # the table itself is untouched
+    two_months = as_known_at(table, 3, outcome_delay=2)
+    assert two_months.loc[[2, 3], "fnr"].isna().all() and two_months.loc[1, "fnr"].notna().all()
+    assert {"base_rate", "tpr", "fnr", "fpr", "ppv"} <= set(OUTCOME_COLUMNS)
+    with pytest.raises(TypeError, match="indexed by \\(month, group\\)"):
+        as_known_at(table.reset_index(), 2)
+
+
+@pytest.fixture(scope="module")
+def model_for_years():
+    from sklearn.linear_model import LogisticRegression
+
+    from course_utils.cohort import make_readmission_cohort
+
+    people = make_readmission_cohort(n=4000, random_state=3)
+    model = LogisticRegression(max_iter=1000).fit(people[["chronic_conditions", "prior_utilisation"]],
+                                                  people["readmitted_30d"])
+    return model, float(np.quantile(model.predict_proba(people[["chronic_conditions", "prior_utilisation"]])[:, 1], 0.9))
+
+
+def test_monitoring_years_plant_the_changes_where_asked_and_repeat_with_their_seeds(model_for_years):
+    from course_utils.scenarios import monitoring_year, monitoring_years
+
+    model, threshold = model_for_years
+    features = ["chronic_conditions", "prior_utilisation"]
+    quiet, changed = monitoring_years(model, threshold, feature_cols=features, years=[(1, None, None), (1, 4, 8)])
+    black_quiet, black_changed = quiet.xs("Black", level="race"), changed.xs("Black", level="race")
+    # Same draws before any change; the shift raises the Black share from month 4, the coding change lowers their
+    # selection rate from month 8 (their recorded conditions are halved).
+    pd.testing.assert_frame_equal(quiet.loc[:3], changed.loc[:3])
+    assert black_changed.loc[4:, "share"].mean() > black_quiet["share"].max() + 0.05
+    assert black_changed.loc[8:, "selection_rate"].max() < 0.5 * black_changed.loc[4:7, "selection_rate"].min()
+    # Counts agree with their rates, and one year made alone is the same year.
+    assert np.allclose(quiet.groupby(level="month")["share"].sum(), 1)
+    assert np.allclose(quiet["fnr"], 1 - quiet["tpr"], equal_nan=True)
+    pd.testing.assert_frame_equal(monitoring_year(model, threshold, feature_cols=features, random_state=1,
+                                                  shift_month=4, coding_month=8), changed)
+    with pytest.raises(ValueError, match="a month from 0 to 11"):
+        monitoring_year(model, threshold, feature_cols=features, coding_month=12)

@@ -235,7 +235,10 @@ def test_validation_auc_error_rates_and_ratios(notebook, risk, by_race, outputs,
     assert f"({b['selection_rate']:.3f} against {w['selection_rate']:.3f})" in prose
     gap = b["fnr"] - w["fnr"]
     assert f"(FNR {b['fnr']:.3f} against {w['fnr']:.3f}; gap {minus(f'{gap:.3f}')})" in prose
-    assert f"At validation the FNR gap is {minus(f'{gap:.3f}')} and the ratio {b['selection_rate'] / w['selection_rate']:.2f}" in prose
+    assert (f"At validation the FNR gap is {minus(f'{gap:.3f}')} ({-gap:.3f} the other way) and the ratio "
+            f"{b['selection_rate'] / w['selection_rate']:.2f}.") in prose
+    assert f"readmitted {b['base_rate'] / w['base_rate']:.2f} times as often as White" in prose
+    assert gap <= 0.05 and -gap <= 0.15 and b["selection_rate"] / w["selection_rate"] >= 1.1  # all three, recounted
     assert f"readmitted {b['base_rate'] / w['base_rate']:.2f} times as often" in prose
     # the memo: "most readmissions are missed in every group", with the two largest groups' shares
     assert (by_race["fnr"] > 0.5).all()
@@ -557,12 +560,23 @@ def test_the_tree_and_the_logistic_explanations_agree_on_conditions_only(risk, t
     assert f"(the two correlate at {np.corrcoef(test['chronic_conditions'], test['prior_utilisation'])[0, 1]:.2f})" in prose
 
 
-def test_the_four_deployments_get_the_routes_the_prose_says(notebook):
-    routes = output_containing(notebook, "high_risk         route")
-    rows = [line for line in routes.splitlines()[1:]]
-    assert [(row.split()[-3], " ".join(row.split()[-2:])) if row.split()[-1] != "none" else (row.split()[-2], "none")
-            for row in rows] == [("True", "Article 6(2)"), ("True", "Article 6(1)"), ("False", "none"),
-                                 ("False", "Article 6(3)")]
+def test_the_four_deployments_get_the_routes_the_hidden_reference_gives(notebook):
+    # The deployments as the notebook states them, and the table it shows, against the grader's own reading of
+    # the provisions (the hidden module's law_reference, written apart from the solution).
+    load_hidden("03")
+    reference = sys.modules["course_hidden_03"].law_reference
+    source = next(c.source for c in notebook.cells if c.source.startswith("network_system = {"))
+    namespace = {}
+    exec(source[:source.index("routes = ")], namespace)
+    shown = output_containing(notebook, "eu_route high_risk")
+    rows = [line for line in shown.splitlines()[1:] if line.strip()]
+    assert len(rows) == len(namespace["deployments"]) == 4
+    for row, system in zip(rows, namespace["deployments"].values()):
+        expected = reference(system)
+        words = " ".join(row.split())
+        assert words.endswith(f"{expected['eu_route']} {expected['high_risk']} {expected['fria']} "
+                              f"{expected['fda_route']} {expected['section_1557']}"), (words, expected)
+    assert len({tuple(reference(s).values()) for s in namespace["deployments"].values()}) == 4  # four answers
 
 
 def test_the_course_policy_pages_when_the_prose_says(notebook, monthly, prose):
@@ -615,7 +629,9 @@ def test_group_thresholds_equalise_one_error_rate_not_both(risk):
 
 def test_the_eu_ai_act_is_reasoned_through_both_routes(prose):
     for phrase in ("Article 6(1), with Annex I", "Article 6(2), with Annex III", "**including healthcare services**",
-                   "a system that profiles people is always high-risk", "by or on behalf of public authorities"):
+                   "a system that profiles people is always high-risk",
+                   "by public authorities or on behalf of public authorities", "Two readings", "Article 27",
+                   "Article 86", "2 December 2027", "2 August 2028", "Regulation (EU) 2026/1744"):
         assert phrase in prose, phrase
     assert "a health system that allocates care is *high-risk*" not in prose
     section = GUIDE[GUIDE.index("## 03 ·"):]
@@ -625,7 +641,8 @@ def test_the_eu_ai_act_is_reasoned_through_both_routes(prose):
 
 
 def test_the_fda_who_and_future_ai_are_named(prose):
-    for phrase in ("520(o)(1)(E)", "independently review the basis", "Good Machine Learning Practice",
+    for phrase in ("520(o)(1)(A)", "population health management", "revised on 6 January 2026", "92.210",
+                   "520(o)(1)(E)", "independently review the basis", "Good Machine Learning Practice",
                    "Predetermined change control plans", "515C"):
         assert phrase in prose, phrase
     for principle in ("protect autonomy", "promote human well-being, safety and the public interest",
@@ -645,7 +662,7 @@ def test_most_points_are_code_graded_on_hidden_inputs(notebook):
     assert set(graded) == set(ETHICS)
     code_points = sum(q.points for q in ETHICS.values() if q.answer_type == "code")
     total = sum(q.points for q in ETHICS.values())
-    assert code_points / total >= 0.6 and (total, code_points) == (30, 28)
+    assert code_points / total >= 0.6 and (total, code_points) == (32, 30)
     hidden = load_hidden("03")
     for qid, question in ETHICS.items():
         # the check cell only checks; the judge calls the learner's function on the hidden cases, beyond the public ones
@@ -671,7 +688,8 @@ def test_an_answer_key_or_copy_the_screen_hand_in_scores_at_most_30_percent(note
                                                     "share_changed": 0.0047, "newly_flagged": 0.0025,
                                                     "no_longer_flagged": 0.0022},
                  "ethics-whatif-function": pd.Series({"Black": 0.292, "White": 0.292, "Other": 0.292}),
-                 "ethics-ai-act-function": {"high_risk": True, "route": "Article 6(2)"},
+                 "ethics-law-function": {"eu_route": "Article 6(2)", "high_risk": True, "fria": True,
+                                         "fda_route": "not a device", "section_1557": True},
                  "ethics-policy-function": pd.DataFrame({"month": [6, 10], "alert": ["population shift", "coding change"]})}
     for qid, constant in constants.items():
         assert checks.evaluate(qid, lambda *args, _c=constant, **kwargs: _c).status in ("wrong", "invalid"), qid
@@ -830,15 +848,25 @@ def test_every_code_question_passes_the_solution_and_names_the_usual_mistakes(no
         assert result.status == "invalid" and "indexed by `values`" in result.message, result.message
 
     def ignores_profiling(system):
-        if system["annex_iii_point"] != "none" and system["article_6_3_condition"] != "none":
-            return {"high_risk": False, "route": "Article 6(3)"}
-        return f["ai_act_high_risk"](system)
+        routes = f["regulatory_routes"](system)
+        if routes["eu_route"] == "Article 6(2)" and system["article_6_3_condition"] != "none":
+            return dict(routes, eu_route="Article 6(3)", high_risk=False, fria=False)
+        return routes
 
     def health_is_high_risk(system):
-        return {"high_risk": True, "route": f["ai_act_high_risk"](system)["route"]}
+        return dict(f["regulatory_routes"](system), high_risk=True)
 
-    assert "profiles people" in message("ethics-ai-act-function", ignores_profiling)
-    assert "Health is not an Annex III area" in message("ethics-ai-act-function", health_is_high_risk)
+    def fria_for_every_high_risk_system(system):
+        routes = f["regulatory_routes"](system)
+        return dict(routes, fria=routes["high_risk"])
+
+    def care_management_is_a_device(system):
+        return dict(f["regulatory_routes"](system), fda_route="device")
+
+    assert "profiles people" in message("ethics-law-function", ignores_profiling)
+    assert "Health is not an Annex III area" in message("ethics-law-function", health_is_high_risk)
+    assert "Article 27" in message("ethics-law-function", fria_for_every_high_risk_system)
+    assert "520(o)(1)(A)" in message("ethics-law-function", care_management_is_a_device)
 
     def typed_in(results):
         return dict(f["build_assessment"](results), use_context={

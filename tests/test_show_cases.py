@@ -57,3 +57,15 @@ def test_the_compact_view_says_when_a_value_is_cut_and_how_to_see_it_whole(capsy
         assert ("..." in body) == (f"show_cases({question_id!r}, full=True)" in compact), question_id
         cut += "..." in body
     assert cut >= 3, "some public cases are long enough to be cut in the compact view"
+
+
+def test_a_mapping_keyed_by_numbers_is_shown_with_the_numbers_the_inputs_give(capsys):
+    # The what-if cases carry their expected scores under text keys ('6'); the learner returns a Series indexed
+    # by the numbers 6, 0, 2, 4, so that is what both views show.
+    checks.show_cases("ethics-whatif-function")
+    compact = capsys.readouterr().out
+    assert "{6: " in compact and "'6'" not in compact
+    checks.show_cases("ethics-whatif-function", full=True)
+    whole = capsys.readouterr().out
+    assert re.search(r"^\s+6\s+0\.888", whole, re.M) and "'6'" not in whole  # a Series indexed by the numbers
+    assert re.search(r"^\s+private\s+0\.295", whole, re.M)  # text keys stay text

@@ -175,7 +175,7 @@ def show_cases(question_id: str, full: bool = False) -> None:
             print(f"\n  {number}. {case.name}")
             for name, value in case.inputs.items():
                 print(f"     {name} =\n{_indented(_whole(value))}")
-            print(f"     returns\n{_indented(_whole_expected(case.expected, question.returns))}")
+            print(f"     returns\n{_indented(_whole_expected(_keys_as_given(case), question.returns))}")
         return
     print(f"Public cases of {question.id} -- {question.signature}:")
     cut = False
@@ -184,11 +184,28 @@ def show_cases(question_id: str, full: bool = False) -> None:
         one_call = _one_scenario_call(case.inputs)
         if one_call:  # every argument comes from one generator call: show the call, once
             shown = [f"**{one_call}"]
-        expected = short_repr(case.expected)
+        expected = short_repr(_keys_as_given(case))
         cut = cut or any(text.endswith("...") or "...," in text or "...)" in text for text in [*shown, expected])
         print(f"  {number}. {case.name}\n     {question.name}({', '.join(shown)})\n     -> {expected}")
     if cut:
         print(f"  (values cut short with ...: show_cases({question.id!r}, full=True) shows every case whole)")
+
+
+def _keys_as_given(case) -> Any:
+    """The case's expected result, a mapping's keys shown as the inputs give them.
+
+    A mapping travels with text keys (``{'6': 0.89}``); when an input lists the same values (``values=[6, 0]``),
+    show them as given, so that a learner reads ``{6: 0.89}`` and returns a Series indexed by the numbers.
+    """
+    expected = case.expected
+    if not isinstance(expected, dict) or not all(isinstance(key, str) for key in expected):
+        return expected
+    for value in case.inputs.values():
+        given = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(given, list) and len(given) == len(expected) and \
+                sorted(map(str, given)) == sorted(expected) and any(not isinstance(v, str) for v in given):
+            return {original: expected[str(original)] for original in given}
+    return expected
 
 
 def _one_scenario_call(inputs: dict) -> str | None:

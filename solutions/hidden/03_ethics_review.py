@@ -18,13 +18,14 @@ returns the document and the months by which each alert was raised, and :func:`a
 """
 
 import functools
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 
 from course_utils.exercises.questions.ethics import ALERT_NAMES, case_model, fitted_model, shap_spec
-from course_utils.instructor.cases import HiddenCase, Value
+from course_utils.instructor.cases import HiddenCase, Value, decision_score, in_no_telling_order
 
 COHORT_SIZE, COHORT_SEED, FLAG_SHARE = 20000, 0, 0.10
 NUMERIC = ["chronic_conditions", "prior_utilisation"]
@@ -339,39 +340,116 @@ def _whatif_trees(column, values):
             "patient": patients[FEATURES].iloc[[11]], "column": column, "values": values}
 
 
-# --- ai_act_high_risk ---------------------------------------------------------------------------------------------
+# --- regulatory_routes: 24 unseen system descriptions ------------------------------------------------------------
 
-NOTIFIED_BODY = "MDR class IIa, IIb and III software needs a notified body: Article 6(1) comes first"
-SELF_CERTIFIED = "MDR class I software is self-certified, so Article 6(1) does not apply; then Annex III decides"
-PROFILING = "the Article 6(3) exemption never covers a system that profiles people"
-EXEMPT = "an Annex III system that meets an Article 6(3) condition and profiles nobody is not high-risk"
-
-AI_ACT = [
-    ("a class III medical device whose use is also listed in Annex III 5(d), profiling", "III", "5(d)", True, "none",
-     True, "Article 6(1)", NOTIFIED_BODY),
-    ("a class IIb medical device that only does a narrow procedural task", "IIb", "5(a)", False,
-     "narrow procedural task", True, "Article 6(1)", NOTIFIED_BODY + ", whatever Article 6(3) says"),
-    ("a self-certified class I device whose use is listed in Annex III 5(a), profiling", "I", "5(a)", True, "none",
-     True, "Article 6(2)", SELF_CERTIFIED),
-    ("a class I device with no Annex III use", "I", "none", True, "none", False, "none",
-     SELF_CERTIFIED + "; health is not an Annex III area in itself"),
-    ("emergency triage (Annex III 5(d)) doing only a preparatory task, no profiling", "not a medical device", "5(d)",
-     False, "preparatory task", False, "Article 6(3)", EXEMPT),
-    ("an Annex III 5(a) system doing a preparatory task that profiles people", "not a medical device", "5(a)", True,
-     "preparatory task", True, "Article 6(2)", PROFILING),
-    ("an employment system (Annex III point 4), no Article 6(3) condition", "not a medical device", "4", False, "none",
-     True, "Article 6(2)", "a listed Annex III use without an Article 6(3) condition is high-risk"),
-    ("a class IIa device that profiles nobody and has no Annex III use", "IIa", "none", False, "preparatory task",
-     True, "Article 6(1)", NOTIFIED_BODY + "; Article 6(3) derogates from Annex III only"),
-    ("an education system (Annex III point 3) that improves a completed human activity, no profiling",
-     "not a medical device", "3", False, "improves a completed human activity", False, "Article 6(3)", EXEMPT),
-]
+#: What each intended purpose is, in law: (administrative support of a health care facility, FD&C Act
+#: § 520(o)(1)(A); a medical purpose; the Annex III point it falls under whoever deploys it; supports clinical
+#: decisions about patients, 45 CFR 92.210).  5(a) is added below for public deployers only.
+PURPOSES = {
+    "care management": (True, False, "none", True),
+    "health-benefit eligibility": (True, False, "none", False),
+    "appointment scheduling": (True, False, "none", False),
+    "health-insurance pricing": (False, False, "5(c)", False),
+    "diagnosis": (False, True, "none", True),
+    "treatment recommendation": (False, True, "none", True),
+    "emergency triage": (False, True, "5(d)", True),
+}
+#: Purposes that evaluate eligibility for, or allocate, an essential public health service (Annex III 5(a)).
+PUBLIC_SERVICE_PURPOSES = {"care management", "health-benefit eligibility"}
+PUBLIC_DEPLOYERS = {"public authority", "on behalf of a public authority"}
 
 
-def _ai_act_case(name, device, point, profiling, condition, high_risk, route, explain):
-    return HiddenCase(name, inputs={"system": {"medical_device_class": device, "annex_iii_point": point,
-                                               "profiling": profiling, "article_6_3_condition": condition}},
-                      expected={"high_risk": high_risk, "route": route}, explain=explain)
+def annex_iii_point(system) -> str:
+    """The Annex III point of a description: 5(a) needs a public deployer, 5(c) and 5(d) do not."""
+    if system["purpose"] in PUBLIC_SERVICE_PURPOSES and system["deployer"] in PUBLIC_DEPLOYERS:
+        return "5(a)"
+    return PURPOSES[system["purpose"]][2]
+
+
+def law_reference(system) -> dict:
+    """The routes of one description, decided here step by step (the course's reading of each provision)."""
+    point = annex_iii_point(system)
+    exempt = point != "none" and system["article_6_3_condition"] != "none" and not system["profiling"]
+    if system["medical_device_class"] in ("IIa", "IIb", "III"):
+        route = "Article 6(1)"
+    elif point == "none":
+        route = "none"
+    else:
+        route = "Article 6(3)" if exempt else "Article 6(2)"
+    # Art. 27(1): Annex III systems (high-risk under 6(2)), public-law bodies and private providers of public
+    # services, and every deployer of 5(b) and 5(c).
+    fria = point != "none" and not exempt and (system["deployer"] in PUBLIC_DEPLOYERS or point == "5(c)")
+    if system["medical_device_class"] == "not a medical device":
+        fda = "not a device"  # no medical claim: administrative support (§ 520(o)(1)(A)) or no medical purpose
+    elif (not system["analyses_image_or_signal"] and system["users"] == "health-care professionals"
+          and not system["time_critical"] and system["basis_reviewable"]):
+        fda = "non-device CDS"  # § 520(o)(1)(E): all four criteria
+    else:
+        fda = "device"
+    section_1557 = bool(system["us_federal_funding"] and PURPOSES[system["purpose"]][3])
+    return {"eu_route": route, "high_risk": route in ("Article 6(1)", "Article 6(2)"), "fria": bool(fria),
+            "fda_route": fda, "section_1557": section_1557}
+
+
+def descriptions(seed: int = 3031, n: int = 24) -> list[dict]:
+    """``n`` coherent descriptions drawn with a seeded generator, so that every value of every output occurs.
+
+    Medical purposes carry a medical-device class; administrative purposes none, except a vendor's
+    care-management score sold with a prognostic claim.  A device with a notified body and an exempt Annex III
+    use is left out: whether it is still "referred to in Article 6(2)" for Article 27 is unsettled.
+    """
+    draw = np.random.default_rng(seed)
+    pool = {}
+    for _ in range(4000):
+        purpose = str(draw.choice(list(PURPOSES)))
+        medical = PURPOSES[purpose][1]
+        classes = ["I", "IIa", "IIb", "III"] if medical else (
+            ["not a medical device", "IIa"] if purpose == "care management" else ["not a medical device"])
+        system = {
+            "purpose": purpose,
+            "deployer": str(draw.choice(["public authority", "on behalf of a public authority", "private company"])),
+            "medical_device_class": str(draw.choice(classes)),
+            "profiling": bool(draw.random() < 0.5),
+            "article_6_3_condition": str(draw.choice(["none", "none", "narrow procedural task", "preparatory task"])),
+            "users": str(draw.choice(["health-care professionals", "health-care professionals", "patients",
+                                      "administrative staff"])),
+            "analyses_image_or_signal": bool(medical and draw.random() < 0.3),
+            "time_critical": bool(purpose == "emergency triage" or (medical and draw.random() < 0.2)),
+            "basis_reviewable": bool(draw.random() < 0.7),
+            "us_federal_funding": bool(draw.random() < 0.7),
+        }
+        unsettled = system["medical_device_class"] in ("IIa", "IIb", "III") and annex_iii_point(system) != "none" \
+            and system["article_6_3_condition"] != "none" and not system["profiling"]
+        if not unsettled:
+            pool.setdefault(tuple(system.items()), system)
+    # Round robin over (EU route, FDA route, FRIA, purpose): every answer and purpose occurs, none dominates.
+    strata = {}
+    for system in pool.values():
+        routes = law_reference(system)
+        strata.setdefault((routes["eu_route"], routes["fda_route"], routes["fria"], system["purpose"]), []).append(system)
+    # Alternate between descriptions that need a FRIA and those that do not: otherwise "never" would be right
+    # for three in four.
+    keys = sorted(strata)
+    by_fria = {need: itertools.cycle([keys[i] for i in draw.permutation(len(keys)) if keys[i][2] is need])
+               for need in (True, False)}
+    chosen = []
+    while len(chosen) < n:
+        key = next(by_fria[len(chosen) % 2 == 0])
+        if strata[key]:
+            chosen.append(strata[key].pop(int(draw.integers(len(strata[key])))))
+    return [chosen[i] for i in draw.permutation(n)]
+
+
+def _describe(system) -> str:
+    claim = "no medical claim" if system["medical_device_class"] == "not a medical device" else \
+        f"MDR class {system['medical_device_class']}"
+    return f"{system['purpose']}, {system['deployer']}, {claim}"
+
+
+LAW_EXPLAIN = ("decide each output from the facts: Article 6(1) for MDR class IIa or higher, then the Annex III "
+               "point (5(a) needs a public deployer), Article 6(3) only without profiling; a FRIA for Annex III "
+               "high-risk systems of public deployers and of any 5(c) deployer; § 520(o)(1)(A) and the four CDS "
+               "criteria; 92.210 for federally funded tools that support decisions about patients' care")
 
 
 # --- build_assessment: the pass criteria ----------------------------------------------------------------------------
@@ -390,7 +468,7 @@ def assessment_findings(document, results) -> list[str]:
     """What an impact assessment built from ``results`` gets wrong, in a learner's words (nothing: it is right).
 
     Valid against the schema; every value_at_validation computed from the results and every met_at_validation
-    following from it; at least one error-rate commitment; use_context the results' facts; the class following
+    following from it; an error-rate commitment both ways (the same metric with group and reference swapped); use_context the results' facts; the class following
     the results' route (high-risk exactly when it says so, otherwise minimal-risk); the route named in the
     rationale; the results' data source among the provenance's sources.
     """
@@ -420,8 +498,16 @@ def assessment_findings(document, results) -> list[str]:
             else m["value_at_validation"] >= m["threshold"])):
         findings.append("a met_at_validation does not follow from its value and threshold (a difference meets it when "
                         "at most the threshold, a ratio when at least)")
-    if not any(m.get("metric") in ERROR_RATES for m in metrics):
+    directions = set()
+    for m in metrics:
+        comparison = m.get("comparison") if isinstance(m.get("comparison"), dict) else {}
+        if m.get("metric") in ERROR_RATES:
+            directions.add((m["metric"], comparison.get("group"), comparison.get("reference")))
+    if not directions:
         findings.append("no error-rate commitment (fnr, tpr or fpr)")
+    elif not any((metric, reference, group) in directions for metric, group, reference in directions):
+        findings.append("the error-rate commitment runs one way only: commit to the same metric with group and "
+                        "reference swapped too, so that every group is protected")
     context = document.get("use_context")
     if not (isinstance(context, dict) and all(context.get(key) == value for key, value in results["system"].items())):
         findings.append("use_context does not carry results['system'] as it is")
@@ -511,41 +597,26 @@ CHANGE_YEARS = [(6000 + k, shift, coding) for k, (shift, coding) in enumerate(
     [(3, 7), (4, 9), (5, 8), (6, 9), (2, 5), (7, 10), (None, 6), (None, 4), (5, None), (8, None)])]
 
 
+#: The grader's populations: a seed no learner can guess, so that no hand-in can recognise a year it was shown.
+HIDDEN_POPULATION_SEED = 7_305_197_721
+
+
 @functools.cache
-def populations():
-    """Four populations from other seeds (no change, shifted, re-coded, both), scored by the model under review."""
-    from course_utils.cohort import make_readmission_cohort
+def simulated_years() -> dict:
+    """The 30 years, made at once by the generator learners have (other populations, other seeds)."""
+    from course_utils.scenarios import monitoring_years
 
     _, _, model, threshold = review()
-    found = {}
-    for shifted in (False, True):
-        for recoded in (False, True):
-            drift = {key: {"month": 0} for key, on in (("population_shift", shifted), ("coding_change", recoded)) if on}
-            people = make_readmission_cohort(n=6000, random_state=900 + 2 * shifted + recoded, months=1,
-                                             drift=drift or None)
-            with one_thread():
-                flags = (model.predict_proba(people[FEATURES])[:, 1] >= threshold).astype(int)
-            found[shifted, recoded] = (people["race"].astype(str).to_numpy(), flags, people["readmitted_30d"].to_numpy())
-    return found
+    years = QUIET_YEARS + CHANGE_YEARS
+    with one_thread():
+        tables = monitoring_years(model, threshold, feature_cols=FEATURES, years=years,
+                                  population_seed=HIDDEN_POPULATION_SEED)
+    return dict(zip(years, tables))
 
 
 def simulated_year(seed, shift=None, coding=None) -> pd.DataFrame:
-    """One year, 1,000 discharges a month drawn from the population of that month, as metrics_by_period lays it out."""
-    draw = np.random.default_rng(seed)
-    rows = []
-    for month in range(MONTHS):
-        races, flags, outcomes = populations()[shift is not None and month >= shift, coding is not None and month >= coding]
-        chosen = draw.integers(0, len(races), 1000)
-        r, f, o = races[chosen], flags[chosen], outcomes[chosen]
-        for group in ("Black", "Other", "White"):
-            mine = r == group
-            positives, negatives, flagged = mine & (o == 1), mine & (o == 0), mine & (f == 1)
-            tpr = (positives & (f == 1)).sum() / positives.sum() if positives.any() else np.nan
-            rows.append({"month": month, "race": group, "n": int(mine.sum()), "share": mine.mean(),
-                         "base_rate": o[mine].mean(), "selection_rate": f[mine].mean(), "tpr": tpr, "fnr": 1 - tpr,
-                         "fpr": (negatives & (f == 1)).sum() / negatives.sum(),
-                         "ppv": (flagged & (o == 1)).sum() / flagged.sum() if flagged.any() else np.nan})
-    return pd.DataFrame(rows).set_index(["month", "race"])
+    """One year, 1,000 discharges a month, as metrics_by_period lays it out."""
+    return simulated_years()[seed, shift, coding].copy()
 
 
 def first_raised(output) -> dict:
@@ -701,7 +772,10 @@ CASES = {
         HiddenCase("the trees, visits in the past year set to 0, 10 and 30",
                    inputs=lambda: _whatif_trees("prior_utilisation", [0, 10, 30]), reference=whatif_reference),
     ],
-    "ethics-ai-act-function": [_ai_act_case(*row) for row in AI_ACT],
+    "ethics-law-function": in_no_telling_order([
+        HiddenCase(f"system description {k + 1} of 24: {_describe(system)}", inputs={"system": system},
+                   reference=law_reference, explain=LAW_EXPLAIN)
+        for k, system in enumerate(descriptions())], 3032),
     "ethics-assessment-function": [
         HiddenCase("the notebook's own validation results, counted independently", inputs=_own_results,
                    check=assessment_check,
@@ -725,4 +799,4 @@ CASES = {
     ],
 }
 
-SCORING = {"ethics-policy-function": policy_score}
+SCORING = {"ethics-policy-function": policy_score, "ethics-law-function": decision_score}

@@ -2,7 +2,7 @@
 
 Most answers are functions the learner writes: the label-choice audit, calibration intercept and
 slope with intervals, a proxy check, a counterfactual check, SHAP values, what-if scores for one
-patient, the EU AI Act route, an impact assessment generated from results, and the escalation policy
+patient, the EU, FDA and civil-rights routes of a system, an impact assessment generated from results, and the escalation policy
 of the monitoring plan.  Their public cases are data in ``cases/``; the hidden cases
 (``solutions/hidden/03_ethics_review.py``) run them on other cohorts, other models and simulated years
 the learner never sees.  One value question is a first step: the FNR gap of the model under review,
@@ -226,19 +226,26 @@ def first_alerts(alerts):
 
 
 def run_policy(escalation_policy, monthly, shift_month=None, coding_month=None):
-    """Which alerts the learner's policy has raised by each month of the case's year.
+    """Which alerts the learner's policy has raised by each month of the case's year, judged as it happens.
 
-    ``{"population shift by month 0": False, ..., "coding change by month 11": True}``: for each alert and each
-    month of the table, True once the alert has been raised in that month or before.  The months of the
-    changes (public cases list them for the reader) are not given to the policy, and nothing here says
-    whether the alerts are right.
+    The policy is called once per month, on the table as it stands at the end of that month
+    (:func:`course_utils.monitoring.as_known_at`): later months are not there, and the outcome columns of the
+    newest month are NaN because its 30-day readmissions are not known yet.  An alert counts from the first
+    month whose call returns it.  ``{"population shift by month 0": False, ..., "coding change by month 11":
+    True}``.  The months of the changes (public cases list them for the reader) are not given to the policy,
+    and nothing here says whether the alerts are right.
     """
+    from course_utils.monitoring import as_known_at
+
     table = monthly.set_index(["month", "race"]) if "month" in monthly.columns else monthly
-    alerts = escalation_policy(monthly=table)
-    if alerts is None:
-        return None
-    first = first_alerts(alerts)
     months = sorted({int(month) for month in table.index.get_level_values("month")})
+    first = {}
+    for month in months:
+        alerts = escalation_policy(monthly=as_known_at(table, month))
+        if alerts is None:
+            return None
+        for alert in first_alerts(alerts):
+            first.setdefault(alert, month)
     return {f"{alert} by month {month}": alert in first and first[alert] <= month
             for alert in ALERT_NAMES for month in months}
 
@@ -383,24 +390,55 @@ def _whatif_rules():
     ]
 
 
-def _ai_act_rules():
-    def says(route, when):
-        return lambda output, expected, inputs: output["route"] == route and when(inputs["system"])
+def _law_rules():
+    def says(field, value, when=lambda system: True):
+        return lambda output, expected, inputs: (output.get(field) == value and expected[field] != value
+                                                 and when(inputs["system"]))
 
     return [
-        Misconception(says("Article 6(3)", lambda s: s["profiling"]),
-                      "The Article 6(3) exemption never covers a system that profiles people (its last sentence): an "
-                      "Annex III system that profiles is always high-risk."),
-        Misconception(says("Article 6(1)", lambda s: s["medical_device_class"] == "I"),
+        Misconception(says("eu_route", "Article 6(3)", lambda s: s["profiling"]),
+                      "The Article 6(3) exemption never covers a system that profiles people (its last subparagraph): "
+                      "an Annex III system that profiles is always high-risk."),
+        Misconception(says("eu_route", "Article 6(1)", lambda s: s["medical_device_class"] == "I"),
                       "Article 6(1) needs a product that must undergo a third-party (notified-body) conformity "
                       "assessment. MDR class I software is self-certified by its manufacturer."),
-        Misconception(says("Article 6(3)", lambda s: s["medical_device_class"] in ("IIa", "IIb", "III")),
-                      "Article 6(3) derogates from paragraph 2 (Annex III) only: a medical device that needs a notified "
-                      "body is high-risk through Article 6(1) whatever Annex III says."),
-        Misconception(lambda output, expected, inputs: output["high_risk"] is True and expected["high_risk"] is False
-                      and expected["route"] == "none",
+        Misconception(says("eu_route", "Article 6(2)", lambda s: s["purpose"] in ("care management",
+                                                                                 "health-benefit eligibility")
+                           and s["deployer"] == "private company"),
+                      "Annex III 5(a) lists systems used by public authorities or on their behalf; a private "
+                      "company's allocation of its own services is not in it."),
+        Misconception(lambda output, expected, inputs: output.get("high_risk") is True and expected["high_risk"] is False
+                      and expected["eu_route"] == "none",
                       "Health is not an Annex III area in itself: a system is high-risk through Article 6(1) (a "
                       "medical device that needs a notified body) or through a listed Annex III use."),
+        Misconception(says("fria", True, lambda s: s["deployer"] == "private company"),
+                      "Article 27 asks for a fundamental-rights impact assessment from deployers governed by public "
+                      "law or providing public services, and from any deployer of an Annex III 5(b) or 5(c) system "
+                      "-- not from every deployer of a high-risk system."),
+        Misconception(says("fria", False, lambda s: s["purpose"] == "health-insurance pricing"),
+                      "Pricing life or health insurance is Annex III 5(c), and Article 27 asks every deployer of a "
+                      "5(c) system for a fundamental-rights impact assessment, private or public."),
+        Misconception(says("fria", True, lambda s: s["medical_device_class"] in ("IIa", "IIb", "III")),
+                      "Article 27 is about the systems of Article 6(2) (Annex III). A medical device that is "
+                      "high-risk through Article 6(1) alone needs no fundamental-rights impact assessment."),
+        Misconception(says("fda_route", "device", lambda s: s["medical_device_class"] == "not a medical device"),
+                      "Software with no medical claim is not a device; section 520(o)(1)(A) names administrative "
+                      "support such as population health management and benefit eligibility outright."),
+        Misconception(says("fda_route", "non-device CDS", lambda s: s["time_critical"]),
+                      "Under the 2026 CDS guidance a time-critical decision fails criterion 4: a professional who "
+                      "must act at once cannot independently review the basis."),
+        Misconception(says("fda_route", "non-device CDS", lambda s: s["users"] != "health-care professionals"),
+                      "Criterion 3 of section 520(o)(1)(E): the software supports or provides recommendations to a "
+                      "health-care professional. Software for patients or administrative staff is not non-device "
+                      "CDS."),
+        Misconception(says("section_1557", True, lambda s: not s["us_federal_funding"]),
+                      "45 CFR 92.210 binds covered entities -- those receiving federal financial assistance for "
+                      "their health programmes, among others; without it the rule does not reach the deployer."),
+        Misconception(says("section_1557", True, lambda s: s["purpose"] in ("appointment scheduling",
+                                                                           "health-benefit eligibility",
+                                                                           "health-insurance pricing")),
+                      "45 CFR 92.210 is about patient care decision support tools: tools that support clinical "
+                      "decisions about patients. Scheduling, eligibility and pricing tools are not."),
     ]
 
 
@@ -552,16 +590,19 @@ QUESTIONS = [
                "Return pd.Series(scores, index=list(values)): one score per value, the values as the index."],
     ),
     CodeQuestion(
-        id="ethics-ai-act-function",
+        id="ethics-law-function",
         notebook=NOTEBOOK,
-        points=2,
-        signature="ai_act_high_risk(system)",
-        cases=cases_for("ethics-ai-act-function"),
+        points=4,
+        signature="regulatory_routes(system)",
+        cases=cases_for("ethics-law-function"),
         returns="record",
-        misconceptions=_ai_act_rules(),
-        hints=["First Article 6(1): medical-device software of MDR class IIa, IIb or III needs a notified body. Then "
-               "Article 6(2): an Annex III point. Then Article 6(3): a listed system meeting one of its conditions is "
-               "not high-risk -- unless it profiles people."],
+        misconceptions=_law_rules(),
+        hints=["Decide the EU route in the order the Act does: Article 6(1) first (MDR class IIa or higher needs a "
+               "notified body), then the Annex III point the purpose and the deployer give, then Article 6(3) -- "
+               "never for a system that profiles. Article 27's FRIA follows the Annex III point and the deployer.",
+               "In the US ask first whether the software has a medical claim at all (section 520(o)(1)(A)); only "
+               "then the four CDS criteria. 92.210 needs federal funding and a tool for decisions about "
+               "patients' care."],
     ),
     CodeQuestion(
         id="ethics-assessment-function",
