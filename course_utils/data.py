@@ -110,6 +110,8 @@ COURSE_TABLES = {
     "heart_audit_by_fasting_sugar":
         "02a §4: the course's baseline (out of fold) by fasting blood sugar (> 120 mg/dl, <= 120, not recorded), "
         "with AUC",
+    "readmission_enrolment_by_label":
+        "03 §2: each patient's auto-enrolment (top 3 %) by the trees trained on cost and on need, in the cohort's order",
     "readmission_validation_audit_by_race":
         "03 §3: the readmission model under review on its validation half by race, with AUC",
     "readmission_validation_audit_by_race_and_sex":

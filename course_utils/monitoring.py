@@ -504,10 +504,17 @@ def as_known_at(period_metrics: pd.DataFrame, month: int, *, outcome_delay: int 
     if not (isinstance(period_metrics, pd.DataFrame) and isinstance(period_metrics.index, pd.MultiIndex)):
         raise TypeError("as_known_at needs the monthly table indexed by (month, group), as metrics_by_period "
                         f"returns it; got a {type(period_metrics).__name__}.")
-    months = period_metrics.index.get_level_values(0)
-    known = period_metrics[months <= month].copy()
-    recent = known.index.get_level_values(0) > month - outcome_delay
-    columns = [column for column in OUTCOME_COLUMNS if column in known.columns]
-    known.loc[recent, columns] = np.nan
-    return known
+    months = np.asarray(period_metrics.index.get_level_values(0))
+    keep = months <= month
+    recent = months[keep] > month - outcome_delay
+    # Built column by column from NumPy (a policy is judged on twelve views a year): a new frame, the caller's
+    # table never changed.
+    columns = {}
+    for column in period_metrics.columns:
+        values = period_metrics[column].to_numpy()[keep]
+        if column in OUTCOME_COLUMNS and recent.any():
+            values = values.astype(float)
+            values[recent] = np.nan
+        columns[column] = values
+    return pd.DataFrame(columns, index=period_metrics.index[keep])
 

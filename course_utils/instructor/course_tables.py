@@ -1140,6 +1140,26 @@ def _notebook_03():
     return risk_model, features, validation, threshold
 
 
+def readmission_enrolment_by_label() -> pd.DataFrame:
+    """03 §2: each patient's auto-enrolment (the top 3 % of scores) by gradient-boosted trees trained on cost and on need.
+
+    One row per patient of the cohort, in its order; the same trees as the learner's label-choice audit is run
+    with (``HistGradientBoostingRegressor(random_state=0)``, the five label features one-hot encoded), ties broken
+    by the earlier row.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    with threadpool_limits(1):
+        cohort = make_readmission_cohort(n=20000, random_state=0)
+        X = pd.get_dummies(cohort[["age_band", "sex", "payer", "chronic_conditions", "prior_utilisation"]],
+                           columns=["age_band", "sex", "payer"]).astype(float)  # X_label, as the notebook builds it
+        enrolled = {}
+        for name, column in {"cost": "cost", "need": "chronic_conditions_next_year"}.items():
+            score = HistGradientBoostingRegressor(random_state=0).fit(X, cohort[column]).predict(X)
+            enrolled[name] = pd.Series(score).rank(method="first", ascending=False).le(0.03 * len(cohort)).to_numpy()
+    return pd.DataFrame(enrolled)
+
+
 def readmission_validation_audit_by_race() -> pd.DataFrame:
     """03 §3: the readmission model on its validation half by race, with AUC (500 resamples)."""
     _, _, validation, _ = _notebook_03()
@@ -1184,7 +1204,7 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
         heart_balanced_audit_by_sex, heart_validation_audit_by_sex, heart_validation_audit_by_age,
         heart_validation_audit_by_age_and_sex, heart_validation_age_thresholds, heart_crossfit_calibration_by_sex,
         heart_crossfit_sweep, heart_chosen_test_audit_by_sex, heart_audit_by_fasting_sugar,
-        readmission_validation_audit_by_race, readmission_validation_audit_by_race_and_sex,
+        readmission_enrolment_by_label, readmission_validation_audit_by_race, readmission_validation_audit_by_race_and_sex,
         readmission_validation_audit_by_race_and_payer, readmission_deployment_by_month,
     )
 }

@@ -246,6 +246,8 @@ def run_policy(escalation_policy, monthly, shift_month=None, coding_month=None):
             return None
         for alert in first_alerts(alerts):
             first.setdefault(alert, month)
+        if len(first) == len(ALERT_NAMES):  # both raised: later calls cannot change when
+            break
     return {f"{alert} by month {month}": alert in first and first[alert] <= month
             for alert in ALERT_NAMES for month in months}
 
