@@ -7,6 +7,8 @@ The learner API -- what the notebooks import; teaching helpers only, none comput
     data            the shipped UCI Heart Disease data (checksummed, documented), the course's baseline scores,
                     and the tables the notebooks show (load_course_table: the course's own audits, computed once)
     cohort          the synthetic readmission cohort (label-choice bias, drift) for the ethics review
+    radiographs     synthetic chest films with a documented causal story (shortcut, soft tissue, label noise,
+                    several films per patient) for the imaging project
     models          the heart data's feature lists, in the plain dtypes scikit-learn reads
     metrics         calibration by group, and the names the course's audit tables share
     mitigation      aif360 imported quietly, and a TensorFlow session for each adversarial de-biasing model

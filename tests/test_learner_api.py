@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
 LEARNER_API = ["data", "cohort", "metrics", "models", "mitigation", "tradeoff", "plots", "governance", "monitoring",
-               "explain", "environment", "whatif", "scenarios"]
+               "explain", "environment", "whatif", "scenarios", "radiographs"]
 
 # Defaults that would tie a function to one data set.
 DATASET_VALUES = {"sex", "Male", "Female", "disease", "race", "readmitted_30d", "flagged", "month", "site", "White",
