@@ -12,6 +12,7 @@ Entry points
 make_chest_films       the films (an array) and one row of facts per film, seeded, optionally with drift
 FILM_SETTINGS          every knob and its default
 FILM_COLUMNS           what each column of the facts means
+load_chexpert          CheXpert's frontal films in the same shape and columns, for a learner with access
 
 The causal story
 ----------------
@@ -38,13 +39,15 @@ True
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_BANDS", "AGE_SHARES", "FILM_COLUMNS", "FILM_SETTINGS", "ChestFilms", "make_chest_films"]
+__all__ = ["AGE_BANDS", "AGE_SHARES", "CHEXPERT_COLUMNS", "FILM_COLUMNS", "FILM_SETTINGS", "ChestFilms",
+           "load_chexpert", "make_chest_films"]
 
 #: Every knob of the generator and its default.  ``data/DATASHEET_chest_films.md`` says where each comes from.
 FILM_SETTINGS: dict[str, float] = {
@@ -128,13 +131,15 @@ def _settings(overrides: Mapping | None) -> dict:
         if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
             raise TypeError(f"setting {name!r} should be a number; got {value!r}.")
         settings[name] = float(value)
-    for name in ("same_episode", "female_share", "inpatient_share", "pneumonia_rate", "ap_share_inpatient", "ap_share_outpatient",
+    for name in ("same_episode", "female_share", "inpatient_share", "pneumonia_rate", "ap_share_inpatient",
+                 "ap_share_outpatient",
                  "lower_zone_share", "soft_tissue", "uncertain_rate", "false_uncertain_rate", "missed_rate",
                  "missed_rate_female", "missed_rate_young"):
         if not 0 <= settings[name] <= 1:
             raise ValueError(f"setting {name!r} is a share: it should be between 0 and 1; got {settings[name]}.")
     if settings["films_per_patient"] < 1:
-        raise ValueError(f"films_per_patient is a mean number of films: at least 1; got {settings['films_per_patient']}.")
+        raise ValueError(f"films_per_patient is a mean number of films: at least 1; "
+                         f"got {settings['films_per_patient']}.")
     return settings
 
 
@@ -237,7 +242,8 @@ def make_chest_films(n_patients: int = 2000, *, image_size: int = 48, random_sta
     inpatient, pneumonia, ap = episode_inpatient[episode], episode_pneumonia[episode], episode_ap[episode]
     lower, left = episode_lower[episode], episode_left[episode]
     blob = {name: value[episode] for name, value in blob.items()}
-    zone = np.where(~pneumonia, "none", np.char.add(np.where(lower, "lower ", "upper "), np.where(left, "left", "right")))
+    zone = np.where(~pneumonia, "none",
+                    np.char.add(np.where(lower, "lower ", "upper "), np.where(left, "left", "right")))
 
     # The report: missed, uncertain, or positive; negatives now and then uncertain.
     missed_share = np.where(age < 40, np.maximum(values["missed_rate_young"], np.where(is_female, values[
@@ -300,3 +306,89 @@ def _draw_images(draw, size, patient, anatomy, female, ap, pneumonia, lower, blo
 
 def _smooth_step(value: np.ndarray, start: float) -> np.ndarray:
     return np.clip((value - start) / 0.3, 0, 1)
+
+
+#: The columns of CheXpert's ``train.csv`` and ``valid.csv`` (CheXpert-v1.0-small), in their order.
+CHEXPERT_COLUMNS = ("Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", "No Finding", "Enlarged Cardiomediastinum",
+                    "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema", "Consolidation", "Pneumonia", "Atelectasis",
+                    "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices")
+
+
+def load_chexpert(folder: str | os.PathLike, *, split: str = "train", image_size: int = 48,
+                  max_films: int | None = None) -> ChestFilms:
+    """CheXpert's frontal films in the generator's shape, for a learner with credentialed access.
+
+    ``folder`` is the unpacked ``CheXpert-v1.0-small`` folder: it holds ``train.csv`` and ``valid.csv``, whose
+    ``Path`` column starts with the folder's own name.  Lateral films are left out; each frontal film is read in
+    grey scale and resized to ``image_size`` x ``image_size``.  The facts have the generator's columns:
+
+    * ``label`` is CheXpert's Pneumonia label: 1 positive, 0 negative, -1 uncertain; a blank (not mentioned in
+      the report) is 0, as the CheXpert authors read it;
+    * ``view`` is CheXpert's ``AP/PA`` (``AP``, ``PA``, or another value as given);
+    * what a real data set does not record is missing (``<NA>``): ``pneumonia`` (the truth), ``inpatient``,
+      ``zone`` and ``period``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The ``CheXpert-v1.0-small`` folder.
+    split : {"train", "valid"}
+        Which CSV to read.
+    image_size : int, default 48
+        Side of the resized films, as :func:`make_chest_films` makes them.
+    max_films : int, optional
+        Read only the first ``max_films`` frontal films (a quick look before the whole set).
+
+    Returns
+    -------
+    ChestFilms
+
+    Examples
+    --------
+    >>> load_chexpert("no-such-folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: load_chexpert needs the unpacked CheXpert-v1.0-small folder, with train.csv in it; ...
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(folder)
+    table_path = folder / f"{split}.csv"
+    if split not in ("train", "valid"):
+        raise ValueError(f"split should be 'train' or 'valid'; got {split!r}.")
+    if not table_path.is_file():
+        raise FileNotFoundError(f"load_chexpert needs the unpacked CheXpert-v1.0-small folder, with {split}.csv in "
+                                f"it; {str(table_path)!r} does not exist.")
+    table = pd.read_csv(table_path)
+    missing = [column for column in ("Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", "Pneumonia")
+               if column not in table.columns]
+    if missing:
+        raise ValueError(f"{table_path.name} is not in CheXpert's layout: it has no column {', '.join(missing)}.")
+    frontal = table[table["Frontal/Lateral"] == "Frontal"].reset_index(drop=True)
+    if max_films is not None:
+        frontal = frontal.head(max_films)
+    images = np.empty((len(frontal), image_size, image_size), dtype=np.float32)
+    for row, relative in enumerate(frontal["Path"]):
+        # Path is "CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg": relative to the folder's parent.
+        path = folder.parent / relative
+        if not path.is_file():
+            raise FileNotFoundError(f"{table_path.name} lists {relative!r}, but {str(path)!r} does not exist: is the "
+                                    f"folder unpacked whole?")
+        with Image.open(path) as film:
+            small = film.convert("L").resize((image_size, image_size), Image.Resampling.BILINEAR)
+        images[row] = np.asarray(small, dtype=np.float32) / 255
+    age = pd.to_numeric(frontal["Age"], errors="coerce")
+    label = pd.to_numeric(frontal["Pneumonia"], errors="coerce").fillna(0).astype(int)
+    unknown = pd.array([pd.NA] * len(frontal), dtype="Int64")
+    facts = pd.DataFrame({
+        "film_id": np.arange(len(frontal)),
+        "patient_id": frontal["Path"].str.extract(r"patient(\d+)", expand=False).astype(int),
+        "period": unknown, "age": age,
+        "age_band": pd.Categorical(pd.cut(age, [0, 40, 60, 80, 200], right=False, labels=AGE_BANDS).astype(str),
+                                   categories=AGE_BANDS, ordered=True),
+        "sex": frontal["Sex"].astype(str), "inpatient": unknown, "view": frontal["AP/PA"].astype(str),
+        "pneumonia": unknown, "zone": pd.array([pd.NA] * len(frontal), dtype="string"), "label": label,
+    })
+    return ChestFilms(images=images, facts=facts, settings={"source": str(folder), "split": split})

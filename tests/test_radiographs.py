@@ -148,3 +148,62 @@ def test_a_split_by_film_flatters_a_model_only_when_patients_have_several_films(
     several = flattery(make_chest_films(800, random_state=3))
     one = flattery(make_chest_films(2700, random_state=3, films_per_patient=1))
     assert several > 0.05 and abs(one) < 0.03, (several, one)
+
+
+# --- the real-data path: CheXpert's layout, on a tiny fixture made here ---------------------------------------------
+
+def chexpert_fixture(root):
+    """A few films in CheXpert-v1.0-small's exact layout: the CSV's columns, its paths, JPEGs of its odd sizes."""
+    from PIL import Image
+
+    from course_utils.radiographs import CHEXPERT_COLUMNS
+
+    folder = root / "CheXpert-v1.0-small"
+    rows = [("patient00001/study1/view1_frontal.jpg", "Female", 68, "Frontal", "AP", 1.0),
+            ("patient00001/study1/view2_lateral.jpg", "Female", 68, "Lateral", "", 1.0),
+            ("patient00002/study1/view1_frontal.jpg", "Male", 87, "Frontal", "PA", -1.0),
+            ("patient00003/study2/view1_frontal.jpg", "Male", 33, "Frontal", "AP", None),
+            ("patient00004/study1/view1_frontal.jpg", "Unknown", 0, "Frontal", "PA", 0.0)]
+    records = []
+    for number, (path, sex, age, frontal, view, pneumonia) in enumerate(rows):
+        file = folder / "train" / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        shade = np.full((390, 320), 40 * number + 20, dtype=np.uint8)
+        shade[:, :160] = 255 - shade[:, :160]  # left half light, right half dark: the resize must keep it
+        Image.fromarray(shade).save(file, quality=95)
+        record = dict.fromkeys(CHEXPERT_COLUMNS, None)
+        record.update({"Path": f"CheXpert-v1.0-small/train/{path}", "Sex": sex, "Age": age, "Frontal/Lateral": frontal,
+                       "AP/PA": view or None, "Pneumonia": pneumonia})
+        records.append(record)
+    pd.DataFrame(records, columns=list(CHEXPERT_COLUMNS)).to_csv(folder / "train.csv", index=False)
+    return folder
+
+
+def test_chexpert_is_read_frontal_only_resized_with_its_labels_as_given(tmp_path):
+    from course_utils.radiographs import load_chexpert
+
+    films = load_chexpert(chexpert_fixture(tmp_path), image_size=32)
+    assert films.images.shape == (4, 32, 32) and films.images.dtype == np.float32
+    assert list(films.facts.columns) == list(FILM_COLUMNS)
+    facts = films.facts
+    assert facts["patient_id"].tolist() == [1, 2, 3, 4] and facts["view"].tolist() == ["AP", "PA", "AP", "PA"]
+    assert facts["label"].tolist() == [1, -1, 0, 0]  # a blank (not mentioned) is negative, uncertain stays -1
+    assert facts["age_band"].astype(str).tolist() == ["60-79", "80+", "under 40", "under 40"]
+    assert facts["pneumonia"].isna().all() and facts["inpatient"].isna().all()  # not recorded in real data
+    film = films.images[0]
+    assert film[:, :14].mean() > film[:, 18:].mean() + 0.5  # the light half stayed on the left
+    assert load_chexpert(tmp_path / "CheXpert-v1.0-small", max_films=2).images.shape == (2, 48, 48)
+
+
+def test_chexpert_path_errors_say_what_is_missing(tmp_path):
+    from course_utils.radiographs import load_chexpert
+
+    with pytest.raises(FileNotFoundError, match="needs the unpacked CheXpert-v1.0-small folder"):
+        load_chexpert(tmp_path)
+    folder = chexpert_fixture(tmp_path)
+    (folder / "train" / "patient00002" / "study1" / "view1_frontal.jpg").unlink()
+    with pytest.raises(FileNotFoundError, match="is the folder unpacked whole"):
+        load_chexpert(folder)
+    pd.DataFrame({"Path": [], "Sex": []}).to_csv(folder / "valid.csv", index=False)
+    with pytest.raises(ValueError, match="not in CheXpert's layout: it has no column Age"):
+        load_chexpert(folder, split="valid")

@@ -790,13 +790,14 @@ CASES = {
         HiddenCase("the second public case's results, every criterion", inputs=lambda: _public_results(1),
                    check=assessment_check),
     ],
-    "ethics-policy-function": [
+    # In no telling order: a policy that counts its calls learns nothing of which year it is judged on.
+    "ethics-policy-function": in_no_telling_order([
         HiddenCase(_year_name(seed, shift, coding), inputs=functools.partial(lambda *year: {
             "monthly": simulated_year(*year)}, seed, shift, coding), check=policy_check(shift, coding),
                    explain="quiet before any change; 'population shift' in the month of the shift or the next, "
                            "'coding change' within two months of it")
         for seed, shift, coding in QUIET_YEARS + CHANGE_YEARS
-    ],
+    ], 3033),
 }
 
 SCORING = {"ethics-policy-function": policy_score, "ethics-law-function": decision_score}
