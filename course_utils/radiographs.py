@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 __all__ = ["AGE_BANDS", "AGE_SHARES", "CHEXPERT_COLUMNS", "FILM_COLUMNS", "FILM_SETTINGS", "ChestFilms",
            "load_chexpert", "make_chest_films"]
@@ -143,13 +144,14 @@ def _settings(overrides: Mapping | None) -> dict:
     return settings
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return float(np.log(p / (1 - p)))
+def _logit(share: np.ndarray) -> np.ndarray:
+    """Log-odds of a share; 0 and 1 kept finite, so that a switched-off mechanism adds no NaN."""
+    return logit(np.clip(share, 1e-9, 1 - 1e-9))
 
 
-def _expit(x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-x))
+def _age_band(age) -> pd.Categorical:
+    """The age band of each age (ordered, youngest first); a missing age has none."""
+    return pd.cut(age, [0, 40, 60, 80, 200], right=False, labels=AGE_BANDS)
 
 
 def make_chest_films(n_patients: int = 2000, *, image_size: int = 48, random_state: int = 0, periods: int = 1,
@@ -227,12 +229,12 @@ def make_chest_films(n_patients: int = 2000, *, image_size: int = 48, random_sta
     starts = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])  # each episode's first film
     k = len(starts)
     at_start = {name: value[starts] for name, value in values.items()}
-    episode_inpatient = draw.random(k) < _expit(np.vectorize(_logit)(at_start["inpatient_share"])
+    episode_inpatient = draw.random(k) < expit(_logit(at_start["inpatient_share"])
                                                 + 0.03 * (age[starts] - 60) + frailty[patient[starts]])
-    pneumonia_logit = (np.vectorize(_logit)(at_start["pneumonia_rate"])
+    pneumonia_logit = (_logit(at_start["pneumonia_rate"])
                        + np.log(at_start["pneumonia_age_odds"]) * (age[starts] - 60) / 10
                        + np.log(at_start["pneumonia_inpatient_odds"]) * episode_inpatient + frailty[patient[starts]])
-    episode_pneumonia = draw.random(k) < _expit(pneumonia_logit)
+    episode_pneumonia = draw.random(k) < expit(pneumonia_logit)
     episode_ap = draw.random(k) < np.where(episode_inpatient, at_start["ap_share_inpatient"],
                                            at_start["ap_share_outpatient"])
     episode_lower = draw.random(k) < at_start["lower_zone_share"]
@@ -246,9 +248,8 @@ def make_chest_films(n_patients: int = 2000, *, image_size: int = 48, random_sta
                     np.char.add(np.where(lower, "lower ", "upper "), np.where(left, "left", "right")))
 
     # The report: missed, uncertain, or positive; negatives now and then uncertain.
-    missed_share = np.where(age < 40, np.maximum(values["missed_rate_young"], np.where(is_female, values[
-        "missed_rate_female"], values["missed_rate"])), np.where(is_female, values["missed_rate_female"],
-                                                                 values["missed_rate"]))
+    missed_by_sex = np.where(is_female, values["missed_rate_female"], values["missed_rate"])
+    missed_share = np.where(age < 40, np.maximum(values["missed_rate_young"], missed_by_sex), missed_by_sex)
     u = draw.random(n)
     label = np.where(pneumonia, np.where(u < missed_share, 0, np.where(u < missed_share + values["uncertain_rate"]
                                                                         * (1 - missed_share), -1, 1)),
@@ -257,8 +258,7 @@ def make_chest_films(n_patients: int = 2000, *, image_size: int = 48, random_sta
     images = _draw_images(draw, image_size, patient, anatomy, is_female, ap, pneumonia, lower, blob, values)
     facts = pd.DataFrame({
         "film_id": np.arange(n), "patient_id": patient, "period": period, "age": age.round(1),
-        "age_band": pd.Categorical(pd.cut(age, [0, 40, 60, 80, 200], right=False, labels=AGE_BANDS).astype(str),
-                                   categories=AGE_BANDS, ordered=True),
+        "age_band": _age_band(age),
         "sex": np.where(is_female, "Female", "Male"), "inpatient": inpatient.astype(int),
         "view": np.where(ap, "AP", "PA"), "pneumonia": pneumonia.astype(int), "zone": zone, "label": label.astype(int),
     })
@@ -386,8 +386,7 @@ def load_chexpert(folder: str | os.PathLike, *, split: str = "train", image_size
         "film_id": np.arange(len(frontal)),
         "patient_id": frontal["Path"].str.extract(r"patient(\d+)", expand=False).astype(int),
         "period": unknown, "age": age,
-        "age_band": pd.Categorical(pd.cut(age, [0, 40, 60, 80, 200], right=False, labels=AGE_BANDS).astype(str),
-                                   categories=AGE_BANDS, ordered=True),
+        "age_band": _age_band(age),
         "sex": frontal["Sex"].astype(str), "inpatient": unknown, "view": frontal["AP/PA"].astype(str),
         "pneumonia": unknown, "zone": pd.array([pd.NA] * len(frontal), dtype="string"), "label": label,
     })

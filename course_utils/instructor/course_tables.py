@@ -1118,6 +1118,13 @@ def heart_audit_by_fasting_sugar() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def _cohort_03() -> pd.DataFrame:
+    """Notebook 03's cohort (20,000 patients, seed 0), made once for every table built from it."""
+    with threadpool_limits(1):
+        return make_readmission_cohort(n=20000, random_state=0)
+
+
+@lru_cache(maxsize=1)
 def _notebook_03():
     """Notebook 03 §3: the model under review, its validation half with scores and flags, and its threshold."""
     from sklearn.compose import ColumnTransformer
@@ -1125,8 +1132,8 @@ def _notebook_03():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+    cohort = _cohort_03()
     with threadpool_limits(1):  # as the notebook runs: one thread, the same results on every machine
-        cohort = make_readmission_cohort(n=20000, random_state=0)
         numeric, categorical = ["chronic_conditions", "prior_utilisation"], ["age_band", "sex", "payer"]
         features = numeric + categorical
         train, test = train_test_split(cohort, test_size=0.5, random_state=0, stratify=cohort["readmitted_30d"])
@@ -1149,8 +1156,8 @@ def readmission_enrolment_by_label() -> pd.DataFrame:
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
+    cohort = _cohort_03()
     with threadpool_limits(1):
-        cohort = make_readmission_cohort(n=20000, random_state=0)
         X = pd.get_dummies(cohort[["age_band", "sex", "payer", "chronic_conditions", "prior_utilisation"]],
                            columns=["age_band", "sex", "payer"]).astype(float)  # X_label, as the notebook builds it
         enrolled = {}
