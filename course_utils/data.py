@@ -49,6 +49,7 @@ __all__ = [
     "HEART_COLUMNS",
     "HEART_CSV",
     "HEART_DEBIASING_PREDICTIONS_CSV",
+    "CHEST_FILMS_SWEEP_CSV",
     "HEART_MODEL_INPUTS_CSV",
     "HEART_PREDICTIONS_CSV",
     "RESTING_ECG",
@@ -64,6 +65,7 @@ __all__ = [
     "load_course_table",
     "load_heart",
     "load_debiasing_predictions",
+    "load_chest_films_sweep",
     "load_heart_model_inputs",
     "load_heart_predictions",
     "verify_heart_data",
@@ -75,6 +77,8 @@ HEART_PREDICTIONS_CSV = "heart_baseline_predictions.csv"
 #: Notebook 02's split and encoded model inputs, and its sweep's predictions (data/raw/build_debiasing_data.py).
 HEART_MODEL_INPUTS_CSV = "heart_model_inputs.csv"
 HEART_DEBIASING_PREDICTIONS_CSV = "heart_debiasing_predictions.csv"
+#: Notebook 04's sweep of CNNs on its generated chest films (data/raw/build_imaging_sweep.py).
+CHEST_FILMS_SWEEP_CSV = "chest_films_sweep.csv"
 _CHECKSUM_FILE = "SHA256SUMS"
 
 #: The tables the notebooks show, computed once by the course on its own data and shipped as ``data/<name>.parquet``
@@ -175,8 +179,13 @@ _FLAGS = ("resting_bp_recorded_as_zero", "cholesterol_recorded_as_zero")
 
 _RESTORE_HINT = (
     "Restore it from the course repository with `git checkout -- data/{name}` (run in the course folder), "
-    "or rebuild it with `python data/raw/build_heart_data.py`."
+    "or rebuild it with `python data/raw/{builder}`."
 )
+#: The script that builds each shipped file other than the course tables (the rest: build_heart_data.py).
+_BUILDERS = {"heart_baseline_predictions.csv": "build_heart_predictions.py",
+             "heart_model_inputs.csv": "build_debiasing_data.py",
+             "heart_debiasing_predictions.csv": "build_debiasing_data.py",
+             "chest_films_sweep.csv": "build_imaging_sweep.py"}
 _RESTORE_TABLE_HINT = (
     "Restore it from the course repository with `git checkout -- data/{name}` (run in the course folder), "
     "or rebuild it with `python data/raw/build_course_tables.py`."
@@ -248,7 +257,8 @@ def verify_heart_data() -> str:
 def _verified_content(name: str = HEART_CSV):
     """A shipped file's bytes and digest; the bytes that were checked are the bytes that get parsed."""
     path = _data_dir() / name
-    hint = (_RESTORE_TABLE_HINT if name.endswith(".parquet") else _RESTORE_HINT).format(name=name)
+    hint = (_RESTORE_TABLE_HINT if name.endswith(".parquet") else _RESTORE_HINT).format(
+        name=name, builder=_BUILDERS.get(name, "build_heart_data.py"))
     expected = _expected_digest(path.parent / _CHECKSUM_FILE, path.name)
     if not path.is_file():
         raise DataIntegrityError(f"The course data file is missing: {path}. " + hint + _data_dir_hint())
@@ -267,7 +277,7 @@ def _expected_digest(manifest, filename):
     if not manifest.is_file():
         raise DataIntegrityError(
             f"The checksum list {manifest} is missing, so the course data cannot be checked. "
-            + _RESTORE_HINT.format(name=_CHECKSUM_FILE) + _data_dir_hint()
+            + _RESTORE_HINT.format(name=_CHECKSUM_FILE, builder="build_heart_data.py") + _data_dir_hint()
         )
     for line in manifest.read_text(encoding="utf-8").splitlines():
         digest, _, name = line.strip().partition(" ")
@@ -276,7 +286,7 @@ def _expected_digest(manifest, filename):
             return digest.lower()
     raise DataIntegrityError(
         f"The checksum list {manifest} has no entry for {filename}, so the data cannot be checked. "
-        + _RESTORE_HINT.format(name=_CHECKSUM_FILE)
+        + _RESTORE_HINT.format(name=_CHECKSUM_FILE, builder="build_heart_data.py")
     )
 
 
@@ -403,7 +413,7 @@ def load_heart_model_inputs() -> pd.DataFrame:
     heart = load_heart()[["patient_id", "sex", "age_band", "disease"]]
     if not encoded["patient_id"].equals(heart["patient_id"]):
         raise DataIntegrityError(f"{HEART_MODEL_INPUTS_CSV} does not list the patients of {HEART_CSV} in order. "
-                                 + _RESTORE_HINT.format(name=HEART_MODEL_INPUTS_CSV))
+                                 + _RESTORE_HINT.format(name=HEART_MODEL_INPUTS_CSV, builder="build_debiasing_data.py"))
     encoded["split"] = pd.Categorical(encoded["split"], categories=["train", "validation", "test"])
     return pd.concat([encoded[["patient_id", "split"]], heart.drop(columns="patient_id"),
                       encoded.drop(columns=["patient_id", "split"])], axis=1)
@@ -437,6 +447,34 @@ def load_debiasing_predictions() -> pd.DataFrame:
     ['baseline', 'reweighing', 'adversarial', 'threshold']
     """
     content, _ = _verified_content(HEART_DEBIASING_PREDICTIONS_CSV)
+    return pd.read_csv(io.BytesIO(content))
+
+
+def load_chest_films_sweep() -> pd.DataFrame:
+    """The course's run of notebook 04's sweep: five settings of its CNN, three seeds each, on its generated films.
+
+    Built by ``data/raw/build_imaging_sweep.py`` on ``make_chest_films(n_patients=1500, image_size=32,
+    random_state=0)``: the baseline CNN, the CNN re-weighted by sex and label, and adversarial CNNs (a head that
+    predicts sex through a gradient reversal of weight 0.3, 1 or 3), each trained with seeds 0, 1 and 2 on the
+    training films.  The films of the validation and test patients are listed; every other film is a training film.
+    Checksums verified first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per setting, seed and film: ``film_id``, ``part`` (validation or test), ``method`` (baseline,
+        reweighing or adversarial), ``value`` (NaN for the baseline, 1.0 for re-weighting, the adversary's
+        weight), ``seed`` and ``score`` (the probability of pneumonia).
+
+    Examples
+    --------
+    >>> sweep = load_chest_films_sweep()
+    >>> list(sweep.columns)
+    ['film_id', 'part', 'method', 'value', 'seed', 'score']
+    >>> sweep.groupby(["method", "value"], dropna=False)["seed"].nunique().tolist()
+    [3, 3, 3, 3, 3]
+    """
+    content, _ = _verified_content(CHEST_FILMS_SWEEP_CSV)
     return pd.read_csv(io.BytesIO(content))
 
 
@@ -544,7 +582,7 @@ def _read_tidy_csv(source):
     if tuple(frame.columns) != TIDY_COLUMNS:
         raise DataIntegrityError(
             f"{heart_data_path()} does not have the course's columns {list(TIDY_COLUMNS)}. "
-            + _RESTORE_HINT.format(name=HEART_CSV)
+            + _RESTORE_HINT.format(name=HEART_CSV, builder="build_heart_data.py")
         )
     return _apply_schema(frame)
 

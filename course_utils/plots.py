@@ -40,7 +40,7 @@ Examples
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,6 +73,7 @@ __all__ = [
     "plot_roc_by_group",
     "plot_contributions",
     "plot_mean_abs_by_group",
+    "plot_films",
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with any common colour-vision deficiency.
@@ -905,4 +906,51 @@ def plot_mean_abs_by_group(table: pd.DataFrame, *, labels: Mapping | None = None
     ax.set_ylabel("feature")
     ax.legend(title=str(table.index.name or "group"))
     ax.set_title(title or "What the score leans on, group by group")
+    return ax
+
+
+def plot_films(images: np.ndarray, captions: Sequence[str], *, ax: Axes | None = None,
+               title: str | None = None) -> Axes:
+    """Films side by side in one grey-scale strip, each with its caption above it (brighter is denser).
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``(n, size, size)`` films with values in [0, 1], as :func:`course_utils.radiographs.make_chest_films` makes
+        them; at most 12.
+    captions : sequence of str
+        One short caption per film (its view, sex, age, label); a line break makes two lines.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_films(np.zeros((3, 24, 24)), ["AP", "PA", "AP"])
+    >>> ax.images[0].get_array().shape, [text.get_text() for text in ax.texts]
+    ((24, 74), ['AP', 'PA', 'AP'])
+    """
+    films = np.asarray(images, dtype=float)
+    if films.ndim != 3 or films.shape[1] != films.shape[2] or not 1 <= len(films) <= 12:
+        raise ValueError(f"images should be 1 to 12 square films, shape (n, size, size); got shape {films.shape}.")
+    if len(captions) != len(films):
+        raise ValueError(f"give one caption per film: {len(films)} films, {len(captions)} captions.")
+    size = films.shape[1]
+    gap = np.full((size, 1), np.nan)  # one blank column between films
+    strip = np.hstack([part for film in films for part in (film, gap)][:-1])
+    ax = _axes(ax, figsize=(1.4 * len(films) + 0.6, 2.4))
+    ax.imshow(strip, cmap="Greys_r", vmin=0, vmax=1, interpolation="nearest")
+    for number, caption in enumerate(captions):
+        ax.text(number * (size + 1) + size / 2, -1.5, str(caption), ha="center", va="bottom", fontsize=8,
+                color=NEUTRALS["black"])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(f"{len(films)} films, {size} x {size} pixels each")
+    ax.set_ylabel("top of the chest")
+    ax.set_title(title or "Chest films", pad=26)
     return ax

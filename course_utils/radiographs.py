@@ -13,6 +13,8 @@ make_chest_films       the films (an array) and one row of facts per film, seede
 FILM_SETTINGS          every knob and its default
 FILM_COLUMNS           what each column of the facts means
 load_chexpert          CheXpert's frontal films in the same shape and columns, for a learner with access
+marker_box             where a portable film's marker is
+load_keras             Keras and TensorFlow for the films' models, their start-up messages silenced
 
 The causal story
 ----------------
@@ -48,7 +50,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 __all__ = ["AGE_BANDS", "AGE_SHARES", "CHEXPERT_COLUMNS", "FILM_COLUMNS", "FILM_SETTINGS", "ChestFilms",
-           "load_chexpert", "make_chest_films"]
+           "load_chexpert", "load_keras", "make_chest_films", "marker_box"]
 
 #: Every knob of the generator and its default.  ``data/DATASHEET_chest_films.md`` says where each comes from.
 FILM_SETTINGS: dict[str, float] = {
@@ -298,10 +300,52 @@ def _draw_images(draw, size, patient, anatomy, female, ap, pneumonia, lower, blo
     # The view: an AP film has less contrast, and a portable machine's marker in the top left corner.
     mean = image.mean(axis=(1, 2), keepdims=True)
     image = mean + per_film(np.where(ap, values["ap_contrast"], 1.0)) * (image - mean)
-    corner = slice(max(1, size // 24), max(1, size // 24) + max(3, size // 10))
-    image[:, corner, corner] += per_film(ap * values["marker"])
+    rows, columns = marker_box(size)
+    image[:, rows, columns] += per_film(ap * values["marker"])
     image += draw.standard_normal((n, size, size), dtype=np.float32) * per_film(values["noise"])
     return np.clip(image, 0, 1, out=image)
+
+
+def load_keras() -> tuple:
+    """Keras and TensorFlow (CPU), imported with their start-up messages silenced: ``keras, tf = load_keras()``.
+
+    TensorFlow announces its CPU features and oneDNN on stderr when first imported; the import here keeps a
+    notebook's outputs to what the learner's code prints, and switches oneDNN on whatever the environment says (the
+    course's CNN trains about three times faster with it, and the course's sweep was built with it).  The import
+    takes a few seconds the first time and nothing afterwards.
+
+    Examples
+    --------
+    >>> keras, tf = load_keras()
+    >>> keras.backend.backend(), callable(tf.custom_gradient)
+    ('tensorflow', True)
+    """
+    from course_utils import _tensorflow
+
+    return _tensorflow.keras, _tensorflow.tf
+
+
+def marker_box(image_size: int) -> tuple[slice, slice]:
+    """Where a portable film's marker is: ``images[:, rows, columns]`` with ``(rows, columns) = marker_box(size)``.
+
+    The marker is a bright square in the top left corner of every AP film (when the ``marker`` setting is not 0);
+    PA films have only the dark background there.  Real markers move from film to film; these do not.
+
+    Examples
+    --------
+    >>> marker_box(32)
+    (slice(1, 4, None), slice(1, 4, None))
+    >>> films = make_chest_films(n_patients=50, image_size=32, random_state=0)
+    >>> rows, columns = marker_box(32)
+    >>> ap = (films.facts["view"] == "AP").to_numpy()
+    >>> bool(films.images[ap][:, rows, columns].mean() > 0.9 > 0.2 > films.images[~ap][:, rows, columns].mean())
+    True
+    """
+    if not isinstance(image_size, (int, np.integer)) or image_size < 24:
+        raise ValueError(f"image_size should be a whole number of pixels, at least 24; got {image_size!r}.")
+    start = max(1, image_size // 24)
+    corner = slice(start, start + max(3, image_size // 10))
+    return corner, corner
 
 
 def _smooth_step(value: np.ndarray, start: float) -> np.ndarray:

@@ -42,11 +42,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
+    from numpy.typing import ArrayLike
     from sklearn.base import BaseEstimator
 
 __all__ = ["fnr_gap_scenario", "paired_change_scenario", "sweep_scenario", "root_cause_scenario",
-           "monitoring_year", "monitoring_years", "ROOT_CAUSES"]
+           "monitoring_year", "monitoring_years", "marker_scenario", "scenario_predict", "ROOT_CAUSES"]
 
 
 def _rate(name: str, value: float) -> float:
@@ -488,3 +491,102 @@ def _one_year(populations, random_state, shift_month, coding_month, discharges_p
                          "fpr": (negatives & (f == 1)).sum() / negatives.sum() if negatives.any() else np.nan,
                          "ppv": (flagged & (o == 1)).sum() / flagged.sum() if flagged.any() else np.nan})
     return pd.DataFrame(rows).set_index(["month", "race"])
+
+
+#: How the training site of :func:`marker_scenario` makes its films: with the shortcut planted, its portable
+#: films go with pneumonia more than usual; without it, its portable machine puts no marker on the film.
+_MARKER_SITES = {True: {"ap_share_inpatient": 0.95, "ap_share_outpatient": 0.05, "pneumonia_inpatient_odds": 6.0},
+                 False: {"marker": 0.0}}
+
+
+def marker_scenario(planted: bool, *, random_state: int = 0, image_size: int = 32, n_train_patients: int = 300,
+                    n_test_patients: int = 200, marker: float = 1.0, population_seed: int = 0) -> dict:
+    """A model of chest films and new films to probe it with: does the model rely on the view marker?
+
+    A logistic regression on the pixels (one weight per pixel, scikit-learn's default penalty with ``C=0.05``) is
+    trained on the films of one site, made by :func:`course_utils.radiographs.make_chest_films`.  With
+    ``planted=True`` that site's portable (AP) films carry the marker and go with pneumonia even more than usual
+    (AP shares 0.95 and 0.05, inpatient odds of pneumonia 6), so the model can learn the marker as a shortcut.  With
+    ``planted=False`` the site's portable machine puts no marker on its films: the model never saw one.
+
+    The films to probe it with come from the usual population: every AP film has the marker, and AP films are
+    more often of inpatients, who have pneumonia more often -- whatever the model learned.  Their facts leave out
+    ``pneumonia`` and ``zone``: real data know only the report's label.  Whether a given model *does* rely on the
+    marker is for your test to find; the generator only says what the training site was like.  The grader's
+    scenarios use other seeds, sizes and marker brightness.
+
+    Parameters
+    ----------
+    planted : bool
+        Whether the training site's films plant the shortcut.
+    random_state : int
+        Seed of the training and the new films.
+    image_size : int
+        Pixels per side.
+    n_train_patients, n_test_patients : int
+        Patients of the training site, and of the new films.
+    marker : float
+        Brightness of the marker on AP films (the training site's too when ``planted``).
+    population_seed : int
+        Added to the seeds: another population of patients.
+
+    Returns
+    -------
+    dict
+        ``coef`` (one weight per pixel, row by row) and ``intercept`` of the model -- :func:`scenario_predict` makes
+        them a function of films -- and ``images`` and ``facts`` of the new films.
+
+    Examples
+    --------
+    >>> scenario = marker_scenario(True, random_state=1, n_train_patients=120, n_test_patients=40)
+    >>> sorted(scenario), scenario["images"].shape[1:], "pneumonia" in scenario["facts"]
+    (['coef', 'facts', 'images', 'intercept'], (32, 32), False)
+    >>> predict = scenario_predict(scenario["coef"], scenario["intercept"])
+    >>> scores = predict(scenario["images"])
+    >>> scores.shape == (len(scenario["facts"]),) and bool(((0 < scores) & (scores < 1)).all())
+    True
+    """
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    from course_utils.radiographs import make_chest_films
+
+    if not isinstance(planted, (bool, np.bool_)):
+        raise TypeError(f"planted should be True or False; got {planted!r}.")
+    _count("n_train_patients", n_train_patients)
+    _count("n_test_patients", n_test_patients)
+    site = {"marker": float(marker), **_MARKER_SITES[bool(planted)]}
+    seed = int(population_seed) + 2 * int(random_state)
+    train = make_chest_films(n_train_patients, image_size=image_size, random_state=seed, **site)
+    with threadpool_limits(limits=1):  # a small fit: BLAS threads cost ten times what they save here
+        model = LogisticRegression(C=0.05, max_iter=3000).fit(train.images.reshape(len(train), -1),
+                                                              (train.facts["label"] == 1).astype(int))
+    new = make_chest_films(n_test_patients, image_size=image_size, random_state=seed + 1, marker=float(marker))
+    return {"coef": model.coef_[0].astype(float), "intercept": float(model.intercept_[0]),
+            "images": new.images, "facts": new.facts.drop(columns=["pneumonia", "zone"])}
+
+
+def scenario_predict(coef: ArrayLike, intercept: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The model of a :func:`marker_scenario` as a function: films ``(n, size, size)`` -> n scores in (0, 1).
+
+    Examples
+    --------
+    >>> predict = scenario_predict(np.zeros(24 * 24), 0.0)
+    >>> predict(np.ones((2, 24, 24))).tolist()
+    [0.5, 0.5]
+    """
+    from scipy.special import expit
+
+    weights = np.asarray(coef, dtype=float).ravel()
+    side = int(round(len(weights) ** 0.5))
+
+    def predict(images) -> np.ndarray:
+        films = np.asarray(images, dtype=float)
+        if films.ndim == 2 and films.shape == (side, side):
+            raise ValueError(f"predict takes a stack of films, shape (n, {side}, {side}); for one film use "
+                             "images[i:i + 1], not images[i].")
+        if films.ndim != 3 or films.shape[1:] != (side, side):
+            raise ValueError(f"predict takes films of shape (n, {side}, {side}); got an array of shape {films.shape}.")
+        return expit(films.reshape(len(films), -1) @ weights + float(intercept))
+
+    return predict

@@ -25,7 +25,7 @@ from matplotlib.markers import MarkerStyle  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from course_utils import metrics, plots, tradeoff  # noqa: E402
+from course_utils import metrics, plots, radiographs, tradeoff  # noqa: E402
 from course_utils.instructor import release  # noqa: E402
 from tables import count_table, rate_table, share_table  # noqa: E402
 
@@ -209,6 +209,9 @@ FIGURES = [
     ("tradeoff", "plots.plot_tradeoff", lambda f: plots.plot_tradeoff(f("grid"), front_of(f("grid")))),
     ("pareto", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"), front_of(f("grid")))),
     ("pareto-without-front", "tradeoff.plot_pareto", lambda f: tradeoff.plot_pareto(f("grid"))),
+    ("chest-films", "plots.plot_films", lambda f: plots.plot_films(
+        radiographs.make_chest_films(n_patients=5, image_size=32, random_state=0).images[:6],
+        ["AP · F · 71\nlabel 1", "PA", "PA", "AP", "PA", "AP"])),
     ("pareto-unknown-method", "tradeoff.plot_pareto",
      lambda f: tradeoff.plot_pareto(f("grid").assign(method=f("grid")["method"].replace("threshold", "other")))),
 ]

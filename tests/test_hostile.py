@@ -64,7 +64,7 @@ def test_exfiltration_reaches_the_feedback_as_200_characters_of_the_learners_own
             assert line.strip() not in text
 
 
-@pytest.mark.parametrize("notebook", ["01", "02a", "02b", "03"])
+@pytest.mark.parametrize("notebook", ["01", "02a", "02b", "03", "04"])
 def test_the_one_line_forgeries_earn_nothing_on_any_notebook(notebook, tmp_path):
     """The three one-liners that once scored 28/28, 39/39 and 30/30, each alone on an unanswered notebook."""
     folder = tmp_path / "hand-ins"

@@ -14,7 +14,8 @@ import pytest
 
 from course_utils.instructor import release
 
-NOTEBOOKS = ("00_orientation", "01_representation_audit", "02a_group_audit", "02b_debiasing_pipeline", "03_ethics_review")
+NOTEBOOKS = ("00_orientation", "01_representation_audit", "02a_group_audit", "02b_debiasing_pipeline", "03_ethics_review",
+             "04_imaging_audit")
 FOLDED = "<details>"
 MOST_SHARED = 0.05  # a share of an answer's six-word phrases that may recur by chance (a number, a group's name)
 

@@ -80,7 +80,7 @@ def test_graded_cells_have_unique_ids_points_and_a_registered_question(solution)
 
 
 #: Every question id of a notebook starts with its prefix.
-ID_PREFIX = {"00": "orient-", "01": "audit-", "02a": "debias-", "02b": "debias-", "03": "ethics-"}
+ID_PREFIX = {"00": "orient-", "01": "audit-", "02a": "debias-", "02b": "debias-", "03": "ethics-", "04": "imaging-"}
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)

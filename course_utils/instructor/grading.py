@@ -63,7 +63,7 @@ GRADER_ERROR = "grader-error"  # the grader itself failed on this hand-in; other
 
 ASSIGNMENT = "course"        # nbgrader needs an assignment name for its database; one per notebook number
 OUTPUT_LIMIT_BYTES = 2_000_000  # keep at most this much output per hand-in; the rest is dropped and noted
-DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02a": 120, "02b": 240, "03": 180}  # seconds per notebook, ~8x the solution
+DEFAULT_TIME_LIMITS = {"00": 60, "01": 120, "02a": 120, "02b": 240, "03": 180, "04": 240}  # seconds per notebook, ~8x the solution
 MESSAGE_LIMIT = 600          # characters of one question's message in the gradebook and feedback
 ANSWERS = ("run", "answers")  # where, in a hand-in's folder, the harness writes its answers (shared with the grader)
 

@@ -65,6 +65,7 @@ def kernel_environment(folder: Path, package_dir: Path) -> dict[str, str]:
         "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
         "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # one core per hand-in
+        "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",  # TensorFlow sizes its own pools
         "PYTHONPATH": str(package_dir),
     }
     if os.environ.get("COURSE_DATA_DIR"):
@@ -80,9 +81,10 @@ def _copy_font_cache(target: Path) -> None:
         shutil.copy2(font_list, target / font_list.name)
 
 
-#: The course's lazy loaders and the package each imports: a notebook that calls one imports that package too,
-#: only later (``load_shap()`` spares learners shap's 1-2 s until section 5), so the template imports it as well.
-LAZY_LOADERS = {"load_shap": "shap"}
+#: The course's lazy loaders and the module each imports: a notebook that calls one imports that module too, only
+#: later (``load_shap()`` spares learners shap's 1-2 s until section 5; ``load_keras()`` imports TensorFlow with the
+#: course's switches), so the template imports it as well.
+LAZY_LOADERS = {"load_shap": "shap", "load_keras": "course_utils._tensorflow"}
 
 
 def notebook_imports(notebook) -> list[str]:

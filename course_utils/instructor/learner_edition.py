@@ -38,8 +38,8 @@ _IGNORED = shutil.ignore_patterns("instructor", "__pycache__", "*.pyc", ".ipynb_
 # The shipped tables (data.COURSE_TABLES, one Parquet file each) go as data: what the course computed, not the code.
 _COURSE_TABLE_FILES = tuple(f"{name}.parquet" for name in COURSE_TABLES)
 _DATA_FILES = ("__init__.py", "heart_disease_uci.csv", "heart_baseline_predictions.csv", "heart_model_inputs.csv",
-               "heart_debiasing_predictions.csv", *_COURSE_TABLE_FILES, "SHA256SUMS", "DATASHEET_heart_disease.md",
-               "DATASHEET_readmission_cohort.md")
+               "heart_debiasing_predictions.csv", "chest_films_sweep.csv", *_COURSE_TABLE_FILES, "SHA256SUMS",
+               "DATASHEET_heart_disease.md", "DATASHEET_readmission_cohort.md", "DATASHEET_chest_films.md")
 
 
 def write_package(target: str | os.PathLike) -> Path:

@@ -8,9 +8,9 @@ notebook's file in ``NOTEBOOKS``, so the engine and ``course submit`` can find a
 import re
 from pathlib import Path
 
-from course_utils.exercises.questions import debiasing, ethics, orientation, representation
+from course_utils.exercises.questions import debiasing, ethics, imaging, orientation, representation
 
-_MODULES = (orientation, representation, debiasing, ethics)
+_MODULES = (orientation, representation, debiasing, ethics, imaging)
 
 #: Notebook id (``"01"``, ``"02a"``) -> the notebook's file name without ``.ipynb``.  Each module names its
 #: notebooks in ``NOTEBOOK_FILES``; the module of notebook 02 names both parts.

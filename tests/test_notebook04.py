@@ -1,0 +1,247 @@
+"""Notebook 04 states true findings, and the course's sweep is what its build script makes.
+
+Every number the notebook and its part of the instructor guide state is recomputed here with plain pandas / numpy /
+scikit-learn from the generator's films and the shipped sweep -- never with the notebook's functions or the
+learner's solutions.  The stored outputs are the ones nbval re-checks on every run, so reading them is reading the
+notebook.  The sweep is rebuilt from its script (slow), so the notebook's "shipped as data" is tested, not trusted.
+"""
+
+import importlib.util
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupShuffleSplit
+
+from course_utils.data import load_chest_films_sweep
+from course_utils.instructor import release
+from course_utils.radiographs import make_chest_films, marker_box
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = release.SOLUTIONS_DIR / "04_imaging_audit.ipynb"
+GUIDE = (release.SOLUTIONS_DIR / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8")
+PART = GUIDE[GUIDE.index("## 04 · "):GUIDE.index("## Interview and practice scenarios")]
+
+
+def in_fresh_python(code: str) -> str:
+    """Run ``code`` in a new Python and return what it printed last.  aif360, which other tests of a session load,
+    switches TensorFlow to graph mode for the whole process; Keras needs eager mode."""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    return nbformat.read(SOLUTION, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def prose(notebook):
+    return " ".join(" ".join(c.source for c in notebook.cells if c.cell_type == "markdown").split())
+
+
+def output_of(notebook, start):
+    """The printed output of the first code cell whose source starts with ``start``."""
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith(start))
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
+@pytest.fixture(scope="module")
+def films():
+    return make_chest_films(n_patients=1500, image_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def sets(films):
+    """The course's three sets, drawn here the way the sweep's script says it draws them."""
+    facts = films.facts
+    rest, test = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=0).split(
+        facts, groups=facts["patient_id"]))
+    a, b = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=1).split(
+        facts.iloc[rest], groups=facts["patient_id"].iloc[rest]))
+    return {"train": rest[a], "validation": rest[b], "test": test}
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return load_chest_films_sweep()
+
+
+def highest_threshold(y, scores, sensitivity=0.85):
+    """Every score tried from the top: the first that flags `sensitivity` of the positives."""
+    positives = scores[y == 1]
+    for candidate in np.sort(np.unique(scores))[::-1]:
+        if (positives >= candidate).mean() >= sensitivity:
+            return candidate
+    return math.nan
+
+
+def fnr(y, flagged, mask):
+    sick = mask & (y == 1)
+    return (~flagged[sick]).mean()
+
+
+def model_scores(sweep, films, method, seed, part, value=None):
+    rows = sweep[(sweep["method"] == method) & (sweep["seed"] == seed) & (sweep["part"] == part)]
+    if value is not None:
+        rows = rows[np.isclose(rows["value"], value)]
+    by_film = rows.set_index("film_id")["score"]
+    return by_film
+
+
+# --- the films, the sets and the split ----------------------------------------------------------------------------
+
+def test_the_sets_are_the_sweeps_and_hold_the_stated_patients(films, sets, sweep, notebook):
+    facts = films.facts
+    listed = sweep.drop_duplicates("film_id").set_index("film_id")["part"]
+    for name in ("validation", "test"):
+        assert sorted(listed[listed == name].index) == sorted(facts["film_id"].iloc[sets[name]])
+    patients = {name: facts["patient_id"].iloc[rows].nunique() for name, rows in sets.items()}
+    assert patients == {"train": 843, "validation": 282, "test": 375}
+    assert not set(facts["patient_id"].iloc[sets["train"]]) & set(facts["patient_id"].iloc[sets["test"]])
+    printed = output_of(notebook, "yours = split_by_patient")
+    assert "{'train': (2877, 843), 'validation': (969, 282), 'test': (1266, 375)}" in printed
+    assert f"{len(facts):,} films of 1,500 patients" in output_of(notebook, "import math")
+    assert "843, 282 and 375 patients" in " ".join(PART.split())
+
+
+def test_a_split_by_film_shares_the_stated_share_of_test_films(films, notebook):
+    facts = films.facts
+    test_films = 1266  # the size of the test part by patient
+    drawn = np.random.default_rng(0).permutation(len(facts))[:test_films]
+    others = np.setdiff1d(np.arange(len(facts)), drawn)
+    share = np.isin(facts["patient_id"].to_numpy()[drawn], facts["patient_id"].to_numpy()[others]).mean()
+    assert f"{share:.0%}" == "91%"
+    assert "91% of its test films" in output_of(notebook, "yours = split_by_patient")
+    assert "91 %" in PART
+
+
+def test_the_cnn_has_about_2400_weights_and_the_marker_is_3_by_3(prose):
+    trainable = int(in_fresh_python(
+        "import numpy as np\n"
+        "from course_utils.radiographs import load_keras\n"
+        "keras, _ = load_keras()\n"
+        "layers = [keras.Input((32, 32, 1)), keras.layers.Conv2D(8, 5, padding='same'), keras.layers.MaxPooling2D(2),"
+        " keras.layers.Conv2D(16, 3, padding='same'), keras.layers.MaxPooling2D(2), keras.layers.Flatten(),"
+        " keras.layers.Dense(1)]\n"
+        "print(sum(int(np.prod(w.shape)) for w in keras.Sequential(layers).trainable_weights))\n"))
+    assert round(trainable, -2) == 2400 and "about 2,400 weights" in prose
+    rows, columns = marker_box(32)
+    assert rows.stop - rows.start == columns.stop - columns.start == 3 and "3 × 3-pixel marker" in prose
+
+
+# --- the audit's numbers (the notebook's live CNN is the sweep's baseline, seed 0) ------------------------------------
+
+def test_the_live_cnn_is_the_sweeps_baseline_and_the_guide_states_its_audit(films, sets, sweep, notebook):
+    facts = films.facts
+    y = (facts["label"] == 1).to_numpy().astype(int)
+    truth = facts["pneumonia"].to_numpy()
+    validation = model_scores(sweep, films, "baseline", 0, "validation").loc[facts["film_id"].iloc[sets["validation"]]]
+    test = model_scores(sweep, films, "baseline", 0, "test").loc[facts["film_id"].iloc[sets["test"]]]
+    assert f"validation AUC against the labels: {roc_auc_score(y[sets['validation']], validation):.3f}" in output_of(
+        notebook, "average_film = ")
+    cut = highest_threshold(y[sets["validation"]], validation.to_numpy())
+    flagged = test.to_numpy() >= cut
+    women = (facts["sex"].to_numpy()[sets["test"]] == "Female")
+    by_label = [fnr(y[sets["test"]], flagged, women), fnr(y[sets["test"]], flagged, ~women)]
+    by_truth = fnr(truth[sets["test"]], flagged, women)
+    text = " ".join(PART.split())
+    assert f"FNR {by_label[0]:.3f} against {by_label[1]:.3f}" in text
+    assert f"({by_truth:.3f})" in text
+    audit = output_of(notebook, "test_facts = facts.iloc[test_rows]")
+    assert re.search(rf"Female\s+\d+\s+\d+\s+{by_label[0]:.3f}", audit), audit[:400]
+
+
+# --- the front: Figure 2's caption, the guide and the Reflect's model answer ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def front(films, sets, sweep):
+    """Per setting: mean, lowest and highest seed of validation AUC and |FNR women - FNR men| at each model's
+    operating point for 85 % sensitivity -- computed here from the sweep with numpy and scikit-learn."""
+    facts = films.facts.set_index("film_id")
+    rows = []
+    validation = sweep[sweep["part"] == "validation"]
+    for (method, value, seed), models in validation.groupby(["method", "value", "seed"], dropna=False):
+        y = (facts.loc[models["film_id"], "label"] == 1).to_numpy().astype(int)
+        women = (facts.loc[models["film_id"], "sex"] == "Female").to_numpy()
+        scores = models["score"].to_numpy()
+        flagged = scores >= highest_threshold(y, scores)
+        rows.append({"setting": method if pd.isna(value) else f"{method} {value:g}", "auc": roc_auc_score(y, scores),
+                     "gap": abs(fnr(y, flagged, women) - fnr(y, flagged, ~women))})
+    table = pd.DataFrame(rows).groupby("setting").agg(["mean", "min", "max"])
+    return table
+
+
+def test_figure_2_and_the_guide_state_the_sweeps_numbers(front, prose, films, sets):
+    text = prose + " " + " ".join(PART.split())
+    auc, gap = front["auc"], front["gap"]
+    for setting, words in [("baseline", "baseline (AUC {a:.3f}, gap {g:.3f})"),
+                           ("reweighing 1", "re-weighting by sex and label ({a:.3f}, {g:.3f})")]:
+        assert words.format(a=auc.loc[setting, "mean"], g=gap.loc[setting, "mean"]) in prose, setting
+    assert f"smallest gap ({gap.loc['adversarial 1', 'mean']:.3f})" in prose
+    assert gap["mean"].idxmin() == "adversarial 1" and auc["mean"].idxmin() == "adversarial 1"
+    assert f"most AUC ({auc.loc['adversarial 1', 'mean']:.3f})" in prose
+    assert (f"seeds from {auc.loc['adversarial 1', 'min']:.3f} to {auc.loc['adversarial 1', 'max']:.3f}" in prose)
+    assert (f"at weight 0.3 the gap falls to {gap.loc['adversarial 0.3', 'mean']:.3f} for "
+            f"{auc.loc['baseline', 'mean'] - auc.loc['adversarial 0.3', 'mean']:.3f} of AUC") in prose
+    assert f"0.823 (seeds 0.720–0.895)" in text and auc.loc["adversarial 1", "mean"].round(3) == 0.823
+    # the weights: P(sex) P(label) / P(sex, label) on the training films
+    facts = films.facts.iloc[sets["train"]]
+    cells = pd.crosstab(facts["sex"], facts["label"] == 1)
+    weights = np.outer(cells.sum(axis=1), cells.sum(axis=0)) / len(facts) / cells.to_numpy()
+    assert f"between {weights.min():.2f} and {weights.max():.2f}" in text
+
+
+def test_the_reflect_model_answer_states_the_sweeps_numbers(front, notebook):
+    answer = next(c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                  == "imaging-reflect-front")
+    answer = " ".join(answer.split())
+    gap, auc = front["gap"], front["auc"]
+    assert f"gap {gap.loc['reweighing 1', 'mean']:.3f} against the baseline's {gap.loc['baseline', 'mean']:.3f}" in answer
+    assert f"({gap.loc['adversarial 0.3', 'min']:.3f}–{gap.loc['adversarial 0.3', 'max']:.3f})" in answer
+    assert gap.loc["adversarial 0.3", "max"] <= gap.loc["baseline", "min"] + 1e-12
+    assert f"best seed ({gap.loc['baseline', 'min']:.3f})" in answer
+    spread = auc.loc["adversarial 1", "max"] - auc.loc["adversarial 1", "min"]
+    assert f"disagree by {spread:.2f} of AUC" in answer
+
+
+def test_notebook_04s_time_is_its_sections_added_up_in_one_sitting():
+    timing = PART[PART.index("### Timing and flow"):PART.index("### Expected answers")]
+    minutes = sum(int(m) for m in re.findall(r"^\|[^|\n]*\| (\d+) \|", timing, re.M))
+    first = nbformat.read(SOLUTION, as_version=4).cells[0].source
+    stated = re.search(r"\*\*Estimated time:\*\* (\d+) h (\d+) min", first)
+    assert minutes == 60 * int(stated.group(1)) + int(stated.group(2)) == 150
+
+
+# --- the sweep is what its script builds -----------------------------------------------------------------------------
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("build_imaging_sweep", ROOT / "data" / "raw" / "build_imaging_sweep.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_imaging_sweep"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sweep_script_uses_the_notebooks_films_and_sets(films, sets):
+    build = _build_module()
+    made, part = build.films_and_parts()
+    assert np.array_equal(made.images, films.images)
+    for name, rows in sets.items():
+        assert sorted(np.flatnonzero(part == name)) == sorted(rows)
+
+
+@pytest.mark.slow  # fifteen CNNs: about a minute
+def test_rebuilding_the_sweep_gives_the_shipped_file():
+    # --check rebuilds in a fresh Python and compares with the shipped file: exit 0 only if they agree
+    assert in_fresh_python("import runpy, sys\nsys.argv = ['build', '--check']\n"
+                           "runpy.run_path('data/raw/build_imaging_sweep.py', run_name='__main__')") \
+        == "chest_films_sweep.csv: as shipped"
