@@ -9,7 +9,7 @@ does), then in Chromium:
 
 * three new learners each follow the nbgitpuller link: seconds from opening the link to notebook 00
   shown with an idle kernel (their server started, the edition cloned); then one follows it again;
-* the first learner opens notebooks 00-03 in turn and runs each (*Run All*, unanswered, as a learner
+* the first learner opens notebooks 00-04 in turn and runs each (*Run All*, unanswered, as a learner
   starting a notebook does), leaving every kernel running, as learners do.  After each notebook: the
   peak resident memory (``VmHWM``) of their server process and of that notebook's kernel.
 

@@ -245,3 +245,46 @@ def test_rebuilding_the_sweep_gives_the_shipped_file():
     assert in_fresh_python("import runpy, sys\nsys.argv = ['build', '--check']\n"
                            "runpy.run_path('data/raw/build_imaging_sweep.py', run_name='__main__')") \
         == "chest_films_sweep.csv: as shipped"
+
+
+# --- the same notebook on CheXpert's layout ---------------------------------------------------------------------------
+
+def chexpert_like(root, n_patients=400):
+    """Generated films written as CheXpert-v1.0-small lays its release out: train.csv and one JPEG per film."""
+    from PIL import Image
+
+    from course_utils.radiographs import CHEXPERT_COLUMNS
+
+    films = make_chest_films(n_patients=n_patients, image_size=64, random_state=7)
+    folder = root / "CheXpert-v1.0-small"
+    records = []
+    for row, fact in films.facts.iterrows():
+        relative = f"train/patient{fact['patient_id'] + 1:05d}/study{row + 1}/view1_frontal.jpg"
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((films.images[row] * 255).astype(np.uint8)).save(folder / relative, quality=95)
+        record = dict.fromkeys(CHEXPERT_COLUMNS, None)
+        record.update({"Path": f"CheXpert-v1.0-small/{relative}", "Sex": fact["sex"], "Age": int(fact["age"]),
+                       "Frontal/Lateral": "Frontal", "AP/PA": fact["view"],
+                       "Pneumonia": None if fact["label"] == 0 else float(fact["label"])})
+        records.append(record)
+    pd.DataFrame(records, columns=list(CHEXPERT_COLUMNS)).to_csv(folder / "train.csv", index=False)
+    return folder
+
+
+@pytest.mark.slow  # the whole notebook, on some 1,400 films read from JPEGs
+def test_setting_one_variable_runs_the_notebook_on_chexperts_layout(tmp_path):
+    from nbclient import NotebookClient
+
+    folder = chexpert_like(tmp_path)
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    setup = next(cell for cell in notebook.cells if cell.cell_type == "code" and "CHEXPERT_FOLDER = None" in cell.source)
+    setup.source = setup.source.replace("CHEXPERT_FOLDER = None", f"CHEXPERT_FOLDER = {str(folder)!r}")
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
+    errors = [(index, output.get("ename"), output.get("evalue")) for index, cell in enumerate(notebook.cells)
+              if cell.cell_type == "code" for output in cell.outputs if output.output_type == "error"]
+    assert not errors, errors
+    printed = "\n".join(output_of(notebook, start) for start in ("import math", "yours = split_by_patient"))
+    assert f"{len(pd.read_csv(folder / 'train.csv')):,} films of 400 patients" in printed
+    assert "No course sweep on CheXpert" in output_of(notebook, "summary = seed_summary")
+    assert "FNR against the truth" not in output_of(notebook, "if facts[\"pneumonia\"]")
