@@ -13,6 +13,9 @@ oneDNN off) inherits "0", and the same seed would then give other scores.
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow reads the switch at import; the process's environment is put back afterwards, so that programs started
+# from here (aif360's, which want oneDNN off) see what they would have seen.
+_before = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
 _saved, _nothing = os.dup(2), os.open(os.devnull, os.O_WRONLY)
 os.dup2(_nothing, 2)
@@ -23,5 +26,9 @@ finally:
     os.dup2(_saved, 2)
     os.close(_saved)
     os.close(_nothing)
+    if _before is None:
+        del os.environ["TF_ENABLE_ONEDNN_OPTS"]
+    else:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = _before
 
 tf.get_logger().setLevel("ERROR")  # retracing notices: a learner's loop of predictions is not an error

@@ -316,9 +316,11 @@ def load_keras() -> tuple:
 
     Examples
     --------
-    >>> keras, tf = load_keras()
-    >>> keras.backend.backend(), callable(tf.custom_gradient)
-    ('tensorflow', True)
+    In a notebook (not as a doctest: a process that imports TensorFlow keeps its switches for good, so
+    ``tests/test_notebook04.py`` checks this in a fresh Python)::
+
+        keras, tf = load_keras()
+        keras.backend.backend(), tf.executing_eagerly()   # ('tensorflow', True)
     """
     from course_utils import _tensorflow
 

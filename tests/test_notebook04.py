@@ -124,6 +124,19 @@ def test_a_split_by_film_shares_the_stated_share_of_test_films(films, notebook):
     assert "91 %" in PART
 
 
+def test_load_keras_is_quiet_eager_with_onednn_on_and_leaves_the_environment_as_it_was():
+    code = ("import os, sys\n"
+            "os.environ['TF_ENABLE_ONEDNN_OPTS'] = '0'  # as a kernel started by an aif360 process inherits it\n"
+            "from course_utils.radiographs import load_keras\n"
+            "keras, tf = load_keras()\n"
+            "from tensorflow.python.util import _pywrap_util_port\n"
+            "print(keras.backend.backend(), tf.executing_eagerly(), _pywrap_util_port.IsMklEnabled(),"
+            " os.environ['TF_ENABLE_ONEDNN_OPTS'])\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0 and run.stderr == "", run.stderr[-2000:]
+    assert run.stdout.split() == ["tensorflow", "True", "True", "0"]
+
+
 def test_the_cnn_has_about_2400_weights_and_the_marker_is_3_by_3(prose):
     trainable = int(in_fresh_python(
         "import numpy as np\n"

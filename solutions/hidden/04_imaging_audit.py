@@ -246,7 +246,7 @@ HIDDEN_POPULATION_SEED = 4_118_562_907
 RELIANT, NEGLIGIBLE = 0.08, 0.025
 #: (planted, image size, marker brightness, training patients, new patients): 12 planted, 12 not.
 MARKER_SETTINGS = [(planted, size, marker, n_train, n_new)
-                   for planted in (True, False)
+                   for planted in [True, False]  # planted first, then not
                    for size, marker, n_train, n_new in [(32, 1.0, 250, 200), (32, 0.7, 300, 150), (40, 0.9, 250, 250),
                                                         (32, 0.7, 350, 200), (40, 1.0, 300, 150), (32, 0.8, 200, 250),
                                                         (32, 1.0, 300, 120), (40, 0.8, 350, 200), (32, 0.9, 250, 180),
