@@ -30,7 +30,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import sys
 from pathlib import Path
@@ -40,6 +39,9 @@ import pandas as pd
 
 DATA = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(DATA.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_heart_predictions import write_or_check  # noqa: E402
 
 from course_utils.data import CHEST_FILMS_SWEEP_CSV  # noqa: E402
 
@@ -143,28 +145,13 @@ def same_sweep(shipped: pd.DataFrame, fresh: pd.DataFrame) -> bool:
             and bool(np.allclose(shipped["score"], fresh["score"], rtol=0, atol=SCORE_TOLERANCE)))
 
 
-def _update_checksum(name: str, content: bytes) -> None:
-    manifest = DATA / "SHA256SUMS"
-    lines = [line for line in manifest.read_text().splitlines() if not line.endswith(f"  {name}")]
-    lines.append(f"{hashlib.sha256(content).hexdigest()}  {name}")
-    manifest.write_text("\n".join(sorted(lines, key=lambda line: line.split("  ", 1)[1])) + "\n")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build notebook 04's sweep of CNNs.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the shipped file differs")
     args = parser.parse_args(argv)
-    fresh = pd.read_csv(io.BytesIO(csv_bytes(build())))
-    path = DATA / CHEST_FILMS_SWEEP_CSV
-    if args.check:
-        same = path.is_file() and same_sweep(pd.read_csv(path), fresh)
-        print(f"{CHEST_FILMS_SWEEP_CSV}: {'as shipped' if same else 'DIFFERENT'}")
-        return 0 if same else 1
-    content = csv_bytes(fresh)
-    path.write_bytes(content)
-    _update_checksum(CHEST_FILMS_SWEEP_CSV, content)
-    print(f"wrote {path} ({len(fresh):,} rows) and its checksum")
-    return 0
+    content = csv_bytes(build())
+    return write_or_check(DATA / CHEST_FILMS_SWEEP_CSV, content, args.check, lambda shipped, fresh: same_sweep(
+        pd.read_csv(io.BytesIO(shipped)), pd.read_csv(io.BytesIO(fresh))))
 
 
 if __name__ == "__main__":
