@@ -3,7 +3,8 @@
 All grade the same class of full-marks hand-ins (the learner release with the solution's answers typed
 in) on this machine: `course grade` with its default parallelism (one hand-in per core, each in its own
 bubblewrap sandbox under its resource limits), with kernels forked from the warm template (the default)
-and with ``--cold-start`` (a new Python per hand-in); `nbgrader autograde` as nbgrader runs it (one
+with ``--cold-start`` (a new Python per hand-in) and with ``--every-cell`` (no cell skipped, see
+:mod:`course_utils.instructor.cell_plan`); `nbgrader autograde` as nbgrader runs it (one
 hand-in after another, no sandbox).  For `course grade` it also reports where a hand-in's time goes, as
 the median over the class: starting its kernel, the notebook's first cell (its imports), the other cells,
 and the graded cells (the judge's harness: every public and hidden case).  The time to prepare the judge
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.instructor import gradebook, release, sandbox
+from course_utils.instructor import cell_plan, gradebook, release, sandbox
 
 NOTEBOOK = "01"
 THROUGHPUT_TARGET = 50.0  # hand-ins per minute on 2 cores, from the judge issue
@@ -50,11 +51,21 @@ def _class(folder: Path, size: int, notebook: str = NOTEBOOK) -> list[Path]:
     return paths
 
 
+def cells_run(notebook: str) -> dict:
+    """How many of a full-marks hand-in's code cells `course grade` runs (the rest no verdict depends on)."""
+    solution = release.solution_path(notebook)
+    source = nbformat.read(solution, as_version=4)
+    worked = release.worked_release(source)
+    code = sum(cell.cell_type == "code" for cell in worked.cells)
+    return {"run": code - len(cell_plan.cells_to_skip(worked, release.release_notebook(source))), "of": code}
+
+
 def time_course_grade(hand_ins: Path, out: Path, jobs: int | None, cold_start: bool = False,
-                      notebook: str = NOTEBOOK) -> dict:
+                      notebook: str = NOTEBOOK, every_cell: bool = False) -> dict:
     """Seconds for `course grade` on the class, and the median seconds of each part of one hand-in."""
     started = time.perf_counter()
-    results = gradebook.grade_class(hand_ins, notebook, out, jobs=jobs, progress=False, cold_start=cold_start)
+    results = gradebook.grade_class(hand_ins, notebook, out, jobs=jobs, progress=False, cold_start=cold_start,
+                                    every_cell=every_cell)
     seconds = time.perf_counter() - started
     wrong = [r.learner_id for r in results if r.total != r.max_points]
     if wrong:
@@ -62,7 +73,8 @@ def time_course_grade(hand_ins: Path, out: Path, jobs: int | None, cold_start: b
     split = {part: round(statistics.median(r.timings.get(part, 0.0) for r in results), 2) for part in SPLIT}
     split["hand_in"] = round(statistics.median(r.seconds for r in results), 2)
     return {"seconds": round(seconds, 1), "per_min": round(60 * len(results) / seconds, 1),
-            "kernels": sorted({r.kernel for r in results}), "split_s": split}
+            "kernels": sorted({r.kernel for r in results}), "split_s": split,
+            "cells": cells_run(notebook) if not every_cell else None}
 
 
 def time_nbgrader_autograde(hand_ins: Path, course: Path, notebook: str = NOTEBOOK) -> float:
@@ -97,10 +109,12 @@ def measure(size: int = 16, jobs: int | None = None, notebook: str = NOTEBOOK) -
         _class(scratch / "hand-ins", size, notebook)
         warm = time_course_grade(scratch / "hand-ins", scratch / "grades-warm", jobs, notebook=notebook)
         cold = time_course_grade(scratch / "hand-ins", scratch / "grades-cold", jobs, cold_start=True, notebook=notebook)
+        every = time_course_grade(scratch / "hand-ins", scratch / "grades-every", jobs, notebook=notebook,
+                                  every_cell=True)
         nbgrader_seconds = time_nbgrader_autograde(scratch / "hand-ins", scratch / "nbgrader-course", notebook)
     return {"date": date.today().isoformat(), "notebook": notebook, "hand_ins": size, "jobs": jobs or os.cpu_count(),
             "sandbox": sandbox.sandbox_status().label, "load_average": round(load, 2),
-            "course_grade": warm, "course_grade_cold_start": cold,
+            "course_grade": warm, "course_grade_cold_start": cold, "course_grade_every_cell": every,
             "course_grade_per_min": warm["per_min"],
             "nbgrader_autograde_s": round(nbgrader_seconds, 1),
             "nbgrader_autograde_per_min": round(60 * size / nbgrader_seconds, 1)}

@@ -48,6 +48,12 @@ IMPORT_STATEMENTS = {
 }
 
 
+def _cells_run(run: dict) -> str:
+    """The words ", 26 of 71 code cells run" for a README row, when the run says how many cells grading ran."""
+    cells = run.get("cells")
+    return f", {cells['run']} of {cells['of']} code cells run" if cells else ""
+
+
 def time_notebook(path: Path) -> float:
     """Seconds to execute a notebook in a fresh kernel, kernel start included."""
     started = time.perf_counter()
@@ -115,10 +121,13 @@ def render_table(results: dict) -> str:
     lines.append(f"| installed environment (`.venv`) | {results['venv_size_mb'] / 1000:.2f} GB | — |")
     warm, cold = grading["course_grade"], grading["course_grade_cold_start"]
     lines.append(f"| grading throughput, notebook {grading['notebook']}: `course grade` ({grading['jobs']} at once, "
-                 f"{grading['sandbox']}, warm kernels) | {warm['per_min']:.1f} hand-ins per minute | "
+                 f"{grading['sandbox']}, warm kernels{_cells_run(warm)}) | {warm['per_min']:.1f} hand-ins per minute | "
                  f"≥ {grading_throughput.THROUGHPUT_TARGET:.0f} per minute |")
     lines.append(f"| the same with `course grade --cold-start` (a new Python per hand-in) | "
                  f"{cold['per_min']:.1f} hand-ins per minute | — |")
+    if grading.get("course_grade_every_cell"):  # absent from results measured before cells were skipped
+        lines.append(f"| the same with `course grade --every-cell` (no cell skipped) | "
+                     f"{grading['course_grade_every_cell']['per_min']:.1f} hand-ins per minute | — |")
     lines.append(f"| the same {grading['hand_ins']} hand-ins with `nbgrader autograde` (one at a time, no sandbox, "
                  f"judged in the learner's kernel, public cases only) | {grading['nbgrader_autograde_per_min']:.1f} "
                  "hand-ins per minute | — |")
@@ -129,7 +138,8 @@ def render_table(results: dict) -> str:
                      f"{split['tests']:.2f} s of {split['hand_in']:.2f} s | — |")
     for other in results.get("grading_other_notebooks", []):
         lines.append(f"| grading throughput, notebook {other['notebook']}: `course grade` ({other['jobs']} at once, "
-                     f"{other['sandbox']}, warm kernels, {other['hand_ins']} hand-ins) | {other['per_min']:.1f} hand-ins "
+                     f"{other['sandbox']}, warm kernels, {other['hand_ins']} hand-ins{_cells_run(other)}) | "
+                     f"{other['per_min']:.1f} hand-ins "
                      f"per minute | ≥ {grading_throughput.THROUGHPUT_TARGETS[other['notebook']]:.0f} per minute |")
     whatif = results.get("whatif", {})  # absent from results measured before the explorer existed
     for label, key in (("heart", "heart_ms"), ("readmission cohort", "readmission_cohort_ms")) if whatif else ():

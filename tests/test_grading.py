@@ -284,6 +284,25 @@ def test_course_grade_command_writes_gradebook_and_feedback(tmp_path):
     assert row["status"] == "missing" and "No notebook" in row["message"]
 
 
+def test_course_grade_every_cell_runs_the_cells_a_default_run_skips(tmp_path):
+    from course_utils.instructor.cell_plan import SKIP_TAG
+
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    nbformat.write(answered_release(), folder / "Ada.ipynb")
+    executed = {}
+    for name, extra in (("default", []), ("every", ["--every-cell"])):
+        done = subprocess.run([*COURSE, "grade", str(folder), "--notebook", "00", "--out", str(tmp_path / name),
+                               "--quiet", "--keep-executed", *extra], capture_output=True, text=True)
+        assert done.returncode == 0 and "mean score 4.0 of 4." in done.stdout, done.stderr
+        notebook = nbformat.read(tmp_path / name / gradebook.EXECUTED_FOLDER / "Ada.ipynb", as_version=4)
+        executed[name] = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    skipped = [i for i, cell in enumerate(executed["default"]) if SKIP_TAG in cell.metadata.get("tags", [])]
+    assert skipped and all(not executed["default"][i].outputs for i in skipped)
+    assert not any(SKIP_TAG in cell.metadata.get("tags", []) for cell in executed["every"])
+    assert all(executed["every"][i].get("execution_count") for i in skipped)
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["grade", "{tmp}/nowhere", "--notebook", "00"], "does not exist"),
     (["grade", "{tmp}", "--notebook", "07"], "There is no notebook '07'"),

@@ -61,7 +61,8 @@ def _grade(args: argparse.Namespace) -> int:
     results = gradebook.grade_class(args.submissions, notebook, out, jobs=args.jobs, seconds=seconds,
                                     use_sandbox=use_sandbox, progress=not args.quiet,
                                     keep_executed=args.keep_executed, limits=per_hand_in, cold_start=args.cold_start,
-                                    log=lambda note: print(f"note: {note}", file=sys.stderr), anonymise=args.anonymise)
+                                    log=lambda note: print(f"note: {note}", file=sys.stderr), anonymise=args.anonymise,
+                                    every_cell=args.every_cell)
     print(gradebook.summary(results))
     print(f"wrote {out / 'gradebook.csv'} and {len(results)} feedback files in {out / 'feedback'}")
     print(f"mark the Reflect answers on the pages in {out / 'marking'}, then: course marks merge {out} marks-*.csv")
@@ -129,6 +130,9 @@ def add_commands(commands) -> None:
                         help="start every kernel anew instead of forking it from a warm template (slower)")
     parser.add_argument("--anonymise", action="store_true",
                         help="show learners on the Reflect marking pages under codes, not names")
+    parser.add_argument("--every-cell", action="store_true",
+                        help="run every cell of each hand-in, also the figures and demonstrations no verdict depends on "
+                             "(slower; the executed copies then show every output)")
     parser.set_defaults(run=_grade)
 
     parser = commands.add_parser("marks", help="merge marks of Reflect answers into a gradebook (instructors)")

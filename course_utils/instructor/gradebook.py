@@ -127,7 +127,7 @@ def checksums(paths) -> dict[Path, str]:
 def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: float | None = None,
                 use_sandbox: bool | None = None, progress: bool = True, keep_executed: bool = False,
                 limits: resource_limits.Limits | None = None, cold_start: bool = False, log=None,
-                anonymise: bool = False) -> list[grading.SubmissionResult]:
+                anonymise: bool = False, every_cell: bool = False) -> list[grading.SubmissionResult]:
     """Grade every hand-in in ``folder``; write ``out/gradebook.csv`` and ``out/feedback/``; return the rows.
 
     Parameters
@@ -159,6 +159,9 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
         Called with a sentence when kernels could not start warm (they then start cold).
     anonymise : bool
         Show learners on the marking pages under codes instead of names (``results.json`` keeps the key).
+    every_cell : bool
+        Run every cell of each hand-in.  By default the cells a learner left as released that no verdict
+        can depend on are skipped (:mod:`course_utils.instructor.cell_plan`); the verdicts are the same.
     """
     notebook = notebook_id_of(release.solution_path(notebook))
     folder, out = Path(folder).resolve(), Path(out).resolve()
@@ -174,7 +177,7 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
         package_dir = learner_edition.write_package(Path(scratch) / "learner-package")
         with kernels.KernelStarter(package_dir, grading.solution_notebook(notebook), use_sandbox=use_sandbox,
                                    cold=cold_start or not hand_ins, scratch=Path(scratch)) as starter:
-            setup = grading.prepare(notebook, Path(scratch), package_dir)
+            setup = grading.prepare(notebook, Path(scratch), package_dir, every_cell=every_cell)
 
             def grade(hand_in: HandIn) -> grading.SubmissionResult:
                 executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"

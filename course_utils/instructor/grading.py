@@ -8,7 +8,8 @@ Running and judging are apart, as in a programming-contest judge:
    Cells a learner deleted stay deleted (nbgrader's default); their questions score 0 and the feedback
    says so.  Then each graded check cell is given the judge's harness instead of ``check(...)``
    (:meth:`~course_utils.instructor.judge.Judge.harness_source`).
-3. **Run** the notebook top to bottom with nbclient in a fresh kernel of its own (started by
+3. **Run** the notebook top to bottom with nbclient, skipping the cells the learner left as released that
+   no verdict can depend on (figures, demonstrations: :mod:`~course_utils.instructor.cell_plan`), in a fresh kernel of its own (started by
    :mod:`~course_utils.instructor.kernels`, warm or cold), in a temporary folder that does not contain
    ``solutions/``, importing the learner edition's ``course_utils`` (never the instructor's), inside
    the bubblewrap sandbox of :mod:`~course_utils.instructor.sandbox` when there is one, under the
@@ -32,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import json
 import subprocess
@@ -47,7 +49,7 @@ import nbformat
 from course_utils import handin
 from course_utils.exercises.questions import notebook_id
 from course_utils.instructor import judge as judging
-from course_utils.instructor import kernels, release, require_nbgrader, sandbox
+from course_utils.instructor import cell_plan, kernels, release, require_nbgrader, sandbox
 from course_utils.instructor import limits as resource_limits
 
 # Outcomes of one submission, as the gradebook's `status` column shows them.
@@ -142,20 +144,25 @@ class GradingSetup:
     reads.  ``package_dir``: a folder holding the learner edition's ``course_utils`` -- the package every
     hand-in's kernel imports, so answers run against what learners have and learner code can reach nothing
     more.  ``judge``: the cases' inputs (shown read-only to every sandbox) and their references (kept here).
+    ``released``: the notebook as handed out, which tells the cells a learner left alone;  unless
+    ``every_cell``, a hand-in's run skips those of them no verdict can depend on (:mod:`.cell_plan`).
     """
 
     notebook: str
     db_url: str
     package_dir: Path
     judge: judging.Judge
+    released: nbformat.NotebookNode | None = None
+    every_cell: bool = False
 
 
-def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> GradingSetup:
+def prepare(notebook: str, folder: Path, package_dir: Path | None = None, every_cell: bool = False) -> GradingSetup:
     """Record notebook ``notebook``'s source cells in an nbgrader database, write the learner package, prepare the judge.
 
     The database is nbgrader's own ``Gradebook``, filled by its ``SaveCells`` preprocessor exactly
     as ``nbgrader generate_assignment`` fills it.  All live in ``folder`` (``package_dir``: one
-    already written with :func:`~course_utils.instructor.learner_edition.write_package`).
+    already written with :func:`~course_utils.instructor.learner_edition.write_package`).  ``every_cell``: run
+    every cell of each hand-in, even those no verdict can depend on.
     """
     from course_utils.instructor import learner_edition
 
@@ -166,12 +173,14 @@ def prepare(notebook: str, folder: Path, package_dir: Path | None = None) -> Gra
     notebook = notebook_id(notebook)
     db_url = f"sqlite:///{Path(folder).resolve() / f'source-{notebook}.db'}"
     source = release.release_notebook(nbformat.read(release.solution_path(notebook), as_version=4))
+    released = copy.deepcopy(source)
     with mock.patch("nbgrader.api.get_alembic_version", _alembic_head), Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(ASSIGNMENT)
     resources = {"nbgrader": {"db_url": db_url, "assignment": ASSIGNMENT, "notebook": notebook}}
     SaveCells(log=_quiet_log()).preprocess(source, resources)
     package_dir = package_dir or learner_edition.write_package(Path(folder) / "learner-package")
-    return GradingSetup(notebook, db_url, Path(package_dir), judging.Judge(notebook, Path(folder) / "judge"))
+    return GradingSetup(notebook, db_url, Path(package_dir), judging.Judge(notebook, Path(folder) / "judge"),
+                        released=released, every_cell=every_cell)
 
 
 def _alembic_head() -> str:
@@ -298,6 +307,7 @@ def run_submission(notebook: nbformat.NotebookNode, folder: Path, starter: kerne
         notebook, km=manager, allow_errors=True, record_timing=False,
         timeout_func=lambda cell: max(1, int(running["deadline"] - time.monotonic())), startup_timeout=90,
         interrupt_on_timeout=False, shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}},
+        skip_cells_with_tag=cell_plan.SKIP_TAG,
     )
     # nbclient shuts down only kernels it created itself; this one it must stop too, at once, whatever happened.
     client.owns_km = True
@@ -482,6 +492,8 @@ def _grade_readable(submission, result: SubmissionResult, questions, setup: Grad
         answers_dir = Path(folder).joinpath(*ANSWERS)
         answers_dir.mkdir(parents=True)
         put_harness(notebook, setup.judge, answers_dir)
+        # Cells the learner left as released and no verdict can depend on (figures, demonstrations) are skipped.
+        cell_plan.mark_skipped(notebook, None if setup.every_cell else setup.released)
         outcome = run_submission(notebook, Path(folder), starter, seconds, limits, readable=[setup.judge.cases_dir])
         result.scores, result.feedback, result.cases = score_questions(notebook, questions, setup.judge, answers_dir)
     if executed_to is not None:
