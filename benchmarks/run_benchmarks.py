@@ -41,7 +41,9 @@ START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 # Targets from the course's issues: seconds a learner may wait.
 NOTEBOOK_TARGETS = {"00": 10.0, "01": 10.0, "02a": 10.0, "02b": 25.0, "03": 18.0, "04": 60.0}
-IMPORT_TARGET, COURSE_TARGET = 0.2, 40.0
+#: The whole course's target was set for notebooks 00-03, before notebook 04 came with a budget of its own: the
+#: course with 04 is held to the sum of the two.
+IMPORT_TARGET, COURSE_TARGET, CORE_NOTEBOOKS = 0.2, 40.0, ("00", "01", "02a", "02b", "03")
 IMPORT_STATEMENTS = {
     "import course_utils": "import course_utils",
     "learner imports (checks, data, metrics)": "from course_utils import data, exercises, metrics",
@@ -97,6 +99,8 @@ def measure(repeat: int) -> dict:
         times = [time_import(statement) for _ in range(max(repeat, 5))]
         results["imports"][label] = round(statistics.median(times), 3)
     results["course_total_s"] = round(sum(n["median_s"] for n in results["notebooks"].values()), 2)
+    results["core_total_s"] = round(sum(n["median_s"] for name, n in results["notebooks"].items()
+                                        if notebook_id_of(name) in CORE_NOTEBOOKS), 2)
     results["venv_size_mb"] = round(directory_size_mb(Path(sys.prefix)), 0)
     results["grading"] = grading_throughput.measure()
     results["grading_other_notebooks"] = measure_other_notebooks()
@@ -114,7 +118,13 @@ def render_table(results: dict) -> str:
         target = NOTEBOOK_TARGETS.get(notebook_id_of(name))
         lines.append(f"| run `solutions/{name}` (fresh kernel) | {timing['median_s']:.1f} s | "
                      f"{f'≤ {target:.0f} s' if target else '—'} |")
-    lines.append(f"| run the whole course | {results['course_total_s']:.1f} s | ≤ {COURSE_TARGET:.0f} s |")
+    if "core_total_s" in results:  # absent from results measured before notebook 04
+        lines.append(f"| run notebooks 00–03 | {results['core_total_s']:.1f} s | ≤ {COURSE_TARGET:.0f} s |")
+        whole = COURSE_TARGET + NOTEBOOK_TARGETS["04"]
+        lines.append(f"| run the whole course, 04 included | {results['course_total_s']:.1f} s | ≤ {whole:.0f} s "
+                     "(00–03's 40 s and 04's own 60 s) |")
+    else:
+        lines.append(f"| run the whole course | {results['course_total_s']:.1f} s | ≤ {COURSE_TARGET:.0f} s |")
     for label, seconds in results["imports"].items():
         target = f"≤ {IMPORT_TARGET} s" if label == "import course_utils" else "—"
         lines.append(f"| `{IMPORT_STATEMENTS[label]}` | {seconds:.2f} s | {target} |")

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
 
 __all__ = ["fnr_gap_scenario", "paired_change_scenario", "sweep_scenario", "root_cause_scenario",
-           "monitoring_year", "monitoring_years", "marker_scenario", "scenario_predict", "ROOT_CAUSES"]
+           "monitoring_year", "monitoring_years", "marker_scenario", "scenario_predict", "cnn_scenario", "ROOT_CAUSES"]
 
 
 def _rate(name: str, value: float) -> float:
@@ -590,3 +590,45 @@ def scenario_predict(coef: ArrayLike, intercept: float) -> Callable[[np.ndarray]
         return expit(films.reshape(len(films), -1) @ weights + float(intercept))
 
     return predict
+
+
+def cnn_scenario(*, random_state: int = 0, image_size: int = 32, n_train_patients: int = 400,
+                 n_test_patients: int = 200, population_seed: int = 0) -> dict:
+    """Films to train a pneumonia CNN on, and new films of other patients to score with it.
+
+    Both come from :func:`course_utils.radiographs.make_chest_films` with its defaults, at ``image_size`` pixels
+    per side.  The labels are the report's, with "uncertain" (-1) counted as negative, as notebook 04 counts them;
+    ``test_labels`` are the new films' labels the same way, to measure the trained model's AUC.  The grader's
+    film sets use other seeds and sizes, and keep their labels to themselves.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of both film sets.
+    image_size : int
+        Pixels per side.
+    n_train_patients, n_test_patients : int
+        Patients of the training films and of the new films (each has one film or more).
+    population_seed : int
+        Added to the seeds: another population of patients.
+
+    Returns
+    -------
+    dict
+        ``films`` (n, size, size) and ``labels`` (n, 0 or 1) to train on; ``test_films`` and ``test_labels``.
+
+    Examples
+    --------
+    >>> scenario = cnn_scenario(random_state=1, image_size=24, n_train_patients=60, n_test_patients=30)
+    >>> sorted(scenario), scenario["films"].shape[1:], set(scenario["labels"].tolist()) <= {0, 1}
+    (['films', 'labels', 'test_films', 'test_labels'], (24, 24), True)
+    """
+    from course_utils.radiographs import make_chest_films
+
+    _count("n_train_patients", n_train_patients)
+    _count("n_test_patients", n_test_patients)
+    seed = int(population_seed) + 2 * int(random_state)
+    train = make_chest_films(n_train_patients, image_size=image_size, random_state=seed)
+    new = make_chest_films(n_test_patients, image_size=image_size, random_state=seed + 1)
+    return {"films": train.images, "labels": (train.facts["label"] == 1).to_numpy(dtype=int),
+            "test_films": new.images, "test_labels": (new.facts["label"] == 1).to_numpy(dtype=int)}

@@ -229,3 +229,12 @@ def test_the_law_section_was_reviewed_after_every_source_it_cites():
     listed = set().union(*(written_dates(" ".join(row)) for row in rows)) | set(dated)
     stated = written_dates(text) - {reviewed}
     assert stated <= listed, f"section 6 states dates the guide's table of sources does not list: {stated - listed}"
+
+
+def test_the_readme_states_what_value_questions_are_worth_of_the_auto_graded_points():
+    from course_utils.exercises.questions import QUESTIONS
+
+    value = sum(q.points for q in QUESTIONS.values() if q.answer_type == "value")
+    total = sum(q.points for q in QUESTIONS.values())
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"worth {value} of the course's {total} auto-graded points" in text

@@ -8,6 +8,7 @@ each wrong answer is a mistake the question's misconception rules name, or a way
 
 import json
 import math
+import os
 import subprocess
 import sys
 import warnings
@@ -21,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 from course_utils.exercises import evaluate
 from course_utils.exercises.questions import QUESTIONS
+from course_utils.exercises.questions.imaging import CNN_AUC
 from course_utils.instructor.cases import DECISION_ERRORS_FOR_ZERO, load_hidden
 from course_utils.instructor.judge import Judge
 from course_utils.radiographs import marker_box
@@ -100,6 +102,40 @@ def _reversal_function():
         return -weight * x + tf.stop_gradient((1 + weight) * x)
 
     return reverse_gradient
+
+
+def _cnn_function(kind="correct"):
+    """A train_cnn built in the Python that runs it (TensorFlow must be eager there).  "correct" is written another
+    way than the solution's (the functional API, one mean and spread for every pixel, 3 x 3 convolutions, average
+    pooling); the others are the usual mistakes, and ways to score without the skill."""
+    from course_utils.radiographs import load_keras
+
+    keras, _ = load_keras()
+
+    def train_cnn(films, labels, *, random_state):
+        size = 32 if kind == "fixed_size" else films.shape[1]
+        if kind != "unseeded":
+            keras.utils.set_random_seed(random_state)
+        films_in = keras.Input((size, size, 1))
+        x = keras.layers.Rescaling(1 / float(films.std()), offset=-float(films.mean() / films.std()))(films_in)
+        if kind == "dense_only":  # no convolution: a network of the pixels
+            x = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(x))
+        elif kind == "too_big":
+            x = keras.layers.Conv2D(32, 3, activation="relu", padding="same")(x)
+            x = keras.layers.Dense(16, activation="relu")(keras.layers.Flatten()(x))
+        else:
+            for filters in (12, 16):
+                x = keras.layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+                x = keras.layers.AveragePooling2D(2)(x)
+            x = keras.layers.Flatten()(x)
+        model = keras.Model(films_in, keras.layers.Dense(1, activation="sigmoid")(x))
+        model.compile(optimizer=keras.optimizers.Adam(5e-3), loss="binary_crossentropy")
+        if kind != "untrained":
+            model.fit(films[..., None], labels, epochs=10, batch_size=32, verbose=0)
+        return model
+
+    train_cnn.__name__ = f"train_cnn_{kind}"
+    return train_cnn
 
 
 def labels_under_policy(labels, policy):
@@ -289,6 +325,14 @@ def test_no_scenario_tells_the_sandbox_its_truth(judge):
         assert set(plan.inputs) == {"coef", "intercept", "images", "facts"}
 
 
+def test_the_cnns_new_films_keep_their_labels_out_of_the_sandbox_and_the_public_case_is_not_rerun(judge):
+    plans = judge.plans["imaging-cnn-function"]
+    assert [plan.public for plan in plans] == [False] * len(MODULE.CNN_SETS)  # each trains a network: hidden only
+    for plan in plans:
+        assert set(plan.inputs) == {"films", "labels", "test_films", "random_state", "again"}
+    assert [plan.public for plan in judge.plans["imaging-split-function"]].count(True) >= 1  # others: both kinds
+
+
 def test_only_contract_values_are_revealed():
     revealed = {(qid, c.name) for qid, cases in HIDDEN.cases.items() for c in cases if c.reveal}
     assert revealed == {("imaging-threshold-function", "no film with pneumonia")}
@@ -321,12 +365,19 @@ def test_the_weights_reference_is_aif360s_reweighing():
 
 # --- the judge: right answers pass, wrong ones and constants score 0 ---------------------------------------------------
 
-def judged_layer(judge, folder, kind):
-    """The judge's verdict on a reverse_gradient function, and whether the visible check passes it.
+#: The questions whose answers need TensorFlow, and how a fresh Python builds each kind of answer.
+IN_FRESH_PYTHON = {
+    "imaging-reversal-function": "tests._reversal_function() if kind == 'correct' else tests._reversal_variant(kind)",
+    "imaging-cnn-function": "tests._cnn_function(kind)",
+}
+
+
+def judged_in_fresh_python(judge, folder, question_id, kind):
+    """The judge's verdict on a TensorFlow answer (``kind`` of it), and whether the visible check passes it.
 
     aif360 switches TensorFlow to graph mode for the whole process, and other tests of this session load it; the
-    gradient tape needs eager mode.  So the harness and the visible check run the layer in a fresh Python, as a
-    hand-in's kernel does, and the judge reads what it wrote here.
+    gradient tape and Keras's training need eager mode.  So the harness and the visible check run the answer in a
+    fresh Python, as a hand-in's kernel does, and the judge reads what it wrote here.
     """
     answers = folder / f"answers-{kind}"
     answers.mkdir()
@@ -334,18 +385,19 @@ def judged_layer(judge, folder, kind):
               "import test_hidden_04 as tests\n"
               "from course_utils.exercises import evaluate\n"
               "from course_utils.exercises._harness import answer\n"
-              f"layer = tests._reversal_function() if {kind!r} == 'correct' else tests._reversal_variant({kind!r})\n"
-              f"answer('imaging-reversal-function', lambda: layer, {str(judge.cases_dir)!r}, {str(answers)!r})\n"
-              "print(json.dumps(evaluate('imaging-reversal-function', layer).passed))\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS.parent, timeout=300)
+              f"kind = {kind!r}\n"
+              f"function = {IN_FRESH_PYTHON[question_id]}\n"
+              f"answer({question_id!r}, lambda: function, {str(judge.cases_dir)!r}, {str(answers)!r})\n"
+              f"print(json.dumps(evaluate({question_id!r}, function).passed))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS.parent, timeout=900)
     assert run.returncode == 0, run.stderr[-2000:]
-    return judge.verdict("imaging-reversal-function", answers), json.loads(run.stdout.strip().splitlines()[-1])
+    return judge.verdict(question_id, answers), json.loads(run.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("question_id", CODE)
 def test_a_correct_answer_written_here_earns_full_marks(judge, tmp_path, question_id):
-    if question_id == "imaging-reversal-function":
-        verdict, checked = judged_layer(judge, tmp_path, "correct")
+    if question_id in IN_FRESH_PYTHON:
+        verdict, checked = judged_in_fresh_python(judge, tmp_path, question_id, "correct")
     else:
         verdict, checked = judged(judge, tmp_path, question_id, CORRECT[question_id]), evaluate(
             question_id, CORRECT[question_id]).passed
@@ -354,7 +406,8 @@ def test_a_correct_answer_written_here_earns_full_marks(judge, tmp_path, questio
 
 
 WRONG_CASES = [(qid, function) for qid, functions in WRONG.items() for function in functions] + [
-    ("imaging-reversal-function", kind) for kind in ("identity", "unscaled", "blocked")]
+    ("imaging-reversal-function", kind) for kind in ("identity", "unscaled", "blocked")] + [
+    ("imaging-cnn-function", kind) for kind in ("dense_only", "unseeded", "fixed_size", "untrained", "too_big")]
 
 
 @pytest.mark.parametrize("question_id, function", WRONG_CASES,
@@ -362,7 +415,7 @@ WRONG_CASES = [(qid, function) for qid, functions in WRONG.items() for function 
 def test_a_usual_mistake_or_a_constant_scores_nothing_and_the_feedback_names_a_case(judge, tmp_path, question_id,
                                                                                     function):
     if isinstance(function, str):
-        verdict, checked = judged_layer(judge, tmp_path, function)
+        verdict, checked = judged_in_fresh_python(judge, tmp_path, question_id, function)
     else:
         verdict, checked = judged(judge, tmp_path, question_id, function), evaluate(question_id, function).passed
     assert verdict.points == 0, verdict.message
@@ -371,8 +424,11 @@ def test_a_usual_mistake_or_a_constant_scores_nothing_and_the_feedback_names_a_c
     public_passed = all(result.passed for result in verdict.cases if result.public)
     if public_passed:  # only the hidden cases catch it: the feedback names one
         assert any(not result.public and result.name in verdict.message for result in failed), verdict.message
-    # the visible check accepts on the public cases exactly what the judge accepts on them
-    assert checked == public_passed
+    if QUESTIONS[question_id].public_at_grading:
+        # the visible check accepts on the public cases exactly what the judge accepts on them
+        assert checked == public_passed
+    else:  # the judge does not run the public cases again: the visible check must catch it on its own
+        assert not checked
 
 
 def test_a_margin_too_small_costs_an_eighth_per_false_alarm(judge, tmp_path):
@@ -394,3 +450,40 @@ def test_the_split_feedback_says_what_is_wrong(judge, tmp_path):
                             (index_labels_split, "row positions")]:
         verdict = judged(judge, tmp_path, "imaging-split-function", function)
         assert words in verdict.message, verdict.message
+
+
+def test_the_guide_states_the_solutions_auc_on_the_hidden_films():
+    """The solution's own train_cnn, trained in a fresh Python on each hidden film set: the AUCs the guide states,
+    computed by the hidden module's rank AUC and, independently, by scikit-learn."""
+    import nbformat
+
+    solution = nbformat.read(TESTS.parent / "solutions" / "04_imaging_audit.ipynb", as_version=4)
+    answer = next(cell.source for cell in solution.cells
+                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "imaging-cnn-function-answer")
+    script = ("import json, sys\n"
+              "import numpy as np\n"
+              "from sklearn.metrics import roc_auc_score\n"
+              "from course_utils.instructor.cases import load_hidden\n"
+              "from course_utils.radiographs import load_keras\n"
+              "keras, tf = load_keras()\n"
+              f"exec({answer!r})\n"
+              "load_hidden('04'); hidden = sys.modules['course_hidden_04']\n"
+              "out = []\n"
+              "for size, seed, n_train, n_new, again in hidden.CNN_SETS:\n"
+              "    inputs = hidden.cnn_inputs(size, seed, n_train, n_new, again)\n"
+              "    labels = hidden.cnn_films(size, seed, n_train, n_new)['test_labels']\n"
+              "    model = train_cnn(inputs['films'], inputs['labels'], random_state=inputs['random_state'])\n"
+              "    scores = np.asarray(model(inputs['test_films'][..., None], training=False))[:, 0]\n"
+              "    out.append([size, hidden.rank_auc(labels, scores), roc_auc_score(labels, scores)])\n"
+              "print(json.dumps(out))\n")
+    # One thread, as in a grading kernel: TensorFlow's sums, and so the trained weights, depend on the threads.
+    one_thread = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TESTS.parent, timeout=900,
+                         env=one_thread)
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    guide = " ".join((TESTS.parent / "solutions" / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8").split())
+    assert all(abs(ours - sklearn) < 1e-9 for _, ours, sklearn in results)
+    (a, auc_a, _), (b, auc_b, _) = results
+    assert f"the solution's CNN scores {auc_a:.3f} at {a} pixels and {auc_b:.3f} at {b}" in guide
+    assert min(auc_a, auc_b) >= CNN_AUC + 0.05  # a margin: the floor is for broken models, not for this one

@@ -326,6 +326,7 @@ def test_a_question_whose_cell_never_ran_says_so(judge, answers):
 def test_every_code_question_has_hidden_cases_that_say_what_they_are(question_id):
     question = QUESTIONS[question_id]
     cases = load_hidden(question.notebook).cases.get(question_id, [])
-    assert len(cases) >= 3, f"{question_id} has {len(cases)} hidden cases"
+    # A question whose every case trains a network (and whose public case the judge does not run again) has two.
+    assert len(cases) >= (3 if QUESTIONS[question_id].public_at_grading else 2), f"{question_id}: {len(cases)} cases"
     assert len({case.name for case in cases}) == len(cases)
     assert all(len(case.name) >= 10 for case in cases)

@@ -77,6 +77,12 @@ def _category(loader, node):
     return pd.Series(pd.Categorical(spec["values"], categories=spec["categories"]))
 
 
+class ScenarioInputs(dict):
+    """A case's arguments, all from one call of a generator of :mod:`course_utils.scenarios`; ``call`` rebuilds them."""
+
+    call: str = ""
+
+
 def _scenario(loader, node):
     from course_utils import scenarios
 
@@ -90,6 +96,9 @@ def _scenario(loader, node):
     for key, value in (built.items() if isinstance(built, dict) else [(None, built)]):
         if hasattr(value, "attrs"):
             value.attrs[SCENARIO_CALL] = call if key is None else f"{call}[{key!r}]"
+    if isinstance(built, dict):  # the whole case from one call (films as arrays, which keep no attrs): say which
+        built = ScenarioInputs(built)
+        built.call = call
     return built
 
 

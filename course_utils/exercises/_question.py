@@ -247,6 +247,10 @@ class CodeQuestion:
         ``applies(output, expected, inputs)``, checked in order on the first failing case.
     must_not_mutate : bool
         Fail an answer that changes its inputs in place (default True).
+    public_at_grading : bool
+        The judge runs the public cases as well as the hidden ones (default True).  False for a question whose
+        every case is costly -- training a network -- and whose hidden cases check all that its public ones do:
+        the public cases are then the learner's check alone.
     """
 
     id: str
@@ -260,6 +264,7 @@ class CodeQuestion:
     misconceptions: Sequence[Misconception] = ()
     hints: Sequence[str] = field(default_factory=tuple)
     must_not_mutate: bool = True
+    public_at_grading: bool = True
 
     answer_type = "code"
 

@@ -104,6 +104,11 @@ class Verdict:
     cases: list[CaseResult] = field(default_factory=list)
 
 
+def _public_at_grading(question: CodeQuestion) -> tuple:
+    """The public cases the judge runs too: all of them, unless the question's cases are too costly to run twice."""
+    return tuple(question.cases()) if question.public_at_grading else ()
+
+
 class Judge:
     """Everything the grader needs to judge one notebook's questions, prepared once per class.
 
@@ -184,7 +189,7 @@ class Judge:
                 if qid not in keys:
                     return False
                 continue
-            public, secret = question.cases(), hidden.cases.get(qid, [])
+            public, secret = _public_at_grading(question), hidden.cases.get(qid, [])
             saved = record["plans"].get(qid, [])
             if len(saved) != len(public) + len(secret):
                 return False
@@ -203,7 +208,7 @@ class Judge:
 
     def _plan(self, question: CodeQuestion, hidden: Sequence) -> list[PlannedCase]:
         planned = []
-        for number, case in enumerate(question.cases(), start=1):
+        for number, case in enumerate(_public_at_grading(question), start=1):
             data = self._write_inputs(case.fresh_inputs())
             planned.append(PlannedCase(f"p{number}", case.name, True, data, expected=case.expected, reveal=True))
         for number, case in enumerate(hidden, start=1):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from course_utils.exercises.questions.imaging import AUDIT_COLUMNS
+from course_utils.exercises.questions.imaging import AUDIT_COLUMNS, CNN_AUC, CNN_WEIGHTS
 from course_utils.instructor.cases import HiddenCase, decision_check, decision_score, first_clear, in_no_telling_order
 
 
@@ -269,6 +269,68 @@ def marker_effects(scenario, marker) -> tuple[float, float]:
             float((predict(added) - predict(images[~ap])).mean()))
 
 
+# --- train_cnn --------------------------------------------------------------------------------------------------------
+
+#: The CNN's film sets: (pixels per side, seed, training patients, new patients, trained twice).  Films of the
+#: hidden population at the notebook's size and at the public case's; the new films' labels stay here.  Two sets,
+#: three trainings: each costs a few seconds of a grading kernel, and the judge does not run the public case again.
+CNN_SETS = [(32, 111, 300, 250, True), (40, 113, 300, 250, False)]
+
+
+@functools.cache
+def cnn_films(size, seed, n_train, n_new):
+    from course_utils.scenarios import cnn_scenario
+
+    return cnn_scenario(random_state=seed, image_size=size, n_train_patients=n_train, n_test_patients=n_new,
+                        population_seed=HIDDEN_POPULATION_SEED)
+
+
+def cnn_inputs(size, seed, n_train, n_new, again):
+    films_ = cnn_films(size, seed, n_train, n_new)
+    return {"films": films_["films"], "labels": films_["labels"], "test_films": films_["test_films"],
+            "random_state": seed % 7, "again": again}
+
+
+def rank_auc(labels, scores) -> float:
+    """The AUC as the share of (positive, negative) pairs ranked the right way round, ties counting half
+    (Mann-Whitney), from the ranks of the scores."""
+    from scipy.stats import rankdata
+
+    labels, ranks = np.asarray(labels) == 1, rankdata(np.asarray(scores, dtype=float))
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _finite_scores(scores, n) -> bool:
+    return isinstance(scores, list) and len(scores) == n and all(
+        isinstance(score, (int, float)) and math.isfinite(score) for score in scores)
+
+
+def cnn_check(size, seed, n_train, n_new, again):
+    """A check of the learner's trained model on one film set: a convolution, at most CNN_WEIGHTS weights, one
+    finite score per new film, an AUC of at least CNN_AUC against the new films' labels, and
+    -- where the set says so -- the same scores, compared here, when trained again with the same random_state."""
+    labels = cnn_films(size, seed, n_train, n_new)["test_labels"]
+
+    def check(output, inputs):
+        scores = output.get("scores") if isinstance(output, dict) else None
+        if not _finite_scores(scores, len(labels)):
+            return f"the model should give one finite score for each of the {len(labels)} new films"
+        if output.get("convolutional") is not True:
+            return "the model has no convolution layer"
+        if not isinstance(output.get("weights"), int) or output["weights"] > CNN_WEIGHTS:
+            return f"the model has more than {CNN_WEIGHTS:,} weights"
+        if again:
+            repeated = output.get("scores_again")
+            if not _finite_scores(repeated, len(labels)) or not np.allclose(repeated, scores, atol=1e-5):
+                return "training again with the same random_state gave other scores: seed every random step"
+        if rank_auc(labels, scores) < CNN_AUC:
+            return f"on {size}-pixel films of new patients the model ranks films with pneumonia too poorly"
+        return None
+
+    return check
+
+
 def _marker_clear(planted, scenario, marker) -> bool:
     effects = marker_effects(scenario, marker)
     return min(effects) >= RELIANT if planted else max(map(abs, effects)) <= NEGLIGIBLE
@@ -302,6 +364,15 @@ CASES = {
                    inputs=lambda: _split_inputs(250, 42, 0.25, shuffle=7), check=split_check,
                    explain="return row positions (0 to n - 1), not the index's labels"),
         HiddenCase("1,000 patients, a tenth to test", inputs=lambda: _split_inputs(1000, 43, 0.1), check=split_check),
+    ],
+    "imaging-cnn-function": [
+        HiddenCase(f"{n_train} patients' {size}-pixel films of another population, scored on {n_new} new patients'"
+                   + (", trained twice with the same random_state" if again else ""),
+                   inputs=functools.partial(cnn_inputs, size, seed, n_train, n_new, again),
+                   check=cnn_check(size, seed, n_train, n_new, again),
+                   explain=f"a CNN (a convolution layer) of at most {CNN_WEIGHTS:,} weights, seeded, that reads the "
+                           f"films' size from them and reaches an AUC of {CNN_AUC} on new patients' films")
+        for size, seed, n_train, n_new, again in CNN_SETS
     ],
     "imaging-threshold-function": [
         HiddenCase("another seed's 2,000 films, 90 % sensitivity", inputs=lambda: _threshold_inputs(51, 0.9),

@@ -31,6 +31,9 @@ NOTEBOOK_FILES = {NOTEBOOK: "04_imaging_audit"}
 AUDIT_COLUMNS = ("n_positive", "n_negative", "fnr", "fnr_low", "fnr_high", "fpr", "fpr_low", "fpr_high", "small")
 #: The three policies for uncertain labels (-1): count them as negative, as positive, or leave the films out.
 POLICIES = ("zeros", "ones", "drop")
+#: What the CNN exercise asks of a trained model: its weights at most, and its AUC on new films at least.
+CNN_WEIGHTS = 20_000
+CNN_AUC = 0.75
 
 
 # --- harnesses: how the check runs an answer ---------------------------------------------------------------------
@@ -97,6 +100,59 @@ def run_reversal(reverse_gradient, weight, x, upstream):
         raise AnswerProblem(f"reverse_gradient should return a tensor of x's shape {tuple(tensor.shape)}; it "
                             f"returned one of shape {output.shape}.")
     return output.ravel().tolist() + np.asarray(gradient, dtype=float).ravel().tolist()
+
+
+def _layers(model):
+    """Every layer of a Keras model, inside nested models too."""
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _layers(layer)
+
+
+def run_cnn(train_cnn, films, labels, test_films, test_labels=None, random_state=0, again=True):
+    """Train the learner's CNN on the case's films and score the new ones with it; say what the model is.
+
+    Returns ``{"convolutional": whether a convolution layer is in it, "weights": how many, "scores": one per new
+    film}``; with ``again``, also the scores of the model trained again with the same random_state
+    (``scores_again``) and whether they are the same (``same_again``); and, for a public case that gives the new
+    films' labels, whether the model keeps to the exercise's budget (``at_most_20000_weights``) and reaches its
+    AUC (``auc_at_least_0.75``).  The judge measures hidden cases' AUC itself, with labels that never enter the
+    kernel, and compares the two trainings' scores itself.
+    """
+    def scored(model):
+        if model is None:
+            return None
+        if not callable(model):
+            raise AnswerProblem(f"train_cnn should return the trained Keras model; it returned "
+                                f"{type(model).__name__}.")
+        try:
+            output = model(np.asarray(test_films, dtype="float32")[..., None], training=False)
+        except TypeError:
+            output = model(np.asarray(test_films, dtype="float32")[..., None])
+        scores = np.asarray(output, dtype=float).reshape(len(test_films), -1)
+        if scores.shape[1] != 1:
+            raise AnswerProblem(f"the model should give one score per film (output shape (n, 1)); it gives "
+                                f"{scores.shape[1]} per film.")
+        if not np.isfinite(scores).all():
+            raise AnswerProblem("the model's scores hold NaN or infinite values: its training diverged.")
+        return scores[:, 0]
+
+    model = train_cnn(np.asarray(films, dtype="float32"), np.asarray(labels), random_state=random_state)
+    scores = scored(model)
+    if scores is None:
+        return None
+    record = {"convolutional": any("Conv" in kind.__name__ for layer in _layers(model) for kind in type(layer).__mro__),
+              "weights": int(model.count_params()), "scores": scores.tolist()}
+    if again:
+        retrained = scored(train_cnn(np.asarray(films, dtype="float32"), np.asarray(labels), random_state=random_state))
+        record["scores_again"] = None if retrained is None else retrained.tolist()
+        record["same_again"] = retrained is not None and bool(np.allclose(retrained, scores, atol=1e-5))
+    if test_labels is not None:
+        from sklearn.metrics import roc_auc_score
+
+        record[f"at_most_{CNN_WEIGHTS}_weights"] = record["weights"] <= CNN_WEIGHTS
+        record[f"auc_at_least_{CNN_AUC}"] = bool(roc_auc_score(np.asarray(test_labels), scores) >= CNN_AUC)
+    return record
 
 
 def run_marker(relies_on_marker, coef, intercept, images, facts):
@@ -225,6 +281,20 @@ def _policy_rules():
                                           "Series is shorter than the labels.")]
 
 
+def _cnn_rules():
+    return [
+        Misconception(lambda output, expected, inputs: output.get("convolutional") is False,
+                      "The model has no convolution layer: a CNN learns local patterns (an opacity in one lung "
+                      "zone) wherever they are, with few weights. Use keras.layers.Conv2D."),
+        Misconception(lambda output, expected, inputs: output.get("same_again") is False,
+                      "Training again with the same random_state gave other scores: call "
+                      "keras.utils.set_random_seed(random_state) before building the model."),
+        Misconception(lambda output, expected, inputs: output.get(f"at_most_{CNN_WEIGHTS}_weights") is False,
+                      f"The model has more than {CNN_WEIGHTS:,} weights: too slow to train on a laptop's CPU and to "
+                      "grade. Pool after each convolution and keep the dense part small."),
+    ]
+
+
 # --- the questions ---------------------------------------------------------------------------------------------------
 
 QUESTIONS = [
@@ -241,6 +311,23 @@ QUESTIONS = [
                "row of those patients (np.flatnonzero(facts['patient_id'].isin(test_ids))).",
                "scikit-learn's GroupShuffleSplit(n_splits=1, test_size=..., random_state=...) does it: its split(X, "
                "groups=facts['patient_id']) yields (train_rows, test_rows)."],
+    ),
+    CodeQuestion(
+        id="imaging-cnn-function",
+        notebook=NOTEBOOK,
+        points=3,
+        signature="train_cnn(films, labels, *, random_state)",
+        cases=cases_for("imaging-cnn-function"),
+        returns="record",
+        run=run_cnn,
+        misconceptions=_cnn_rules(),
+        public_at_grading=False,  # every case trains a network; the hidden ones check all the public one does
+        hints=["keras.utils.set_random_seed(random_state) first; then keras.Sequential([keras.Input((size, size, 1)), "
+               "a Normalization layer, Conv2D, MaxPooling2D, ..., Flatten(), Dense(1, activation='sigmoid')]), compiled "
+               "with binary_crossentropy and fitted on films[..., None] for a few epochs.",
+               "Standardise with the training films: keras.layers.Normalization(axis=(1, 2, 3), mean=the average film "
+               "[..., None], variance=its spread squared) lets the convolutions see what differs from film to film. "
+               "Two blocks of Conv2D(8 or 16 filters) + MaxPooling2D(2), Adam(1e-2), 8 epochs of batches of 64."],
     ),
     CodeQuestion(
         id="imaging-threshold-function",
