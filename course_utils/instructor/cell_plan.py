@@ -42,6 +42,9 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import nbformat
+# Imported here, once, in the grader's main thread: hand-ins are planned in several threads at once, and a first
+# import of IPython racing in two threads can meet a partly initialised module.
+from IPython.core.inputtransformer2 import TransformerManager
 
 #: The tag the grader puts on the cells it skips; nbclient does not run a cell that carries it.
 SKIP_TAG = "course-grader-skips"
@@ -99,8 +102,6 @@ class CellNames:
 
 def python_source(cell_source: str) -> str | None:
     """The cell as plain Python (IPython's magics and ``!`` commands turned into calls); None if it is not Python."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     try:
         source = TransformerManager().transform_cell(cell_source)
         ast.parse(source)
