@@ -303,10 +303,4 @@ def mark_skipped(notebook: nbformat.NotebookNode, released: nbformat.NotebookNod
     return skipped
 
 
-def skipped_share(notebook: nbformat.NotebookNode, released: nbformat.NotebookNode) -> float:
-    """The share of code cells the grader would skip (for the benchmark's report)."""
-    code = sum(cell.cell_type == "code" for cell in notebook.cells)
-    return len(cells_to_skip(notebook, released)) / code if code else 0.0
-
-
 __all__: Sequence[str] = ("SKIP_TAG", "CellNames", "cell_names", "cells_to_skip", "mark_skipped", "python_source")
