@@ -219,6 +219,41 @@ def test_without_a_sandbox_every_row_says_unsandboxed(tmp_path):
     assert {row["sandbox"] for row in rows} == {"unsandboxed"}
 
 
+def test_a_failure_of_the_grader_is_tried_again_logged_and_never_a_learners_loss(tmp_path, monkeypatch):
+    """The grader failing once on a hand-in (a kernel slow to start) costs nothing; failing every time makes that
+    hand-in a grader-error row with a clear message, its traceback in grader-errors.log, and no one else is touched."""
+    from course_utils.instructor import grading
+
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    for name in ("Ada", "Bo", "Cy"):
+        nbformat.write(answered_release(), folder / f"{name}.ipynb")
+    real, calls = grading.grade_submission, []
+
+    def failing(path, learner_id, *args, **kwargs):
+        calls.append(learner_id)
+        if learner_id == "Bo" or (learner_id == "Ada" and calls.count("Ada") == 1):
+            raise RuntimeError(f"kernel of {learner_id} did not start")
+        return real(path, learner_id, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "grade_submission", failing)
+    results = {r.learner_id: r for r in gradebook.grade_class(folder, "00", tmp_path / "out", jobs=2, progress=False)}
+    assert sorted(calls) == ["Ada", "Ada", "Bo", "Bo", "Cy"]
+    assert (results["Ada"].status, results["Ada"].total) == ("graded", FULL)
+    assert (results["Cy"].status, results["Cy"].total) == ("graded", FULL)
+    assert results["Bo"].status == "grader-error" and results["Bo"].total == 0
+    assert "RuntimeError: kernel of Bo did not start" in results["Bo"].message and "by hand" in results["Bo"].message
+    log = (tmp_path / "out" / gradebook.GRADER_ERRORS_LOG).read_text(encoding="utf-8")
+    assert log.count("== Ada, attempt 1 of 2") == 1 and "== Ada, attempt 2" not in log
+    assert log.count("== Bo, attempt") == 2 and log.count("Traceback (most recent call last)") == 3
+    assert "Cy" not in log
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert {row["learner_id"]: row["status"] for row in csv.DictReader(handle)}["Bo"] == "grader-error"
+    monkeypatch.setattr(grading, "grade_submission", real)
+    gradebook.grade_class(folder, "00", tmp_path / "out", jobs=2, progress=False)
+    assert not (tmp_path / "out" / gradebook.GRADER_ERRORS_LOG).exists()  # a clean regrade leaves no stale log
+
+
 def _descendants(pid):
     children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
     found = [int(child) for child in children]

@@ -74,4 +74,4 @@ def test_the_one_line_forgeries_earn_nothing_on_any_notebook(notebook, tmp_path)
         nbformat.write(hand_in(notebook, attack), folder / f"{_name(attack, 'nothing')}.ipynb")
     results = gradebook.grade_class(folder, notebook, tmp_path / "grades", jobs=2, progress=False)
     assert {result.learner_id: result.total for result in results} == {_name(a, "nothing"): 0 for a in attacks}
-    assert {result.status for result in results} == {"graded"}
+    assert {result.status for result in results} == {"graded"}, [(r.learner_id, r.status, r.message) for r in results]

@@ -67,7 +67,8 @@ def test_the_solution_earns_full_marks_half_its_half_and_nothing_zero(notebook, 
     for qid in auto:
         assert full.cases[qid] == [] or all(passed for _, passed in full.cases[qid]), (qid, full.feedback[qid])
         assert full.cases[qid] == [] or any(case.startswith("h") for case, _ in full.cases[qid]), qid
-    assert results["Nothing"].total == 0 and results["Nothing"].status == "graded"
+    nothing = results["Nothing"]
+    assert nothing.total == 0 and nothing.status == "graded", (nothing.status, nothing.message)
     half = results["Half"]
     assert {qid: half.scores[qid] for qid in auto} == expected_half, (half.status, half.message, half.feedback)
 

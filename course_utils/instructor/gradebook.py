@@ -37,6 +37,7 @@ import os
 import secrets
 import sys
 import tempfile
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,11 +179,12 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
         with kernels.KernelStarter(package_dir, grading.solution_notebook(notebook), use_sandbox=use_sandbox,
                                    cold=cold_start or not hand_ins, scratch=Path(scratch)) as starter:
             setup = grading.prepare(notebook, Path(scratch), package_dir, every_cell=every_cell)
+            errors: dict[str, list[str]] = {}
 
             def grade(hand_in: HandIn) -> grading.SubmissionResult:
                 executed = out / EXECUTED_FOLDER / f"{safe_file_stem(hand_in.learner_id)}.ipynb"
                 return _grade_one(hand_in, setup, seconds, use_sandbox, executed if keep_executed else None,
-                                  limits, starter)
+                                  limits, starter, errors)
 
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
                 results = list(_with_progress(pool.map(grade, hand_ins), len(hand_ins), progress))
@@ -194,6 +196,7 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
         raise RuntimeError(f"These hand-ins changed while they were being graded: {', '.join(changed)}")
     codes = _anonymous_codes(results, out) if anonymise else None
     write_outputs(results, notebook, out, marked=set(), codes=codes)
+    _write_grader_errors(errors, out)
     return results
 
 
@@ -248,9 +251,20 @@ def merge_marks(out, csv_paths) -> str:
             f"{out / 'gradebook.csv'} and the feedback files")
 
 
-def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to, limits, starter
-               ) -> grading.SubmissionResult:
-    """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end."""
+#: Times one hand-in is tried when the grader itself fails on it.  A grader's failure (a kernel that did not
+#: start in time on a loaded machine) is rarely the hand-in's; one more try costs a few seconds, a hand graded
+#: by hand costs the instructor minutes.
+GRADER_ATTEMPTS = 2
+GRADER_ERRORS_LOG = "grader-errors.log"  # in the output folder: what went wrong, for the instructor's eyes
+
+
+def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbox, executed_to, limits, starter,
+               errors: dict | None = None) -> grading.SubmissionResult:
+    """Grade one hand-in; whatever goes wrong becomes that learner's row, never the batch's end.
+
+    A failure of the grader itself is tried again (:data:`GRADER_ATTEMPTS` in all); each failure's traceback
+    goes into ``errors`` (learner id to texts), which :func:`grade_class` writes to :data:`GRADER_ERRORS_LOG`.
+    """
     questions = grading.graded_cells(setup.notebook)
     blank = grading.SubmissionResult(hand_in.learner_id, setup.notebook, grading.MISSING, hand_in.note,
                                      scores={q.grade_id: 0.0 for q in questions},
@@ -258,17 +272,34 @@ def _grade_one(hand_in: HandIn, setup: grading.GradingSetup, seconds, use_sandbo
                                      sandbox="bubblewrap" if use_sandbox else "unsandboxed")
     if hand_in.path is None:
         return blank
-    try:
-        result = grading.grade_submission(hand_in.path, hand_in.learner_id, setup, seconds, use_sandbox,
-                                          executed_to, limits, starter)
-    except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
-        blank.status = grading.GRADER_ERROR
-        blank.message = (f"The grader could not grade this hand-in ({type(error).__name__}: {error}). "
-                         "Other learners are unaffected; grade this one by hand.")[:grading.MESSAGE_LIMIT]
-        return blank
+    for attempt in range(1, GRADER_ATTEMPTS + 1):
+        try:
+            result = grading.grade_submission(hand_in.path, hand_in.learner_id, setup, seconds, use_sandbox,
+                                              executed_to, limits, starter)
+            break
+        except Exception as error:  # noqa: BLE001 -- one broken hand-in must not stop a class of hundreds
+            if errors is not None:
+                errors.setdefault(hand_in.learner_id, []).append(
+                    f"attempt {attempt} of {GRADER_ATTEMPTS}:\n{traceback.format_exc()}")
+            if attempt == GRADER_ATTEMPTS:
+                blank.status = grading.GRADER_ERROR
+                blank.message = (f"The grader could not grade this hand-in ({type(error).__name__}: {error}). "
+                                 "Other learners are unaffected; grade this one by hand.")[:grading.MESSAGE_LIMIT]
+                return blank
     if hand_in.note:
         result.message = f"{hand_in.note} {result.message}".strip()
     return result
+
+
+def _write_grader_errors(errors: dict, out: Path) -> None:
+    """Each failure of the grader, with its traceback, in ``out/grader-errors.log`` (removed when there is none)."""
+    log = out / GRADER_ERRORS_LOG
+    if not errors:
+        log.unlink(missing_ok=True)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(f"== {learner_id}, {text}\n" for learner_id in sorted(errors)
+                           for text in errors[learner_id]), encoding="utf-8")
 
 
 def _with_progress(iterable, total: int, show: bool):
