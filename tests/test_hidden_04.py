@@ -9,6 +9,7 @@ each wrong answer is a mistake the question's misconception rules name, or a way
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -485,5 +486,13 @@ def test_the_guide_states_the_solutions_auc_on_the_hidden_films():
     guide = " ".join((TESTS.parent / "solutions" / "INSTRUCTOR_GUIDE.md").read_text(encoding="utf-8").split())
     assert all(abs(ours - sklearn) < 1e-9 for _, ours, sklearn in results)
     (a, auc_a, _), (b, auc_b, _) = results
-    assert f"the solution's CNN scores {auc_a:.3f} at {a} pixels and {auc_b:.3f} at {b}" in guide
+    # The guide rounds to two decimals and says by how much a processor moves them: oneDNN picks its kernels by
+    # instruction set, so the trained weights, and the third decimal, differ between machines (0.888-0.903 at 32
+    # pixels and 0.931-0.934 at 40 measured with ONEDNN_MAX_CPU_ISA from AVX to AVX-512).
+    stated = re.search(r"the solution's CNN scores (0\.\d\d) at (\d+) pixels and (0\.\d\d) at (\d+), give or take "
+                       r"(0\.\d\d)", guide)
+    assert stated, "the guide no longer states the solution's AUC on the hidden films"
+    assert (int(stated[2]), int(stated[4])) == (a, b)
+    assert abs(auc_a - float(stated[1])) <= float(stated[5]) + 0.005, (auc_a, stated[0])
+    assert abs(auc_b - float(stated[3])) <= float(stated[5]) + 0.005, (auc_b, stated[0])
     assert min(auc_a, auc_b) >= CNN_AUC + 0.05  # a margin: the floor is for broken models, not for this one

@@ -252,12 +252,53 @@ def test_the_sweep_script_uses_the_notebooks_films_and_sets(films, sets):
         assert sorted(np.flatnonzero(part == name)) == sorted(rows)
 
 
+#: The names through which a cell reads a network the notebook trains live (its outputs then follow the processor).
+LIVE_MODELS = re.compile(r"\b(train_cnn|cnn|validation_scores|test_scores|flagged|adversary)\b")
+
+
+def test_nbval_ignores_the_output_of_live_trained_networks_only(notebook):
+    """oneDNN picks its kernels by the processor's instruction set, so a network trained live on another machine
+    has other weights: nbval runs those cells and compares every other cell's output; the numbers the notebook and
+    the guide state come from the shipped sweep, which a test rebuilds."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    ignored = [cell for cell in code if "nbval-ignore-output" in cell.metadata.get("tags", [])]
+    assert len(ignored) == 5
+    assert all(LIVE_MODELS.search(cell.source) for cell in ignored)
+    assert not any("sweep" in cell.source and not LIVE_MODELS.search(cell.source) for cell in ignored)
+    released = nbformat.read(ROOT / "notebooks" / SOLUTION.name, as_version=4)
+    assert [c.source for c in released.cells if "nbval-ignore-output" in c.metadata.get("tags", [])] == [
+        c.source for c in ignored]
+
+
 @pytest.mark.slow  # fifteen CNNs: about a minute
 def test_rebuilding_the_sweep_gives_the_shipped_file():
     # --check rebuilds in a fresh Python and compares with the shipped file: exit 0 only if they agree
-    assert in_fresh_python("import runpy, sys\nsys.argv = ['build', '--check']\n"
-                           "runpy.run_path('data/raw/build_imaging_sweep.py', run_name='__main__')") \
-        .endswith("chest_films_sweep.csv: the same as a fresh build")
+    # On the processor that built it the rebuild is the shipped file; on another, the same experiment (the same
+    # films, settings and seeds, each setting's mean validation AUC within the build script's tolerance).
+    said = in_fresh_python("import runpy, sys\nsys.argv = ['build', '--check']\n"
+                           "runpy.run_path('data/raw/build_imaging_sweep.py', run_name='__main__')")
+    print(said)
+    assert re.search(r"chest_films_sweep\.csv: the same (as a fresh build|experiment as a fresh build on this "
+                     r"processor)", said), said
+
+
+def test_the_sweeps_comparison_across_processors_tells_another_experiment(films, sweep):
+    build = _build_module()
+    labels = (films.facts["label"] == 1).astype(int).to_numpy()
+    assert build.same_experiment(sweep, sweep.copy(), labels)
+    noisy = sweep.copy()
+    noisy["score"] = (noisy["score"] + np.random.default_rng(0).normal(0, 1e-3, len(noisy))).clip(0, 1)
+    assert build.same_experiment(sweep, noisy, labels) and not build.same_sweep(sweep, noisy)
+    for change in ("shuffled scores of one setting", "another seed", "a score above 1"):
+        other = sweep.copy()
+        rows = other.index[(other["method"] == "baseline") & (other["part"] == "validation")]
+        if change == "shuffled scores of one setting":
+            other.loc[rows, "score"] = np.random.default_rng(1).permutation(other.loc[rows, "score"].to_numpy())
+        elif change == "another seed":
+            other.loc[rows[:10], "seed"] = 7
+        else:
+            other.loc[rows[0], "score"] = 1.5
+        assert not build.same_experiment(sweep, other, labels), change
 
 
 # --- the same notebook on CheXpert's layout ---------------------------------------------------------------------------

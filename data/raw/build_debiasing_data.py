@@ -322,18 +322,23 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f").encode("utf-8")
 
 
-#: TensorFlow's adversarial scores differ in their last digits from one processor to another (its CPU kernels sum
-#: in an order that depends on the vector instructions available); everything else is the same, byte for byte.
-SCORE_TOLERANCE = 1e-6
+#: TensorFlow's adversarial scores differ from one processor to another (its CPU kernels, oneDNN's among them, sum in
+#: an order that depends on the vector instructions available): by up to 0.0019 between the processor that built the
+#: shipped file and an AVX-512 one (measured December 2026), with every decision the same.  Every other score, and
+#: every other column, is the same byte for byte.
+ADVERSARIAL_SCORE_TOLERANCE = 5e-3
+SCORE_TOLERANCE = 1e-9
 
 
 def same_predictions(shipped: pd.DataFrame, fresh: pd.DataFrame) -> bool:
-    """The shipped predictions equal a fresh build: every column exactly, but scores within ``SCORE_TOLERANCE``."""
+    """The shipped predictions equal a fresh build: every column exactly but the scores, which must agree within
+    ``SCORE_TOLERANCE`` (``ADVERSARIAL_SCORE_TOLERANCE`` for the adversarial models')."""
     if list(shipped.columns) != list(fresh.columns) or len(shipped) != len(fresh):
         return False
+    shipped, fresh = shipped.reset_index(drop=True), fresh.reset_index(drop=True)
     others = [column for column in shipped.columns if column != "score"]
-    return (shipped[others].reset_index(drop=True).equals(fresh[others].reset_index(drop=True))
-            and bool(np.allclose(shipped["score"], fresh["score"], rtol=0, atol=SCORE_TOLERANCE)))
+    tolerance = np.where(shipped["method"] == "adversarial", ADVERSARIAL_SCORE_TOLERANCE, SCORE_TOLERANCE)
+    return shipped[others].equals(fresh[others]) and bool((np.abs(shipped["score"] - fresh["score"]) <= tolerance).all())
 
 
 def main(argv=None) -> int:

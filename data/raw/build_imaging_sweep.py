@@ -145,13 +145,59 @@ def same_sweep(shipped: pd.DataFrame, fresh: pd.DataFrame) -> bool:
             and bool(np.allclose(shipped["score"], fresh["score"], rtol=0, atol=SCORE_TOLERANCE)))
 
 
+#: On another processor the networks train to other weights (oneDNN picks its kernels by instruction set, and eight
+#: epochs amplify the difference), so a fresh sweep is compared as an experiment: the same films, parts, settings
+#: and seeds, and each setting's mean validation AUC within this.  Measured December 2026 between the processor that
+#: built the shipped file and an AVX-512 one: 0.003 for the baseline, re-weighting and the adversary at 0.3, 0.009 at
+#: 3, and 0.069 at 1, the setting whose seeds disagree most (0.720-0.895 in the shipped file).
+EXPERIMENT_AUC_TOLERANCE = 0.1
+
+
+def setting_aucs(sweep: pd.DataFrame, labels: np.ndarray) -> pd.Series:
+    """Each setting's mean validation AUC over its seeds (``labels``: every film's 0/1 label, by film id)."""
+    from sklearn.metrics import roc_auc_score
+
+    validation = sweep[sweep["part"] == "validation"]
+    per_model = validation.groupby(["method", "value", "seed"], dropna=False).apply(
+        lambda rows: roc_auc_score(labels[rows["film_id"].to_numpy()], rows["score"]), include_groups=False)
+    return per_model.groupby(level=["method", "value"], dropna=False).mean()
+
+
+def same_experiment(shipped: pd.DataFrame, fresh: pd.DataFrame, labels: np.ndarray) -> bool:
+    """The same films, parts, settings and seeds, and each setting's mean validation AUC within the tolerance."""
+    if list(shipped.columns) != list(fresh.columns) or len(shipped) != len(fresh):
+        return False
+    others = [column for column in shipped.columns if column != "score"]
+    if not shipped[others].reset_index(drop=True).equals(fresh[others].reset_index(drop=True)):
+        return False
+    if not fresh["score"].between(0, 1).all():
+        return False
+    difference = (setting_aucs(shipped, labels) - setting_aucs(fresh, labels)).abs()
+    return bool((difference <= EXPERIMENT_AUC_TOLERANCE).all())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build notebook 04's sweep of CNNs.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the shipped file differs")
     args = parser.parse_args(argv)
     content = csv_bytes(build())
-    return write_or_check(DATA / CHEST_FILMS_SWEEP_CSV, content, args.check, lambda shipped, fresh: same_sweep(
-        pd.read_csv(io.BytesIO(shipped)), pd.read_csv(io.BytesIO(fresh))))
+    target = DATA / CHEST_FILMS_SWEEP_CSV
+    if args.check and target.is_file():
+        shipped, fresh = pd.read_csv(target), pd.read_csv(io.BytesIO(content))
+        if target.read_bytes() == content or same_sweep(shipped, fresh):
+            print(f"{target}: the same as a fresh build")
+            return 0
+        films, _ = films_and_parts()
+        labels = (films.facts.sort_values("film_id")["label"] == 1).astype(int).to_numpy()
+        if same_experiment(shipped, fresh, labels):
+            worst = (setting_aucs(shipped, labels) - setting_aucs(fresh, labels)).abs().max()
+            print(f"{target}: the same experiment as a fresh build on this processor (the same films, settings and "
+                  f"seeds; each setting's mean validation AUC within {worst:.3f}); its scores differ, as networks "
+                  "trained on another processor's kernels do")
+            return 0
+        print(f"{target}: DIFFERS from a fresh build")
+        return 1
+    return write_or_check(target, content, args.check)
 
 
 if __name__ == "__main__":
