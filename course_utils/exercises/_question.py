@@ -63,6 +63,7 @@ class CheckResult:
     question_id: str
     status: str
     message: str
+    misconception: str | None = None  # the id of the misconception this wrong answer shows (misconception_id)
 
     @property
     def passed(self) -> bool:
@@ -72,14 +73,29 @@ class CheckResult:
         return f"{SYMBOLS[self.status]} {self.message}"
 
 
-def _first_feedback(misconceptions: Sequence[Misconception], *args: Any) -> str | None:
-    for misconception in misconceptions:
+def first_misconception(misconceptions: Sequence[Misconception], *args: Any) -> int | None:
+    """The position of the first rule in ``misconceptions`` that applies to this answer, or None."""
+    for index, misconception in enumerate(misconceptions):
         try:
             if misconception.applies(*args):
-                return misconception.feedback
+                return index
         except _RULE_ERRORS:
             continue  # a rule that cannot judge this answer simply does not apply
     return None
+
+
+def misconception_id(question_id: str, index: int) -> str:
+    """The stable id of a question's misconception: the question's id and the rule's place in its list.
+
+    >>> misconception_id("audit-counts-function", 0)
+    'audit-counts-function#m1'
+    """
+    return f"{question_id}#m{index + 1}"
+
+
+def _first_feedback(misconceptions: Sequence[Misconception], *args: Any) -> str | None:
+    index = first_misconception(misconceptions, *args)
+    return None if index is None else misconceptions[index].feedback
 
 
 # ---------------------------------------------------------------------------------------- values
@@ -156,8 +172,10 @@ class Question:
             return self._result(INVALID, problem)
         if key.accepts(answer):
             return self._result(CORRECT, "correct. Well done.")
-        feedback = _first_feedback(self.misconceptions, answer, key) or "That is not the value we expected."
-        return self._result(WRONG, "not yet. " + feedback + hint_suffix(self.hints))
+        index = first_misconception(self.misconceptions, answer, key)
+        feedback = "That is not the value we expected." if index is None else self.misconceptions[index].feedback
+        return CheckResult(self.id, WRONG, f"{self.id}: not yet. {feedback}{hint_suffix(self.hints)}",
+                           None if index is None else misconception_id(self.id, index))
 
     def _result(self, status: str, text: str) -> CheckResult:
         return CheckResult(self.id, status, f"{self.id}: {text}")

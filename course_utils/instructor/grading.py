@@ -97,6 +97,8 @@ class SubmissionResult:
     answers: dict = field(default_factory=dict)    # grade_id -> a Reflect answer as written (Markdown)
     comments: dict = field(default_factory=dict)   # grade_id -> the instructor's comment on a marked answer
     cases: dict = field(default_factory=dict)      # grade_id -> [[case id, passed], ...]: the judge's per-case results
+    statuses: dict = field(default_factory=dict)   # grade_id -> the judge's status: correct, wrong, unanswered, invalid
+    misconceptions: dict = field(default_factory=dict)  # grade_id -> ids of the misconceptions the answer showed
 
     @property
     def total(self) -> float:
@@ -402,8 +404,9 @@ def _describe_cell(notebook, index) -> str:
 # --- 4. judge --------------------------------------------------------------------------------------
 
 def score_questions(notebook: nbformat.NotebookNode, questions: Sequence[GradedCell], judge: judging.Judge,
-                    answers_dir: Path) -> tuple[dict, dict, dict]:
-    """Points, a learner-facing message and the per-case results of each question.
+                    answers_dir: Path) -> tuple[dict, dict, dict, dict, dict]:
+    """Points, a learner-facing message, the per-case results, the judge's status and the misconceptions seen,
+    for each question (the last three for auto-graded questions only).
 
     Auto-graded questions are the judge's verdicts on the answers the harness wrote; Reflect answers are
     "to grade by hand" (``None``) when written, 0 when left as released (nbgrader's ``determine_grade``).
@@ -411,7 +414,7 @@ def score_questions(notebook: nbformat.NotebookNode, questions: Sequence[GradedC
     from nbgrader.utils import determine_grade
 
     present = {_grade_id(cell): cell for cell in notebook.cells if _grade_id(cell)}
-    scores, feedback, cases = {}, {}, {}
+    scores, feedback, cases, statuses, misconceptions = {}, {}, {}, {}, {}
     for question in questions:
         cell = present.get(question.grade_id)
         if cell is None or not cell.metadata["nbgrader"].get("grade"):
@@ -423,12 +426,14 @@ def score_questions(notebook: nbformat.NotebookNode, questions: Sequence[GradedC
             scores[question.grade_id] = verdict.points
             feedback[question.grade_id] = verdict.message[:MESSAGE_LIMIT]
             cases[question.grade_id] = [[case.case_id, case.passed] for case in verdict.cases]
+            statuses[question.grade_id] = verdict.status
+            misconceptions[question.grade_id] = verdict.misconceptions
         else:
             points, _ = determine_grade(cell)
             scores[question.grade_id] = None if points is None else float(points)
             feedback[question.grade_id] = "Written answer: graded by your instructor." if points is None \
                 else "Not answered yet."
-    return scores, feedback, cases
+    return scores, feedback, cases, statuses, misconceptions
 
 
 # --- all four steps --------------------------------------------------------------------------------
@@ -495,7 +500,8 @@ def _grade_readable(submission, result: SubmissionResult, questions, setup: Grad
         # Cells the learner left as released and no verdict can depend on (figures, demonstrations) are skipped.
         cell_plan.mark_skipped(notebook, None if setup.every_cell else setup.released)
         outcome = run_submission(notebook, Path(folder), starter, seconds, limits, readable=[setup.judge.cases_dir])
-        result.scores, result.feedback, result.cases = score_questions(notebook, questions, setup.judge, answers_dir)
+        (result.scores, result.feedback, result.cases, result.statuses,
+         result.misconceptions) = score_questions(notebook, questions, setup.judge, answers_dir)
     if executed_to is not None:
         Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, executed_to)

@@ -32,6 +32,7 @@ __import__("course_utils.exercises._harness", fromlist=["answer"]).answer('orien
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import os
@@ -51,6 +52,8 @@ from course_utils.exercises._question import (
     CodeQuestion,
     Question,
     describe,
+    first_misconception,
+    misconception_id,
     normalise_output,
     outputs_match,
     short_repr,
@@ -90,6 +93,7 @@ class CaseResult:
     passed: bool
     finding: str = ""
     answered: bool = True  # False: the function raised NotImplementedError or returned None
+    misconception: str = ""  # the id of the question's misconception the output shows, if one does (for reports)
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Verdict:
     status: str
     message: str
     cases: list[CaseResult] = field(default_factory=list)
+    misconceptions: list[str] = field(default_factory=list)  # ids of the misconceptions seen, for the class report
 
 
 def _public_at_grading(question: CodeQuestion) -> tuple:
@@ -274,8 +279,10 @@ class Judge:
         except (ValueError, TypeError, KeyError, RecursionError):
             return self._verdict(question, 0, INVALID, "Your answer could not be read back as data.")
         result = question.judge(answer, self.keys[question.id])  # the check's own comparison and tolerance
-        return self._verdict(question, question.points if result.passed else 0, result.status,
-                             "Correct." if result.passed else result.message)
+        verdict = self._verdict(question, question.points if result.passed else 0, result.status,
+                                "Correct." if result.passed else result.message)
+        verdict.misconceptions = [result.misconception] if result.misconception else []
+        return verdict
 
     def _code_verdict(self, question: CodeQuestion, record: dict) -> Verdict:
         if "not_callable" in record:
@@ -286,6 +293,7 @@ class Judge:
         if not any(result.answered for result in results):
             return self._verdict(question, 0, UNANSWERED, f"Not answered yet: `{question.name}` raises "
                                                           "NotImplementedError or returns None.", results)
+        seen = list(dict.fromkeys(result.misconception for result in results if result.misconception))
         share = self.scoring[question.id](results) if question.id in self.scoring else float(
             all(result.passed for result in results))
         points = round(question.points * min(1.0, max(0.0, float(share))) * 2) / 2
@@ -300,7 +308,9 @@ class Judge:
             shown = "; ".join(f"{result.name}: {result.finding}" for result in failed[:SHOWN_FAILURES])
             more = f"; and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""
             message = f"{len(failed)} of {len(results)} cases failed -- {shown}{more}."
-        return self._verdict(question, points, CORRECT if points == question.points else WRONG, message, results)
+        verdict = self._verdict(question, points, CORRECT if points == question.points else WRONG, message, results)
+        verdict.misconceptions = seen
+        return verdict
 
     def _judge_case(self, question: CodeQuestion, case: PlannedCase, entry: Any) -> CaseResult:
         def result(passed: bool, finding: str = "", answered: bool = True) -> CaseResult:
@@ -347,11 +357,29 @@ class Judge:
             passed = False
         if passed:
             return result(True)
+        misconception = self._misconception(question, output, case)
         returned = f"`{question.name}` returned {short_repr(output, limit=120)}"
         if case.reveal:
-            return result(False, f"{short_repr(case.expected, limit=120)} expected, {short_repr(output, limit=80)} "
-                                 "returned")
-        return result(False, f"{returned}, which differs from the reference result (tolerance {question.tolerance:g})")
+            return dataclasses.replace(
+                result(False, f"{short_repr(case.expected, limit=120)} expected, {short_repr(output, limit=80)} "
+                              "returned"), misconception=misconception)
+        return dataclasses.replace(
+            result(False, f"{returned}, which differs from the reference result (tolerance {question.tolerance:g})"),
+            misconception=misconception)
+
+    def _misconception(self, question: CodeQuestion, output: Any, case: PlannedCase) -> str:
+        """The id of the first of the question's misconceptions this wrong output shows ("" if none does).
+
+        The learner's message is not changed (a hidden case says no more than it did); the id is for the
+        instructor's class report.  A rule that fails on this case's inputs does not apply.
+        """
+        if not question.misconceptions:
+            return ""
+        try:
+            index = first_misconception(question.misconceptions, output, case.expected, self.read_inputs(case.inputs))
+        except Exception:  # noqa: BLE001 -- a rule written for public cases may not read every hidden input
+            return ""
+        return "" if index is None else misconception_id(question.id, index)
 
     @staticmethod
     def _verdict(question, points, status, message, cases=()) -> Verdict:
