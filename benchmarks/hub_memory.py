@@ -9,9 +9,11 @@ does), then in Chromium:
 
 * three new learners each follow the nbgitpuller link: seconds from opening the link to notebook 00
   shown with an idle kernel (their server started, the edition cloned); then one follows it again;
-* the first learner opens notebooks 00-04 in turn and runs each (*Run All*, unanswered, as a learner
-  starting a notebook does), leaving every kernel running, as learners do.  After each notebook: the
-  peak resident memory (``VmHWM``) of their server process and of that notebook's kernel.
+* the first learner opens notebooks 00-04 in turn and runs each (*Run All*), leaving every kernel
+  running, as learners do.  Each notebook is first answered as the worked solution answers it (written
+  into the learner's clone), because an answered notebook does the most work -- notebook 04 trains the
+  learner's CNN only once ``train_cnn`` is written; ``--unanswered`` runs them as handed out.  After each
+  notebook: the peak resident memory (``VmHWM``) of their server process and of that notebook's kernel.
 
 Writes ``benchmarks/hub_results.json`` (the Zero to JupyterHub fragment's memory figures are checked
 against it) and, with ``--update-readme``, the README's hub table.  Memory is in MB (10^6 bytes), as
@@ -40,12 +42,14 @@ from lab_browser import KERNEL_DISPLAY_NAME, KERNEL_STATUS_JS, PAGE_READY_S, PAN
     screenshot, wait_for  # noqa: E402
 from run_benchmarks import directory_size_mb  # noqa: E402
 
+from course_utils.exercises.questions import notebook_id_of  # noqa: E402
 from course_utils.instructor.hub import memory_quantity  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "hub_results.json"
 README = ROOT / "README.md"
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
 LEARNERS = ("bench1", "bench2", "bench3")
+RUN_AS = {True: "answered as the worked solution answers them", False: "unanswered"}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -84,9 +88,19 @@ def open_and_run(page, hub, learner: str, notebook: str) -> int:
     return next(pid for pid, command in class_processes(hub.state).items() if f"kernel-{kernel}.json" in command)
 
 
-def measure() -> dict:
+def answer(clone: Path, notebook: str) -> None:
+    """Write ``notebook`` into the learner's clone answered as the worked solution answers it."""
+    import nbformat
+
+    from course_utils.instructor import grading, release
+
+    worked = release.worked_release(grading.solution_notebook(notebook_id_of(notebook)))
+    nbformat.write(worked, clone / "notebooks" / notebook)
+
+
+def measure(answered: bool = True) -> dict:
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "python": platform.python_version(), "notebooks": {}}
+               "python": platform.python_version(), "answered": answered, "notebooks": {}}
     with tempfile.TemporaryDirectory() as scratch, running_hub(Path(scratch)) as hub, chromium() as browser:
         first_visits, pages = [], {}
         for learner in LEARNERS:
@@ -104,6 +118,8 @@ def measure() -> dict:
         server = learner_server_pid(hub.state, learner)
         kernels = {}
         for notebook in NOTEBOOKS:
+            if answered:
+                answer(hub.clone(learner), notebook)
             kernels[notebook] = open_and_run(page, hub, learner, notebook)
             kernel_mb, server_mb = peak_rss_mb(kernels[notebook]), peak_rss_mb(server)
             results["notebooks"][notebook] = {"kernel_peak_mb": round(kernel_mb), "server_peak_mb": round(server_mb),
@@ -117,7 +133,8 @@ def measure() -> dict:
 
 def readme_table(results: dict) -> str:
     rows = [f"Measured {results['date']} on {results['machine']}, Python {results['python']} "
-            "(`benchmarks/hub_memory.py`; learner notebooks run unanswered with *Run All*, every kernel left running).",
+            f"(`benchmarks/hub_memory.py`; learner notebooks run {RUN_AS[bool(results.get('answered'))]} with "
+            "*Run All*, every kernel left running).",
             "", "| what | measured |", "|---|---|"]
     for notebook, row in results["notebooks"].items():
         rows.append(f"| one learner's server after running `{notebook}` (server + its kernel, peak RSS) | "
@@ -147,8 +164,9 @@ def update_readme(results: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-readme", action="store_true", help="write the figures into README.md's hub table")
+    parser.add_argument("--unanswered", action="store_true", help="run the notebooks as handed out, not answered")
     args = parser.parse_args(argv)
-    results = measure()
+    results = measure(answered=not args.unanswered)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(readme_table(results))
     if args.update_readme:

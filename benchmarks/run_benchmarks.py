@@ -1,10 +1,11 @@
 """Measure what learners and instructors wait for: each solution notebook's run time, the import time,
-the install size, grading throughput (``grading_throughput.py``) and the What-If explorer's response to a
-slider (``whatif_render.py``).
+the install size, grading throughput (``grading_throughput.py``), the What-If explorer's response to a
+slider (``whatif_render.py``) and the reports an instructor runs after grading (``after_grading.py``).
 
 Usage (from the repository root; `make bench` does this)::
 
     .venv/bin/python benchmarks/run_benchmarks.py [--repeat 3] [--update-readme] [--grading-only]
+        [--after-grading-only]
 
 Writes ``benchmarks/results.json`` and, with ``--update-readme``, the table between the
 ``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->`` markers in README.md.
@@ -31,7 +32,8 @@ from course_utils.instructor import release
 from course_utils.instructor.release import run_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import grading_throughput  # noqa: E402  (sibling scripts, not a package)
+import after_grading  # noqa: E402  (sibling scripts, not a package)
+import grading_throughput  # noqa: E402
 import whatif_render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +107,7 @@ def measure(repeat: int) -> dict:
     results["grading"] = grading_throughput.measure()
     results["grading_other_notebooks"] = measure_other_notebooks()
     results["whatif"] = whatif_render.measure()
+    results["after_grading"] = after_grading.measure()
     return results
 
 
@@ -156,6 +159,17 @@ def render_table(results: dict) -> str:
         lines.append(f"| What-If explorer: one slider change re-rendered, {label} "
                      f"({whatif['patients'][label]:,} patients) | {whatif[key]:.0f} ms | "
                      f"≤ {whatif_render.TARGETS_MS[label]:.0f} ms |")
+    after = results.get("after_grading")  # absent from results measured before `course report` existed
+    if after:
+        report = after["report"]
+        lines.append(f"| `course report` on a class of {report['hand_ins']} hand-ins of notebook {after['notebook']} "
+                     f"(HTML with two figures, four CSV tables) | {report['median_s']:.1f} s | "
+                     f"≤ {after_grading.TARGETS_S['report']:.0f} s |")
+        if after.get("similarity"):
+            similar = after["similarity"]
+            lines.append(f"| similarity report on {similar['hand_ins']} hand-ins of notebook {after['notebook']} "
+                         f"(every pair, every code question) | {similar['median_s']:.1f} s | "
+                         f"≤ {after_grading.TARGETS_S['similarity']:.0f} s |")
     return "\n".join(lines)
 
 
@@ -174,8 +188,13 @@ def main() -> None:
     parser.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     parser.add_argument("--grading-only", action="store_true",
                         help="measure grading throughput only; keep the other results of results.json")
+    parser.add_argument("--after-grading-only", action="store_true",
+                        help="measure `course report` and the similarity report only; keep the other results")
     args = parser.parse_args()
-    if args.grading_only:
+    if args.after_grading_only:
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        results["after_grading"] = after_grading.measure()
+    elif args.grading_only:
         results = json.loads(RESULTS.read_text(encoding="utf-8"))
         results["grading"] = grading_throughput.measure()
         results["grading_other_notebooks"] = measure_other_notebooks()

@@ -14,7 +14,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-INSTRUCTOR_COMMANDS = ("release", "execute", "grade", "marks", "export-learner", "hub")
+INSTRUCTOR_COMMANDS = ("release", "execute", "grade", "similarity", "marks", "report", "export-grades",
+                       "export-learner", "hub")
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -74,6 +74,8 @@ __all__ = [
     "plot_contributions",
     "plot_mean_abs_by_group",
     "plot_films",
+    "plot_score_distribution",
+    "plot_item_statistics",
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with any common colour-vision deficiency.
@@ -953,4 +955,82 @@ def plot_films(images: np.ndarray, captions: Sequence[str], *, ax: Axes | None =
     ax.set_xlabel(f"{len(films)} films, {size} x {size} pixels each")
     ax.set_ylabel("top of the chest")
     ax.set_title(title or "Chest films", pad=26)
+    return ax
+
+
+def plot_score_distribution(shares: Sequence[float], *, needs_help_below: float = 0.5, ax: Axes | None = None,
+                            title: str | None = None) -> Axes:
+    """A class's scores as a share of the points graded so far, in bands of 10 % (``course report``'s Figure 1).
+
+    Parameters
+    ----------
+    shares : sequence of float
+        One score per learner, between 0 and 1.
+    needs_help_below : float
+        Where a dashed line marks the share below which a learner is listed as needing help.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_score_distribution([0.2, 0.55, 0.9, 1.0])
+    >>> [int(patch.get_height()) for patch in ax.patches]  # learners per band of 10 %
+    [0, 0, 1, 0, 0, 1, 0, 0, 0, 2]
+    """
+    values = 100 * np.asarray(list(shares), dtype=float)
+    if values.size and (np.isnan(values).any() or values.min() < 0 or values.max() > 100):
+        raise ValueError("shares should be numbers between 0 and 1, one per learner.")
+    ax = _axes(ax, figsize=(6.4, 3.0))
+    ax.hist(values, bins=np.linspace(0, 100, 11), color=OKABE_ITO["blue"], edgecolor=NEUTRALS["white"])
+    ax.axvline(100 * needs_help_below, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.2,
+               label=f"needs help below {100 * needs_help_below:.0f} %")
+    ax.set(xlabel="score (% of the points graded so far)", ylabel="learners", xlim=(0, 100))
+    ax.set_title(title or "Scores of the class")
+    ax.legend(loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_item_statistics(items: pd.DataFrame, *, weak_below: float = 0.2, ax: Axes | None = None,
+                         title: str | None = None) -> Axes:
+    """Each question's difficulty against its discrimination, numbered (``course report``'s Figure 2).
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One row per question, in the report's order: ``difficulty`` (0-1), ``discrimination`` (-1 to 1, NaN where
+        undefined: drawn as a cross at 0) and ``flagged`` (bool: drawn in vermillion).
+    weak_below : float
+        Discriminations below this are shaded as weak.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> items = pd.DataFrame({"difficulty": [0.9, 0.4], "discrimination": [0.1, float("nan")], "flagged": [True, False]})
+    >>> [text.get_text() for text in plot_item_statistics(items).texts]
+    ['1', '2']
+    """
+    _check_frame(items, ["difficulty", "discrimination", "flagged"], "items")
+    ax = _axes(ax, figsize=(6.4, 3.6))
+    ax.axhspan(-1, weak_below, color=NEUTRALS["light grey"], alpha=0.5, linewidth=0,
+               label=f"weak discrimination (below {weak_below:g})")
+    for number, row in enumerate(items.itertuples(), start=1):
+        if pd.isna(row.difficulty):
+            continue
+        undefined = pd.isna(row.discrimination)
+        y = 0.0 if undefined else float(row.discrimination)
+        ax.scatter([row.difficulty], [y], color=OKABE_ITO["vermillion"] if row.flagged else OKABE_ITO["blue"],
+                   marker="x" if undefined else "o", s=30)
+        ax.annotate(str(number), (row.difficulty, y), textcoords="offset points", xytext=(4, 3), fontsize=8,
+                    color=NEUTRALS["black"])
+    ax.set(xlabel="difficulty (mean share of the question's points earned)",
+           ylabel="discrimination (item-rest r)", xlim=(-0.02, 1.02), ylim=(-1, 1))
+    ax.set_title(title or "Questions: difficulty and discrimination")
+    ax.legend(loc="lower left", frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
     return ax

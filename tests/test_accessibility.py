@@ -212,6 +212,11 @@ FIGURES = [
     ("chest-films", "plots.plot_films", lambda f: plots.plot_films(
         radiographs.make_chest_films(n_patients=5, image_size=32, random_state=0).images[:6],
         ["AP · F · 71\nlabel 1", "PA", "PA", "AP", "PA", "AP"])),
+    ("class-scores", "plots.plot_score_distribution",
+     lambda f: plots.plot_score_distribution([0.1, 0.45, 0.5, 0.8, 0.95, 1.0], needs_help_below=0.5)),
+    ("class-items", "plots.plot_item_statistics", lambda f: plots.plot_item_statistics(pd.DataFrame(
+        {"difficulty": [0.97, 0.5, 0.15, 0.6], "discrimination": [float("nan"), 0.45, -0.2, 0.1],
+         "flagged": [True, False, True, True]}))),
     ("pareto-unknown-method", "tradeoff.plot_pareto",
      lambda f: tradeoff.plot_pareto(f("grid").assign(method=f("grid")["method"].replace("threshold", "other")))),
 ]

@@ -9,6 +9,10 @@ release          learner notebooks from the solution notebooks, with nbgrader's 
 learner_edition  ``course export-learner``: the repository an instructor hands out to learners
 grading          grade one hand-in: restore hidden tests, run it sandboxed, score it
 gradebook        grade a class in parallel; ``gradebook.csv`` and per-learner feedback
+class_report     ``course report``: after grading, difficulty and discrimination per question, the cases and
+                 misconceptions most failed, who needs help
+similarity       ``course similarity``: pairs of hand-ins that share code (winnowed fingerprints, as MOSS)
+lms_export       ``course export-grades``: the gradebook in Canvas's or Moodle's import layout
 sandbox          the bubblewrap sandbox each hand-in's kernel runs in
 limits           each hand-in's memory, processes, folder size and processor time
 kernels          a fresh kernel per hand-in, forked from a warm template or started cold

@@ -1,4 +1,5 @@
-"""The instructor's ``course`` subcommands: release, execute, grade, marks, export-learner, hub.
+"""The instructor's ``course`` subcommands: release, execute, grade, similarity, marks, report, export-grades,
+export-learner, hub.
 
 :mod:`course_utils.cli` adds these to the ``course`` command when the instructor tools are
 installed; each is a thin layer over one module of this package.
@@ -13,7 +14,7 @@ from pathlib import Path
 from course_utils.exercises.questions import notebook_id_of
 from course_utils.instructor import release
 
-NAMES = ("release", "execute", "grade", "marks", "export-learner", "hub")
+NAMES = ("release", "execute", "grade", "similarity", "marks", "report", "export-grades", "export-learner", "hub")
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -76,6 +77,35 @@ def _marks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from course_utils.instructor import class_report
+
+    page = class_report.write_report(args.grades, anonymise=args.anonymise)
+    print(f"wrote {page} and its tables (report-*.csv) beside it")
+    return 0
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from course_utils.instructor import similarity
+
+    out = Path(args.out or f"grades/{args.notebook}")
+    result = similarity.similarity_report(args.hand_ins, args.notebook, out, threshold=args.threshold,
+                                          anonymise=args.anonymise)
+    print(similarity.summary(result))
+    print(f"wrote {result.csv_path} and {result.html_path}")
+    return 0
+
+
+def _export_grades(args: argparse.Namespace) -> int:
+    from course_utils.instructor import lms_export
+
+    path = lms_export.export_grades(args.grades, args.format, roster=args.roster, out=args.out,
+                                    assignment=args.assignment,
+                                    log=lambda note: print(f"note: {note}", file=sys.stderr))
+    print(f"wrote {path} ({args.format} layout)")
+    return 0
+
+
 def _export_learner(args: argparse.Namespace) -> int:
     from course_utils.instructor import learner_edition
 
@@ -135,6 +165,16 @@ def add_commands(commands) -> None:
                              "(slower; the executed copies then show every output)")
     parser.set_defaults(run=_grade)
 
+    parser = commands.add_parser("similarity", help="find pairs of hand-ins that share code (instructors)")
+    parser.add_argument("hand_ins", help="folder with <learner>.ipynb files or <learner>/<notebook>.ipynb folders")
+    parser.add_argument("--notebook", required=True, help="course notebook number, e.g. 02a")
+    parser.add_argument("--out", help="output folder for similarity.csv and similarity.html (default: grades/NN)")
+    parser.add_argument("--threshold", type=float,
+                        help="overall score (0 to 1) at which a pair is flagged (default: the calibrated 0.75)")
+    parser.add_argument("--anonymise", action="store_true",
+                        help="show learners under codes (those of `course grade --anonymise` when OUT has them)")
+    parser.set_defaults(run=_similarity)
+
     parser = commands.add_parser("marks", help="merge marks of Reflect answers into a gradebook (instructors)")
     marks = parser.add_subparsers(dest="action", required=True)
     merge = marks.add_parser("merge", help="fold marks saved from the marking pages into gradebook.csv and feedback")
@@ -142,12 +182,26 @@ def add_commands(commands) -> None:
     merge.add_argument("csv", nargs="+", help="marks CSV files saved from the marking pages")
     merge.set_defaults(run=_marks)
 
+    parser = commands.add_parser("report", help="after grading: what the class got wrong, per question and learner")
+    parser.add_argument("grades", help="the folder `course grade` wrote (its --out), e.g. grades/01")
+    parser.add_argument("--anonymise", action="store_true", help="show learners under codes, as the marking pages do")
+    parser.set_defaults(run=_report)
+
     parser = commands.add_parser("export-learner",
                                  help="write the learner edition (no solutions, no hidden tests) to a folder")
     parser.add_argument("directory", help="folder to write; becomes a git repository to publish")
     parser.add_argument("--force", action="store_true", help="replace the folder if it exists")
     parser.add_argument("--no-git", action="store_true", help="do not make the folder a git repository")
     parser.set_defaults(run=_export_learner)
+
+    parser = commands.add_parser("export-grades", help="write a grades folder as a Canvas or Moodle import file")
+    parser.add_argument("grades", help="the folder `course grade` wrote (its --out), e.g. grades/01")
+    parser.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"), help="the import layout")
+    parser.add_argument("--roster", help="CSV: learner_id and the platform's ids (for canvas, its gradebook export)")
+    parser.add_argument("--out", help="file to write (default: canvas-import.csv, moodle-import.csv or "
+                                      "grades-by-learner.csv in the grades folder)")
+    parser.add_argument("--assignment", help="assignment column name; for Canvas \"NAME (CANVAS ID)\" fills that one")
+    parser.set_defaults(run=_export_grades)
 
     parser = commands.add_parser("hub", help="run a class on a JupyterHub on this machine (local trials, workshops)")
     parser.add_argument("--state", required=True, help="the class's folder: published edition, learners' homes, hub database")

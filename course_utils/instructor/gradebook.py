@@ -195,20 +195,25 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     if changed:  # cannot happen through the grader; a sign someone edited files during grading
         raise RuntimeError(f"These hand-ins changed while they were being graded: {', '.join(changed)}")
     codes = _anonymous_codes(results, out) if anonymise else None
-    write_outputs(results, notebook, out, marked=set(), codes=codes)
+    case_names = {qid: {case.case_id: {"name": case.name, "public": case.public} for case in plans}
+                  for qid, plans in setup.judge.plans.items()}
+    write_outputs(results, notebook, out, marked=set(), codes=codes, case_names=case_names)
     _write_grader_errors(errors, out)
     return results
 
 
-def write_outputs(results, notebook: str, out: Path, marked: set, codes: dict | None) -> None:
+def write_outputs(results, notebook: str, out: Path, marked: set, codes: dict | None,
+                  case_names: dict | None = None) -> None:
     """``gradebook.csv``, the feedback files, the marking pages and ``results.json`` in ``out``.
 
     ``marked``: the Reflect items whose marks are in ``results`` (their points count in ``max``).
+    ``case_names``: question id -> case id -> ``{"name", "public"}``, the judge's cases as the feedback
+    names them (kept in ``results.json`` for ``course report``).
     """
     write_gradebook(results, notebook, out / "gradebook.csv", marked)
     write_feedback(results, notebook, out / "feedback", marked)
     marking.write_pages(results, notebook, out / marking.FOLDER, codes)
-    record = {"notebook": notebook, "marked": sorted(marked), "codes": codes,
+    record = {"notebook": notebook, "marked": sorted(marked), "codes": codes, "case_names": case_names or {},
               "results": [dataclasses.asdict(result) for result in results]}
     (out / RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -246,7 +251,8 @@ def merge_marks(out, csv_paths) -> str:
     if problems:
         raise ValueError("No marks were merged:\n  " + "\n  ".join(problems))
     items = marking.apply_marks(results, marks, codes)
-    write_outputs(results, notebook, out, marked=set(record["marked"]) | items, codes=codes)
+    write_outputs(results, notebook, out, marked=set(record["marked"]) | items, codes=codes,
+                  case_names=record.get("case_names"))
     return (f"merged {len(marks)} mark(s) on {', '.join(sorted(items)) or 'no question'} into "
             f"{out / 'gradebook.csv'} and the feedback files")
 
@@ -332,12 +338,13 @@ def write_gradebook(results, notebook: str, path: Path, marked=()) -> Path:
                          "sandbox"])
         for result in results:
             writer.writerow([result.learner_id, *(_points(result.scores.get(q.grade_id)) for q in questions),
-                             _points(result.total), _points(_max_points(result, questions, marked)), result.status,
+                             _points(result.total), _points(max_points_of(result, questions, marked)), result.status,
                              result.message, result.sandbox])
     return path
 
 
-def _max_points(result, questions, marked) -> float:
+def max_points_of(result, questions, marked) -> float:
+    """A learner's maximum so far: the auto-graded points plus those of the Reflect items in ``marked``."""
     return result.max_points + sum(q.points for q in questions if not q.auto and q.grade_id in marked)
 
 
@@ -374,7 +381,7 @@ def feedback_markdown(result: grading.SubmissionResult, title: str, marked=()) -
     questions = grading.graded_cells(result.notebook)
     written = [q.grade_id for q in questions if not q.auto]
     if marked:
-        score = (f"**Score:** {_points(result.total)} of {_points(_max_points(result, questions, marked))} points "
+        score = (f"**Score:** {_points(result.total)} of {_points(max_points_of(result, questions, marked))} points "
                  "(auto-graded, and the written answers your instructor marked)  ")
     else:
         score = f"**Score:** {_points(result.total)} of {_points(result.max_points)} auto-graded points  "
@@ -385,7 +392,7 @@ def feedback_markdown(result: grading.SubmissionResult, title: str, marked=()) -
     for question in questions:
         points = result.scores.get(question.grade_id)
         passed = None if points is None or not question.auto else points >= question.points
-        message = result.feedback.get(question.grade_id) or _default_feedback(result.status)
+        message = result.feedback.get(question.grade_id) or status_feedback(result.status)
         if question.grade_id in result.comments:
             comment = " ".join(result.comments[question.grade_id].split())
             message = f"Marked by your instructor{': ' + comment if comment else '.'}"
@@ -401,7 +408,8 @@ def feedback_markdown(result: grading.SubmissionResult, title: str, marked=()) -
     return "\n".join(lines)
 
 
-def _default_feedback(status: str) -> str:
+def status_feedback(status: str) -> str:
+    """What a learner's feedback says about a hand-in that was not graded (missing, unreadable, ...)."""
     return {grading.MISSING: "No hand-in was found.", grading.UNREADABLE: "Not graded: the file could not be read.",
             grading.WRONG_NOTEBOOK: "Not graded: this was not the right notebook.",
             grading.GRADER_ERROR: "Not graded automatically; your instructor will grade it."}.get(status, "Not graded.")
