@@ -23,6 +23,9 @@ from course_utils.instructor import class_report, gradebook, grading, sandbox
 sys.path.insert(0, str(Path(__file__).parent))
 from graded_class import HOSTILE_NAME, NOTEBOOK, auto_questions, write_class  # noqa: E402
 
+# A class is graded (sandboxed kernels) and a page opened in Chromium: the full tier (`make test`), not `make check`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = [str(Path(sys.executable).parent / "course")]
 

@@ -52,7 +52,7 @@ from pathlib import Path
 
 from course_utils.exercises._question import CORRECT, INVALID, UNANSWERED
 from course_utils.exercises.questions import QUESTIONS
-from course_utils.instructor import grading, release
+from course_utils.instructor import gradebook, grading, release
 
 RECORD = "results.json"  # written by `course grade` (gradebook.RECORD)
 HTML_FILE = "report.html"
@@ -269,7 +269,7 @@ def write_report(out, anonymise: bool = False) -> Path:
                 for m in report.misconceptions])
     _write_csv(out / "report-learners.csv",
                ["learner_id", "total", "max", "share", "status", "needs_help", *(i.grade_id for i in report.items)],
-               [[shown(row["learner"]), row["total"], row["max"], row["share"], row["status"], row["needs_help"],
+               [[gradebook.spreadsheet_safe(shown(row["learner"])), row["total"], row["max"], row["share"], row["status"], row["needs_help"],
                  *(row["marks"][i.grade_id] for i in report.items)] for row in report.learners])
     page = out / HTML_FILE
     page.write_text(_page(report, shown), encoding="utf-8")

@@ -337,10 +337,20 @@ def write_gradebook(results, notebook: str, path: Path, marked=()) -> Path:
         writer.writerow(["learner_id", *(q.grade_id for q in questions), "total", "max", "status", "message",
                          "sandbox"])
         for result in results:
-            writer.writerow([result.learner_id, *(_points(result.scores.get(q.grade_id)) for q in questions),
+            writer.writerow([spreadsheet_safe(result.learner_id),
+                             *(_points(result.scores.get(q.grade_id)) for q in questions),
                              _points(result.total), _points(max_points_of(result, questions, marked)), result.status,
                              result.message, result.sandbox])
     return path
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A learner id a spreadsheet shows as text, never runs as a formula (``=HYPERLINK(...)`` as a file name).
+
+    >>> print(spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("Ada"))
+    '=HYPERLINK(1) Ada
+    """
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def max_points_of(result, questions, marked) -> float:

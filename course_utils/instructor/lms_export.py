@@ -8,9 +8,9 @@ far (:attr:`~course_utils.instructor.grading.SubmissionResult.total`), out of th
 Layouts
 -------
 ``canvas``
-    Canvas's Gradebook CSV import ("How do I import grades in the Gradebook?", Canvas Instructor Guide;
-    the columns its importer reads are those of its own gradebook export, ``lib/gradebook_importer.rb`` and
-    ``lib/gradebook_exporter.rb`` in instructure/canvas-lms)::
+    Canvas's Gradebook CSV import: the columns its importer reads are those of its own gradebook export
+    (``lib/gradebook_importer.rb`` and ``lib/gradebook_exporter.rb`` in instructure/canvas-lms, read December
+    2026; the required columns as Ohio State's Canvas guide "Import CSV File for Carmen Grades" lists them)::
 
         Student,ID,SIS User ID,SIS Login ID,Section,<assignment>
             Points Possible,,,,,<max>
@@ -29,8 +29,8 @@ Layouts
 
     The identifier is the first of the roster's ``username``, ``idnumber``, ``email`` that every learner in
     the file has (headed "Username", "ID number", "Email address", as Moodle's own export heads them); no
-    grade is written ``-``, as Moodle's export writes it and its import reads it.  The feedback is what the learner's feedback file says of the
-    whole notebook: score, status, message -- never a hidden test.
+    grade is written ``-``, as Moodle's export writes it and its import reads it.  The feedback is what the
+    learner's feedback file says of the whole notebook: score, status, message -- never a hidden test.
 ``csv``
     A plain table, one row per learner: ``learner_id,grade,max,status,feedback``.
 

@@ -854,23 +854,20 @@ def _without_names(text: str, codes: dict | None) -> str:
     return text
 
 
-def _spreadsheet_safe(text: str) -> str:
-    """A learner id a spreadsheet will not run as a formula (``=HYPERLINK(...)`` as a file name)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def write_csv(result: SimilarityResult, path: Path, codes: dict | None = None) -> Path:
     """``similarity.csv``: per flagged pair, its ``overall`` row, then a row per question at or above the threshold.
 
     UTF-8 with a byte-order mark, as ``gradebook.csv``, so spreadsheets show accented names correctly.
     """
+    from course_utils.instructor import gradebook
+
     path = Path(path)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["learner_a", "learner_b", "question", "score", "shared_fingerprints", "fingerprints_a",
                          "fingerprints_b"])
         for pair in result.flagged:
-            a, b = (_spreadsheet_safe(_shown(learner, codes)) for learner in (pair.learner_a, pair.learner_b))
+            a, b = (gradebook.spreadsheet_safe(_shown(learner, codes)) for learner in (pair.learner_a, pair.learner_b))
             sizes = [sum(score.size_a for score in pair.questions.values()),
                      sum(score.size_b for score in pair.questions.values())]
             writer.writerow([a, b, OVERALL, f"{pair.overall:.3f}", sum(s.shared for s in pair.questions.values()),
