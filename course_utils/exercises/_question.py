@@ -174,11 +174,11 @@ class Question:
             return self._result(CORRECT, "correct. Well done.")
         index = first_misconception(self.misconceptions, answer, key)
         feedback = "That is not the value we expected." if index is None else self.misconceptions[index].feedback
-        return CheckResult(self.id, WRONG, f"{self.id}: not yet. {feedback}{hint_suffix(self.hints)}",
-                           None if index is None else misconception_id(self.id, index))
+        return self._result(WRONG, f"not yet. {feedback}{hint_suffix(self.hints)}",
+                            None if index is None else misconception_id(self.id, index))
 
-    def _result(self, status: str, text: str) -> CheckResult:
-        return CheckResult(self.id, status, f"{self.id}: {text}")
+    def _result(self, status: str, text: str, misconception: str | None = None) -> CheckResult:
+        return CheckResult(self.id, status, f"{self.id}: {text}", misconception)
 
 
 _KIND_WORDS = {"integer": "a whole number", "number": "a number", "choice": "one of the options", "text": "text",

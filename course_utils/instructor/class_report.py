@@ -43,21 +43,19 @@ import base64
 import csv
 import html
 import io
-import json
-import math
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from course_utils.exercises._question import CORRECT, INVALID, UNANSWERED
 from course_utils.exercises.questions import QUESTIONS
 from course_utils.instructor import gradebook, grading, release
 
-RECORD = "results.json"  # written by `course grade` (gradebook.RECORD)
 HTML_FILE = "report.html"
 CODES_FILE = "report-codes.json"
-COUNTED = ("graded", "timeout", "memory", "resources", "kernel-died")  # the notebook ran: its points are earned
+COUNTED = grading.RAN  # the notebook ran: its points are earned
 EASY = 0.95          # difficulty at or above: nearly everyone earns it, it tells no one apart
 HARD = 0.20          # difficulty at or below: re-teach it, or check the exercise
 WEAK = 0.20          # discrimination below: it does not tell strong learners from weak ones (a common rule of thumb)
@@ -70,16 +68,10 @@ def item_rest_correlation(item, rest) -> float | None:
 
     Undefined with fewer than three learners or with no spread in either (a question everyone got).
     """
-    n = len(item)
-    if n < 3 or len(rest) != n:
+    item, rest = np.asarray(item, dtype=float), np.asarray(rest, dtype=float)
+    if len(item) < 3 or rest.shape != item.shape or item.std() <= 1e-12 or rest.std() <= 1e-12:
         return None
-    mean_item, mean_rest = sum(item) / n, sum(rest) / n
-    sxy = sum((x - mean_item) * (y - mean_rest) for x, y in zip(item, rest))
-    sxx = sum((x - mean_item) ** 2 for x in item)
-    syy = sum((y - mean_rest) ** 2 for y in rest)
-    if sxx <= 1e-12 or syy <= 1e-12:
-        return None
-    return sxy / math.sqrt(sxx * syy)
+    return float(np.corrcoef(item, rest)[0, 1])
 
 
 @dataclass
@@ -121,10 +113,7 @@ def _totals(result, items) -> float:
 
 def build_report(out) -> ClassReport:
     """The class report of the grades in ``out`` (the folder ``course grade`` wrote)."""
-    out = Path(out)
-    if not (out / RECORD).exists():
-        raise ValueError(f"{out} has no {RECORD}: give the folder `course grade` wrote (--out), e.g. grades/01.")
-    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    record = gradebook.read_record(out)
     notebook = record["notebook"]
     results = [grading.SubmissionResult(**fields) for fields in record["results"]]
     marked = set(record.get("marked") or [])
@@ -234,27 +223,12 @@ def misconception_text(misconception: str) -> str:
 
 # --- writing ---------------------------------------------------------------------------------------
 
-def _codes(report: ClassReport, out: Path, record_codes: dict | None) -> dict:
-    """Learner id -> the code shown: the marking pages' codes, else codes kept in ``report-codes.json``."""
-    if record_codes:
-        return record_codes
-    path = out / CODES_FILE
-    codes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    for learner in sorted([result.learner_id for result in report.counted] + [row[0] for row in report.left_out]):
-        while learner not in codes:
-            code = f"learner-{secrets.token_hex(3)}"
-            if code not in codes.values():
-                codes[learner] = code
-    path.write_text(json.dumps(codes, ensure_ascii=False, indent=1), encoding="utf-8")
-    return codes
-
-
 def write_report(out, anonymise: bool = False) -> Path:
     """Write ``report.html`` and the CSV tables into ``out``; return the page's path."""
     out = Path(out)
     report = build_report(out)
-    record_codes = json.loads((out / RECORD).read_text(encoding="utf-8")).get("codes")
-    codes = _codes(report, out, record_codes) if anonymise else None
+    learners = sorted([result.learner_id for result in report.counted] + [row[0] for row in report.left_out])
+    codes = gradebook.anonymous_codes(learners, out, CODES_FILE) if anonymise else None
     shown = (lambda learner: codes[learner]) if codes else (lambda learner: learner)
     _write_csv(out / "report-questions.csv",
                ["grade_id", "kind", "points", "learners", "mean_points", "difficulty", "full_marks", "unanswered",
@@ -313,8 +287,8 @@ def _items_figure(report: ClassReport) -> str:
 
     items = pd.DataFrame({"difficulty": [q.difficulty for q in report.questions],
                           "discrimination": [q.discrimination for q in report.questions],
-                          "flagged": [bool(q.flags) for q in report.questions]}, dtype=object)
-    items = items.astype({"difficulty": float, "discrimination": float, "flagged": bool})
+                          "flagged": [bool(q.flags) for q in report.questions]})
+    items = items.astype({"difficulty": float, "discrimination": float})  # None (undefined) becomes NaN
     return _figure_png(plots.plot_item_statistics(items, weak_below=WEAK).figure)
 
 

@@ -194,7 +194,7 @@ def grade_class(folder, notebook: str, out, jobs: int | None = None, seconds: fl
     changed = [path.name for path, digest in before.items() if after.get(path) != digest]
     if changed:  # cannot happen through the grader; a sign someone edited files during grading
         raise RuntimeError(f"These hand-ins changed while they were being graded: {', '.join(changed)}")
-    codes = _anonymous_codes(results, out) if anonymise else None
+    codes = anonymous_codes([result.learner_id for result in results], out) if anonymise else None
     case_names = {qid: {case.case_id: {"name": case.name, "public": case.public} for case in plans}
                   for qid, plans in setup.judge.plans.items()}
     write_outputs(results, notebook, out, marked=set(), codes=codes, case_names=case_names)
@@ -218,18 +218,43 @@ def write_outputs(results, notebook: str, out: Path, marked: set, codes: dict | 
     (out / RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _anonymous_codes(results, out: Path) -> dict:
-    """learner id -> a random code; a learner keeps the code an earlier run in ``out`` gave them."""
-    earlier = {}
-    if (out / RECORD).exists():
-        earlier = json.loads((out / RECORD).read_text(encoding="utf-8")).get("codes") or {}
-    codes = {}
-    for result in results:
-        code = earlier.get(result.learner_id)
+def anonymous_codes(learners, out: Path, key_file: str | None = None) -> dict[str, str]:
+    """learner id -> a random code, the same one in every file written into ``out``.
+
+    A learner keeps the code ``out/results.json`` gave them (``course grade --anonymise``), else the one in
+    ``out/<key_file>`` (a report's own key, for grades that were not anonymised); new codes are added to
+    ``key_file`` when one is named.
+    """
+    out = Path(out)
+    earlier: dict = {}
+    for name in ([key_file] if key_file else []) + [RECORD]:  # the grader's codes win
+        try:
+            earlier.update(json.loads((out / name).read_text(encoding="utf-8")).get("codes") or {})
+        except (OSError, ValueError, AttributeError):
+            pass
+    codes: dict[str, str] = {}
+    taken = set(earlier.values())
+    for learner in learners:
+        code = earlier.get(learner)
         while code is None or code in codes.values():
             code = f"learner-{secrets.token_hex(3)}"
-        codes[result.learner_id] = code
+            code = None if code in taken else code
+        codes[learner] = code
+    if key_file:
+        (out / key_file).write_text(json.dumps({"codes": {**earlier, **codes}}, ensure_ascii=False, indent=1),
+                                    encoding="utf-8")
     return codes
+
+
+def read_record(out) -> dict:
+    """The ``results.json`` that ``course grade`` wrote into ``out``; a clear error when there is none."""
+    out = Path(out)
+    if not (out / RECORD).is_file():
+        raise ValueError(f"{out} has no {RECORD}: give the folder `course grade` wrote (--out), e.g. grades/01.")
+    try:
+        return json.loads((out / RECORD).read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"{out / RECORD} is not a results file `course grade` wrote ({error}); grade again.") from error
 
 
 def merge_marks(out, csv_paths) -> str:
@@ -241,9 +266,7 @@ def merge_marks(out, csv_paths) -> str:
     Returns a sentence saying what was merged.
     """
     out = Path(out)
-    if not (out / RECORD).exists():
-        raise ValueError(f"{out} has no {RECORD}: give the folder `course grade` wrote (--out), e.g. grades/01.")
-    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    record = read_record(out)
     notebook, codes = record["notebook"], record.get("codes")
     results = [grading.SubmissionResult(**fields) for fields in record["results"]]
     marks, problems = marking.read_marks(csv_paths)

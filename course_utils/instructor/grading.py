@@ -62,6 +62,8 @@ UNREADABLE = "unreadable"    # not a notebook we can open: broken JSON, another 
 WRONG_NOTEBOOK = "wrong-notebook"  # a notebook, but not this course notebook
 MISSING = "missing"          # no hand-in found for this learner
 GRADER_ERROR = "grader-error"  # the grader itself failed on this hand-in; other learners are unaffected
+#: The statuses of a hand-in whose notebook ran: its points, up to where it stopped, are points earned.
+RAN = frozenset({GRADED, TIMED_OUT, KERNEL_DIED, MEMORY, RESOURCES})
 
 ASSIGNMENT = "course"        # nbgrader needs an assignment name for its database; one per notebook number
 OUTPUT_LIMIT_BYTES = 2_000_000  # keep at most this much output per hand-in; the rest is dropped and noted

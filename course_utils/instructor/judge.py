@@ -32,7 +32,6 @@ __import__("course_utils.exercises._harness", fromlist=["answer"]).answer('orien
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 import json
 import os
@@ -280,10 +279,9 @@ class Judge:
         except (ValueError, TypeError, KeyError, RecursionError):
             return self._verdict(question, 0, INVALID, "Your answer could not be read back as data.")
         result = question.judge(answer, self.keys[question.id])  # the check's own comparison and tolerance
-        verdict = self._verdict(question, question.points if result.passed else 0, result.status,
-                                "Correct." if result.passed else result.message)
-        verdict.misconceptions = [result.misconception] if result.misconception else []
-        return verdict
+        return self._verdict(question, question.points if result.passed else 0, result.status,
+                             "Correct." if result.passed else result.message,
+                             misconceptions=[result.misconception] if result.misconception else [])
 
     def _code_verdict(self, question: CodeQuestion, record: dict) -> Verdict:
         if "not_callable" in record:
@@ -309,15 +307,14 @@ class Judge:
             shown = "; ".join(f"{result.name}: {result.finding}" for result in failed[:SHOWN_FAILURES])
             more = f"; and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""
             message = f"{len(failed)} of {len(results)} cases failed -- {shown}{more}."
-        verdict = self._verdict(question, points, CORRECT if points == question.points else WRONG, message, results)
-        verdict.misconceptions = seen
-        return verdict
+        return self._verdict(question, points, CORRECT if points == question.points else WRONG, message, results,
+                             misconceptions=seen)
 
     def _judge_case(self, question: CodeQuestion, case: PlannedCase, entry: Any) -> CaseResult:
-        def result(passed: bool, finding: str = "", answered: bool = True) -> CaseResult:
+        def result(passed: bool, finding: str = "", answered: bool = True, misconception: str = "") -> CaseResult:
             if not passed and case.explain and answered:
                 finding = f"{finding} ({case.explain})"
-            return CaseResult(case.case_id, case.name, case.public, passed, finding, answered)
+            return CaseResult(case.case_id, case.name, case.public, passed, finding, answered, misconception)
 
         if not isinstance(entry, dict):
             return result(False, "no result came back for this case")
@@ -361,12 +358,10 @@ class Judge:
         misconception = self._misconception(question, output, case)
         returned = f"`{question.name}` returned {short_repr(output, limit=120)}"
         if case.reveal:
-            return dataclasses.replace(
-                result(False, f"{short_repr(case.expected, limit=120)} expected, {short_repr(output, limit=80)} "
-                              "returned"), misconception=misconception)
-        return dataclasses.replace(
-            result(False, f"{returned}, which differs from the reference result (tolerance {question.tolerance:g})"),
-            misconception=misconception)
+            return result(False, f"{short_repr(case.expected, limit=120)} expected, {short_repr(output, limit=80)} "
+                                 "returned", misconception=misconception)
+        return result(False, f"{returned}, which differs from the reference result (tolerance {question.tolerance:g})",
+                      misconception=misconception)
 
     def _misconception(self, question: CodeQuestion, output: Any, case: PlannedCase) -> str:
         """The id of the first of the question's misconceptions this wrong output shows ("" if none does).
@@ -386,8 +381,9 @@ class Judge:
         return "" if index is None else misconception_id(question.id, index)
 
     @staticmethod
-    def _verdict(question, points, status, message, cases=()) -> Verdict:
-        return Verdict(question.id, float(points), float(question.points), status, message, list(cases))
+    def _verdict(question, points, status, message, cases=(), misconceptions=()) -> Verdict:
+        return Verdict(question.id, float(points), float(question.points), status, message, list(cases),
+                       list(misconceptions))
 
 
 def cache_entry(notebook: str) -> Path:

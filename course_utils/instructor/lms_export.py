@@ -81,7 +81,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import os
 import re
 import tempfile
@@ -111,7 +110,7 @@ MOODLE_NO_GRADE = "-"  # Moodle's export writes it for no grade; its import read
 CSV_COLUMNS = ["learner_id", "grade", "max", "status", "feedback"]
 
 # The notebook ran, to the end or to a limit: the questions it reached are scored, the rest score 0.
-SCORED = frozenset({grading.GRADED, grading.TIMED_OUT, grading.KERNEL_DIED, grading.MEMORY, grading.RESOURCES})
+SCORED = grading.RAN
 _STOPPED = {
     grading.TIMED_OUT: "Your notebook ran past its time limit; the questions before that point are scored.",
     grading.MEMORY: "Your notebook used more memory than allowed; the questions before that point are scored.",
@@ -159,11 +158,8 @@ def read_grades(grades_folder) -> Grades:
     """The grades in ``grades_folder`` (a folder ``course grade`` wrote), from its ``results.json``."""
     folder = Path(grades_folder)
     record_path = folder / gradebook.RECORD
-    if not record_path.is_file():
-        raise ValueError(f"{folder} has no {gradebook.RECORD}: give the folder `course grade` wrote (--out), "
-                         "e.g. grades/01.")
+    record = gradebook.read_record(folder)
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
         notebook, marked = record["notebook"], set(record.get("marked") or ())
         results = [_result(fields) for fields in record["results"]]
     except (ValueError, KeyError, TypeError) as error:

@@ -80,9 +80,7 @@ import csv
 import hashlib
 import html
 import io
-import json
 import keyword
-import secrets
 import time
 import tokenize
 from dataclasses import dataclass, field
@@ -92,6 +90,7 @@ import nbformat
 
 from course_utils.exercises.questions import notebook_id_of
 from course_utils.handin import read_notebook
+from course_utils.instructor import gradebook
 
 #: Tokens per hashed run (the paper's k).  Chosen on the calibration class with WINDOW (k, w = 5, 4; 6, 5; 7, 5;
 #: 8, 6 tried): seven tokens are about one short expression -- shorter runs match by chance in any two pandas
@@ -712,7 +711,7 @@ def compare_class(folder, notebook: str, threshold: float | None = None, *, k: i
     import numpy as np
     from scipy import sparse
 
-    from course_utils.instructor import gradebook, release
+    from course_utils.instructor import release
 
     started = time.perf_counter()
     threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
@@ -812,35 +811,10 @@ def similarity_report(folder, notebook: str, out, threshold: float | None = None
         raise ValueError("Write the report outside the hand-in folder (--out), so it is never taken for a hand-in.")
     result = compare_class(folder, notebook, threshold)
     out.mkdir(parents=True, exist_ok=True)
-    codes = anonymous_codes(result.learners, out) if anonymise else None
+    codes = gradebook.anonymous_codes(result.learners, out, CODES_NAME) if anonymise else None
     result.csv_path = write_csv(result, out / CSV_NAME, codes)
     result.html_path = write_html(result, out / HTML_NAME, codes)
     return result
-
-
-def anonymous_codes(learners, out: Path) -> dict[str, str]:
-    """learner id -> code: the codes of ``out/results.json`` (``course grade --anonymise``) where it has them,
-    else those an earlier report kept in ``out/similarity-codes.json``; new ones are added there."""
-    from course_utils.instructor import gradebook
-
-    out = Path(out)
-    earlier: dict = {}
-    for name in (CODES_NAME, gradebook.RECORD):  # the grader's codes win: one code per learner in every file
-        try:
-            earlier.update(json.loads((out / name).read_text(encoding="utf-8")).get("codes") or {})
-        except (OSError, ValueError, AttributeError):
-            pass
-    codes: dict[str, str] = {}
-    taken = set(earlier.values())
-    for learner in learners:
-        code = earlier.get(learner)
-        while code is None or code in codes.values():
-            code = f"learner-{secrets.token_hex(3)}"  # the grader's format
-            code = None if code in taken else code
-        codes[learner] = code
-    (out / CODES_NAME).write_text(json.dumps({"codes": {**earlier, **codes}}, ensure_ascii=False, indent=1),
-                                  encoding="utf-8")
-    return codes
 
 
 def _shown(learner: str, codes: dict | None) -> str:
@@ -859,7 +833,6 @@ def write_csv(result: SimilarityResult, path: Path, codes: dict | None = None) -
 
     UTF-8 with a byte-order mark, as ``gradebook.csv``, so spreadsheets show accented names correctly.
     """
-    from course_utils.instructor import gradebook
 
     path = Path(path)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -999,6 +972,6 @@ def summary(result: SimilarityResult) -> str:
 
 __all__ = ["ANSWER_THRESHOLD", "COMMON_SHARE", "DEFAULT_THRESHOLD", "K", "LONG_ANSWER", "MIN_FINGERPRINTS", "WINDOW",
            "Normalised", "Note", "PairScore",
-           "QuestionScore", "SimilarityResult", "answer_cells", "anonymous_codes", "canonical_source", "code_questions",
+           "QuestionScore", "SimilarityResult", "answer_cells", "canonical_source", "code_questions",
            "compare_class", "fingerprints", "kgram_hashes", "matched_lines", "normalise", "similarity_report",
            "summary", "winnow", "write_csv", "write_html"]
